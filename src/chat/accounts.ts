@@ -1,0 +1,51 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AppError } from '../errors/app-error.js';
+import { sqlState } from '../store/pg-errors.js';
+import { createApiToken, createUser as insertUser, deleteApiToken, findUserByTokenHash } from '../store/users.js';
+import type { Sql } from '../store/db.js';
+import type { Caller } from './context.js';
+
+/** `rc_` + 43 base64url characters (32 random bytes). Only the SHA-256 is stored. */
+export function newToken(): string {
+  return `rc_${randomBytes(32).toString('base64url')}`;
+}
+
+export const hashToken = (token: string): Buffer => createHash('sha256').update(token).digest();
+
+export const TOKEN_PATTERN = /^rc_[A-Za-z0-9_-]{43}$/;
+
+/** Compares secrets in constant time (of their hashes, so lengths leak nothing either). */
+export function secretsEqual(a: string, b: string): boolean {
+  return timingSafeEqual(hashToken(a), hashToken(b));
+}
+
+export async function authenticateToken(sql: Sql, token: string): Promise<Caller | undefined> {
+  if (!TOKEN_PATTERN.test(token)) return undefined;
+  const user = await findUserByTokenHash(sql, hashToken(token));
+  return user ? { id: user.id, email: user.email, name: user.name } : undefined;
+}
+
+export async function createUserWithToken(sql: Sql, input: { email: string; name?: string; passwordHash?: string }) {
+  const token = newToken();
+  try {
+    return await sql.begin(async (tx) => {
+      const user = await insertUser(tx as unknown as Sql, { email: input.email, name: input.name ?? null, passwordHash: input.passwordHash ?? null });
+      await createApiToken(tx as unknown as Sql, { userId: user.id, name: 'initial', tokenHash: hashToken(token) });
+      return { user: { id: user.id, email: user.email, name: user.name }, token };
+    });
+  } catch (err) {
+    // The unique index on lower(email) decides, not a check in code that could race.
+    if (sqlState(err) === '23505') throw new AppError('invalid_request', 'A user with this email already exists.', { cause: err });
+    throw err;
+  }
+}
+
+export async function issueToken(sql: Sql, caller: Caller, name: string | null) {
+  const token = newToken();
+  const { id } = await createApiToken(sql, { userId: caller.id, name, tokenHash: hashToken(token) });
+  return { id, token };
+}
+
+export async function revokeToken(sql: Sql, caller: Caller, tokenId: string): Promise<void> {
+  if (!(await deleteApiToken(sql, tokenId, caller.id))) throw new AppError('not_found', 'No such token.');
+}

@@ -1,0 +1,60 @@
+import type { MessageRow } from '../store/types.js';
+
+/**
+ * Every change to a conversation, as seen by live readers. In one process the bus delivers directly; a
+ * cross-process transport (PostgreSQL LISTEN/NOTIFY) plugs in behind the same interface.
+ */
+export type BusEvent =
+  | { type: 'message'; conversationId: string; message: MessageRow }
+  /** `offset`: the answer's length in UTF-16 code units before `text`. */
+  | { type: 'delta'; conversationId: string; messageId: string; offset: number; text: string }
+  | { type: 'cleared'; conversationId: string; version: number }
+  | { type: 'stop'; conversationId: string; messageId: string };
+
+export type BusListener = (event: BusEvent) => void;
+
+export interface EventBus {
+  publish(event: BusEvent): void;
+  /** Listens to one conversation; the returned function unsubscribes. */
+  subscribe(conversationId: string, listener: BusListener): () => void;
+  /** Number of subscriptions, for metrics and leak checks in tests. */
+  size(): number;
+}
+
+export function createLocalBus(onListenerError: (err: unknown) => void = () => {}): EventBus {
+  const byConversation = new Map<string, Set<BusListener>>();
+  let count = 0;
+  return {
+    publish(event) {
+      const listeners = byConversation.get(event.conversationId);
+      if (!listeners) return;
+      // A copy: a listener may unsubscribe itself (or others) while we deliver.
+      for (const listener of [...listeners]) {
+        try {
+          listener(event);
+        } catch (err) {
+          // One broken subscriber must not stop delivery to the others, nor the turn that published.
+          onListenerError(err);
+        }
+      }
+    },
+    subscribe(conversationId, listener) {
+      let listeners = byConversation.get(conversationId);
+      if (!listeners) {
+        listeners = new Set();
+        byConversation.set(conversationId, listeners);
+      }
+      listeners.add(listener);
+      count++;
+      let active = true;
+      return () => {
+        if (!active) return;
+        active = false;
+        count--;
+        listeners.delete(listener);
+        if (listeners.size === 0) byConversation.delete(conversationId);
+      };
+    },
+    size: () => count,
+  };
+}

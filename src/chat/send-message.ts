@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors/app-error.js';
+import { QUICK_RETRY, withRetry } from '../store/retry.js';
+import { reserveTurn } from '../store/turns.js';
+import type { MessageRow } from '../store/types.js';
+import { CHAT_ROLES, requireRole, visibleReport } from './access.js';
+import type { Caller, ChatContext } from './context.js';
+import { followTurn, type Following } from './follow-turn.js';
+
+export interface SendInput {
+  reportId: string;
+  /** The client's id for the user message: the idempotency key. */
+  messageId: string;
+  content: string;
+  ifMatch?: number;
+}
+
+export interface SentTurn {
+  replayed: boolean;
+  reportId: string;
+  userMessage: MessageRow;
+  /** The answer as reserved (queued) or, for a replay, as stored when the replay arrived. */
+  assistantMessage: MessageRow;
+  /** Starts following the answer; call once. */
+  follow(onDelta: (text: string) => void): Promise<Following>;
+}
+
+/**
+ * DESIGN.md "A turn": authorize, then commit the user message and the answer placeholder in one transaction
+ * before any model call, then hand the answer to the engine, which runs it whether or not anyone follows.
+ */
+export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendInput): Promise<SentTurn> {
+  const report = await visibleReport(ctx, caller, input.reportId);
+  requireRole(report, CHAT_ROLES, 'send messages');
+  if (report.status !== 'complete') {
+    throw new AppError('report_not_ready', 'This report is not complete yet; chat opens when it is.');
+  }
+  if (input.content.length > ctx.config.maxMessageChars) {
+    throw new AppError('payload_too_large', `A message may hold at most ${ctx.config.maxMessageChars} characters.`);
+  }
+  // A retry after a lost acknowledgement finds its own turn as a "replay": the idempotency key makes it safe.
+  let attempts = 0;
+  const reservation = await withRetry(() => {
+    attempts++;
+    return reserveTurn(ctx.sql, {
+      conversationId: report.conversationId,
+      userMessageId: input.messageId,
+      assistantMessageId: randomUUID(),
+      content: input.content,
+      ifMatch: input.ifMatch,
+      maxMessages: ctx.config.maxMessagesPerConversation,
+      leaseOwner: ctx.instanceId,
+      leaseMs: ctx.config.turnLeaseMs,
+    });
+  }, QUICK_RETRY);
+  const { userMessage, assistantMessage } = reservation;
+  const created = reservation.kind === 'created';
+  if (created) {
+    ctx.bus.publish({ type: 'message', conversationId: report.conversationId, message: userMessage });
+    ctx.bus.publish({ type: 'message', conversationId: report.conversationId, message: assistantMessage });
+    ctx.engine.start({
+      conversationId: report.conversationId,
+      reportId: report.id,
+      reportTitle: report.title,
+      reportContent: report.content,
+      question: userMessage.content,
+      assistant: assistantMessage,
+    });
+  } else if (attempts > 1 && assistantMessage.leaseOwner === ctx.instanceId && !ctx.engine.liveTurn(assistantMessage.id)) {
+    // Our first attempt committed but its acknowledgement was lost: nobody runs this answer yet.
+    ctx.log.warn({ messageId: assistantMessage.id }, 'reservation committed without acknowledgement; its lease will expire');
+  }
+  return {
+    replayed: !created,
+    reportId: report.id,
+    userMessage,
+    assistantMessage,
+    follow: (onDelta) => followTurn(ctx, assistantMessage, onDelta),
+  };
+}

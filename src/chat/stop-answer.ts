@@ -1,0 +1,53 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { notFound } from '../errors/app-error.js';
+import { readMessage, readMessageBySeq } from '../store/history.js';
+import { stopQueuedAnswer } from '../store/turns.js';
+import type { MessageRow } from '../store/types.js';
+import { isTerminal } from '../store/types.js';
+import { CHAT_ROLES, requireRole, visibleReport } from './access.js';
+import type { Caller, ChatContext } from './context.js';
+
+const STOP_WAIT_MS = 5_000;
+
+/**
+ * Stops an answer wherever it is generated: a queued answer is ended here; a streaming one is asked to stop
+ * through the bus and its owner saves it as `stopped` with its partial text. Idempotent: a finished answer is
+ * returned as it is.
+ */
+export async function stopAnswer(
+  ctx: ChatContext,
+  caller: Caller,
+  input: { reportId: string; messageId: string },
+): Promise<{ reportId: string; message: MessageRow }> {
+  const report = await visibleReport(ctx, caller, input.reportId);
+  requireRole(report, CHAT_ROLES, 'stop answers');
+  const conversationId = report.conversationId;
+  let answer = await readMessage(ctx.sql, conversationId, input.messageId);
+  if (answer?.role === 'user') answer = await readMessageBySeq(ctx.sql, conversationId, answer.seq + 1);
+  if (!answer) throw notFound('message');
+  if (isTerminal(answer.status)) return { reportId: report.id, message: answer };
+
+  if (answer.status === 'queued') {
+    const stopped = await stopQueuedAnswer(ctx.sql, { conversationId, seq: answer.seq });
+    if (stopped) {
+      ctx.bus.publish({ type: 'message', conversationId, message: stopped });
+      ctx.bus.publish({ type: 'stop', conversationId, messageId: stopped.id });
+      return { reportId: report.id, message: stopped };
+    }
+  }
+  // Streaming (or it just started): its owner ends it. Wait a moment for the terminal status to answer with it.
+  const id = answer.id;
+  const terminal = new Promise<MessageRow>((resolve) => {
+    const unsubscribe = ctx.bus.subscribe(conversationId, (event) => {
+      if (event.type === 'message' && event.message.id === id && isTerminal(event.message.status)) {
+        unsubscribe();
+        resolve(event.message);
+      }
+    });
+    setTimeout(unsubscribe, STOP_WAIT_MS).unref();
+  });
+  ctx.bus.publish({ type: 'stop', conversationId, messageId: id });
+  const ended = await Promise.race([terminal, sleep(STOP_WAIT_MS).then(() => undefined)]);
+  const message = ended ?? (await readMessage(ctx.sql, conversationId, id)) ?? answer;
+  return { reportId: report.id, message };
+}

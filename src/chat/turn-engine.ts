@@ -1,0 +1,267 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildModelInput, streamAnswer, type AnswerModel } from '../llm/index.js';
+import type { Logger } from '../log/logger.js';
+import type { Sql } from '../store/db.js';
+import { readContextHistory, readMessageBySeq } from '../store/history.js';
+import { PATIENT_RETRY, QUICK_RETRY, withRetry } from '../store/retry.js';
+import {
+  checkpointAnswer,
+  countActiveBefore,
+  finishAnswer,
+  renewQueuedLease,
+  startAnswer,
+  stopQueuedAnswer,
+  type AnswerRef,
+} from '../store/turns.js';
+import type { MessageRow, TerminalStatus } from '../store/types.js';
+import { isTerminal } from '../store/types.js';
+import type { EventBus } from './bus.js';
+import { LiveTurn, type TurnOutcome } from './live-turn.js';
+
+export interface TurnEngineDeps {
+  sql: Sql;
+  bus: EventBus;
+  model: AnswerModel;
+  instanceId: string;
+  leaseMs: number;
+  contextMaxTokens: number;
+  log: Logger;
+  /** How often the text so far is saved and the lease renewed; at most a third of the lease. */
+  checkpointMs?: number;
+  /** Fallback poll while queued, in case a wake-up notification was missed. */
+  queuePollMs?: number;
+}
+
+export interface TurnToRun {
+  conversationId: string;
+  reportId: string;
+  reportTitle: string;
+  reportContent: string;
+  question: string;
+  assistant: MessageRow;
+}
+
+type EndReason = 'stop' | 'lost-lease' | 'shutdown';
+
+/**
+ * Generates answers (DESIGN.md "A turn", steps 3 to 6) independently of any HTTP request: a client that goes away
+ * only stops following. One engine per process; it owns the leases it took under `instanceId`.
+ */
+export class TurnEngine {
+  private readonly live = new Map<string, LiveTurn>();
+  private readonly checkpointMs: number;
+  private readonly queuePollMs: number;
+
+  constructor(private readonly deps: TurnEngineDeps) {
+    this.checkpointMs = Math.min(deps.checkpointMs ?? 1_000, Math.floor(deps.leaseMs / 3));
+    this.queuePollMs = deps.queuePollMs ?? 1_000;
+  }
+
+  /** The answer being generated here, if any: followers read its exact text so far. */
+  liveTurn(assistantMessageId: string): LiveTurn | undefined {
+    return this.live.get(assistantMessageId);
+  }
+
+  activeCount(): number {
+    return this.live.size;
+  }
+
+  /** Starts generating a freshly reserved answer; the returned turn can be followed and awaited. */
+  start(turn: TurnToRun): LiveTurn {
+    const live = new LiveTurn(turn.conversationId, turn.reportId, turn.assistant.id);
+    this.live.set(turn.assistant.id, live);
+    const stopListener = this.deps.bus.subscribe(turn.conversationId, (event) => {
+      if (event.type === 'stop' && event.messageId === turn.assistant.id) live.abort.abort('stop' satisfies EndReason);
+    });
+    this.run(turn, live)
+      .catch((err: unknown) => {
+        // run() ends every turn itself; reaching here is a bug. The lease will expire and the sweeper ends it.
+        this.deps.log.error({ err, messageId: turn.assistant.id }, 'turn crashed');
+        live.end({ saved: false, message: turn.assistant });
+      })
+      .finally(() => {
+        stopListener();
+        this.live.delete(turn.assistant.id);
+      });
+    return live;
+  }
+
+  /** Stops every answer of this process (graceful shutdown): each is saved as `interrupted` with its text. */
+  async shutdown(): Promise<void> {
+    const turns = [...this.live.values()];
+    for (const t of turns) t.abort.abort('shutdown' satisfies EndReason);
+    await Promise.all(turns.map((t) => t.done));
+  }
+
+  private async run(turn: TurnToRun, live: LiveTurn): Promise<void> {
+    const { sql, log } = this.deps;
+    const ref: AnswerRef = { conversationId: turn.conversationId, seq: turn.assistant.seq };
+    const tlog = log.child({ messageId: turn.assistant.id, conversationId: turn.conversationId, seq: ref.seq });
+
+    const ready = await this.waitForEarlierAnswers(ref, live).catch((err: unknown) => {
+      tlog.error({ err }, 'could not wait for earlier answers');
+      return false;
+    });
+    if (!ready || live.abort.signal.aborted) return this.endWithoutModel(turn, live, tlog);
+
+    const started = await withRetry(
+      () => startAnswer(sql, { ...ref, owner: this.deps.instanceId, leaseMs: this.deps.leaseMs, model: this.deps.model.id }),
+      QUICK_RETRY,
+    ).catch((err: unknown) => {
+      tlog.error({ err }, 'could not start the answer');
+      return undefined;
+    });
+    if (!started) return this.endWithoutModel(turn, live, tlog);
+    this.publishMessage(started);
+    live.emit({ type: 'started', message: started });
+
+    const result = await this.generate(turn, ref, live, tlog);
+    await this.finish(turn, live, result, tlog);
+  }
+
+  /** Step 3: answers of a conversation are produced in seq order. Resolves false when this answer ended meanwhile. */
+  private async waitForEarlierAnswers(ref: AnswerRef, live: LiveTurn): Promise<boolean> {
+    const { sql, bus } = this.deps;
+    let wake: (() => void) | undefined;
+    const unsubscribe = bus.subscribe(ref.conversationId, (event) => {
+      if (event.type === 'message' && event.message.seq < ref.seq && isTerminal(event.message.status)) wake?.();
+    });
+    const aborted = onAbort(live.abort.signal);
+    try {
+      for (;;) {
+        // Arm the wake-up before the check, so a change committed between the check and the wait is not missed.
+        const woken = new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        const active = await withRetry(() => countActiveBefore(sql, ref), PATIENT_RETRY);
+        if (active === 0) return true;
+        const stillOurs = await withRetry(
+          () => renewQueuedLease(sql, ref, this.deps.instanceId, this.deps.leaseMs),
+          PATIENT_RETRY,
+        );
+        if (!stillOurs || live.abort.signal.aborted) return false;
+        await Promise.race([woken, sleep(this.queuePollMs), aborted]);
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /** The answer ended before the model was called (stopped or swept while queued): report it as it is stored. */
+  private async endWithoutModel(turn: TurnToRun, live: LiveTurn, tlog: Logger): Promise<void> {
+    const ref = { conversationId: turn.conversationId, seq: turn.assistant.seq };
+    try {
+      if (live.abort.signal.reason === 'stop') {
+        const stopped = await withRetry(() => stopQueuedAnswer(this.deps.sql, ref), PATIENT_RETRY);
+        if (stopped) this.publishMessage(stopped);
+      }
+      const stored = await withRetry(() => readMessageBySeq(this.deps.sql, ref.conversationId, ref.seq), PATIENT_RETRY);
+      // Still queued or streaming under someone else means not ours to report as saved: its lease decides its fate.
+      if (stored) return live.end({ saved: isTerminal(stored.status), message: stored });
+    } catch (err) {
+      tlog.error({ err }, 'could not read the answer');
+    }
+    live.end({ saved: false, message: turn.assistant });
+  }
+
+  /** Steps 4 and 5: stream from the model, sending deltas to followers and the bus, saving every second. */
+  private async generate(
+    turn: TurnToRun,
+    ref: AnswerRef,
+    live: LiveTurn,
+    tlog: Logger,
+  ): Promise<{ status: TerminalStatus; error: string | null; inputTokens?: number; outputTokens?: number }> {
+    const { sql, bus } = this.deps;
+    let checkpointing: Promise<void> | undefined;
+    const checkpoint = () => {
+      if (checkpointing) return;
+      checkpointing = checkpointAnswer(sql, { ...ref, owner: this.deps.instanceId, leaseMs: this.deps.leaseMs, content: live.text })
+        .then((stillOurs) => {
+          if (!stillOurs) live.abort.abort('lost-lease' satisfies EndReason);
+        })
+        .catch((err: unknown) => tlog.warn({ err }, 'checkpoint failed; will try again'))
+        .finally(() => {
+          checkpointing = undefined;
+        });
+    };
+    const timer = setInterval(checkpoint, this.checkpointMs);
+    try {
+      // Everything completed before this turn's question, newest first, bounded by the budget (in chars ~ 4/token).
+      const history = await withRetry(
+        () => readContextHistory(sql, ref.conversationId, ref.seq - 1, this.deps.contextMaxTokens * 4),
+        QUICK_RETRY,
+      );
+      const input = buildModelInput({
+        reportTitle: turn.reportTitle,
+        reportContent: turn.reportContent,
+        history: history.reverse().map((m) => ({ role: m.role, content: m.content })),
+        question: turn.question,
+        maxTokens: this.deps.contextMaxTokens,
+      });
+      for await (const event of streamAnswer({ model: this.deps.model, input, signal: live.abort.signal })) {
+        if (event.type === 'delta') {
+          const offset = live.text.length;
+          live.emit({ type: 'delta', text: event.text });
+          bus.publish({ type: 'delta', conversationId: ref.conversationId, messageId: turn.assistant.id, offset, text: event.text });
+        } else if (event.type === 'finish') {
+          return { status: 'complete', error: null, inputTokens: event.inputTokens, outputTokens: event.outputTokens };
+        } else {
+          tlog.warn({ err: event.cause }, 'model failed');
+          live.emit({ type: 'error', message: event.message });
+          return { status: 'failed', error: event.message };
+        }
+      }
+      const reason = live.abort.signal.reason as EndReason | undefined;
+      if (reason === 'stop') return { status: 'stopped', error: null };
+      if (reason === 'shutdown') return { status: 'interrupted', error: 'The server restarted while this answer was being generated.' };
+      if (reason === 'lost-lease') return { status: 'interrupted', error: 'This answer was taken over after a delay.' };
+      return { status: 'failed', error: 'The model ended without finishing its answer.' };
+    } catch (err) {
+      tlog.error({ err }, 'answer generation failed');
+      const message = 'The answer could not be generated.';
+      live.emit({ type: 'error', message });
+      return { status: 'failed', error: message };
+    } finally {
+      clearInterval(timer);
+      await checkpointing;
+    }
+  }
+
+  /** Step 6: commit the final text and status, retrying transient errors; `saved` only after the commit. */
+  private async finish(
+    turn: TurnToRun,
+    live: LiveTurn,
+    result: { status: TerminalStatus; error: string | null; inputTokens?: number; outputTokens?: number },
+    tlog: Logger,
+  ): Promise<void> {
+    const content = live.text;
+    const ref = { conversationId: turn.conversationId, seq: turn.assistant.seq };
+    try {
+      const finished = await withRetry(
+        () => finishAnswer(this.deps.sql, { ...ref, owner: this.deps.instanceId, content, ...result }),
+        { ...PATIENT_RETRY, onRetry: (err, attempt) => tlog.warn({ err, attempt }, 'final commit failed; retrying') },
+      );
+      if (finished.applied) {
+        this.publishMessage(finished.message);
+        return live.end({ saved: true, message: finished.message, error: result.error ?? undefined });
+      }
+      tlog.warn({ storedStatus: finished.message.status }, 'the answer was ended elsewhere before its final commit');
+      live.end({ saved: false, message: { ...finished.message, content, status: result.status, error: result.error } });
+    } catch (err) {
+      tlog.error({ err }, 'final commit failed after retries; the lease will expire and the sweeper ends the answer');
+      // The person keeps the text on screen, marked not saved.
+      live.end({ saved: false, message: { ...turn.assistant, content, status: result.status, error: result.error, updatedAt: new Date() } });
+    }
+  }
+
+  private publishMessage(message: MessageRow): void {
+    this.deps.bus.publish({ type: 'message', conversationId: message.conversationId, message });
+  }
+}
+
+function onAbort(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+export type { TurnOutcome };

@@ -1,0 +1,58 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { AppError } from '../errors/app-error.js';
+import type { AppEnv, HttpOptions } from './env.js';
+import { requireUser } from './middleware/auth.js';
+import { errorHandler, errorResponse } from './middleware/error-handler.js';
+import { requestId } from './middleware/request-id.js';
+import { securityHeaders } from './middleware/security-headers.js';
+import { accountRoutes } from './routes/accounts.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { messageRoutes } from './routes/messages.js';
+import { MAX_REPORT_BYTES, reportRoutes } from './routes/reports.js';
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** Bodies are limited while they are read, not after: a huge body is refused without being buffered. */
+const limitBody = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new AppError('payload_too_large', `The request body is larger than ${Math.round(maxSize / 1024)} KiB.`);
+    },
+  });
+
+export interface BuiltApp {
+  app: Hono<AppEnv>;
+  /** Open events streams, for metrics and shutdown. */
+  streams: { open: number };
+}
+
+export function createApp(options: HttpOptions): BuiltApp {
+  const { ctx } = options;
+  const streams = { open: 0 };
+  const app = new Hono<AppEnv>();
+  app.use('*', securityHeaders());
+  app.use('*', requestId());
+  app.onError(errorHandler(ctx.log));
+  app.notFound((c) => errorResponse(c, 'not_found', 'No such route.'));
+
+  app.route('/', healthRoutes(ctx));
+
+  app.use('/api/reports', limitBody(MAX_REPORT_BYTES + MAX_BODY_BYTES));
+  app.use('/api/reports/:reportId', limitBody(MAX_REPORT_BYTES + MAX_BODY_BYTES));
+  app.use('/api/*', async function bodyLimitMiddleware(c, next) {
+    // Reports carry up to 2 MiB of Markdown; everything else fits in 64 KiB.
+    const isReportBody = /^\/api\/reports(\/[^/]+)?\/?$/.test(c.req.path);
+    return isReportBody ? next() : limitBody(MAX_BODY_BYTES)(c, next);
+  });
+
+  app.route('/api', accountRoutes(ctx, options.adminTokenHash));
+  app.use('/api/reports', requireUser(ctx));
+  app.use('/api/reports/*', requireUser(ctx));
+  app.route('/api/reports', reportRoutes(ctx));
+  app.route('/api/reports', messageRoutes(ctx));
+  app.route('/api/reports', eventRoutes(ctx, streams));
+  return { app, streams };
+}

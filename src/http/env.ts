@@ -1,0 +1,15 @@
+import type { Caller, ChatContext } from '../chat/context.js';
+
+/** Hono's typed context: what middleware puts on a request. */
+export interface AppEnv {
+  Variables: {
+    caller: Caller;
+    requestId: string;
+  };
+}
+
+export interface HttpOptions {
+  ctx: ChatContext;
+  /** SHA-256 of the admin token: it may only call POST /api/users. */
+  adminTokenHash: Buffer;
+}

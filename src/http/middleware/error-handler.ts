@@ -1,0 +1,29 @@
+import type { Context } from 'hono';
+import { AppError, ERROR_STATUS, type ErrorCode } from '../../errors/app-error.js';
+import type { Logger } from '../../log/logger.js';
+import { isUnavailableError } from '../../store/pg-errors.js';
+
+export function errorBody(code: ErrorCode, message: string) {
+  return { error: { code, message } };
+}
+
+export function errorResponse(c: Context, code: ErrorCode, message: string, headers?: Record<string, string>): Response {
+  return c.json(errorBody(code, message), ERROR_STATUS[code], headers);
+}
+
+/**
+ * The one place errors become responses. An AppError says what to tell the client; a database that cannot be
+ * reached is 503 `unavailable`; anything else is a fault of ours: logged in full, answered without details.
+ */
+export function errorHandler(log: Logger) {
+  return function handleError(err: Error, c: Context): Response {
+    if (err instanceof AppError) return errorResponse(c, err.code, err.message, err.headers);
+    const requestId = c.get('requestId') as string | undefined;
+    if (isUnavailableError(err)) {
+      log.warn({ err, requestId }, 'database unavailable');
+      return errorResponse(c, 'unavailable', 'The service cannot reach its database right now; nothing was stored. Try again shortly.', { 'Retry-After': '2' });
+    }
+    log.error({ err, requestId, method: c.req.method, path: c.req.path }, 'unhandled error');
+    return errorResponse(c, 'internal', 'Something went wrong on our side. It has been logged.');
+  };
+}

@@ -1,0 +1,16 @@
+import { Hono } from 'hono';
+import type { ChatContext } from '../../chat/context.js';
+
+export function healthRoutes(ctx: ChatContext) {
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await ctx.sql`SELECT 1`;
+      return c.json({ status: 'ready' });
+    } catch {
+      return c.json({ error: { code: 'unavailable', message: 'The database does not answer.' } }, 503);
+    }
+  });
+  return app;
+}

@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { hashToken, newToken } from './chat/accounts.js';
+import { createLocalBus, type EventBus } from './chat/bus.js';
+import type { ChatContext } from './chat/context.js';
+import { startSweeper } from './chat/sweeper.js';
+import { TurnEngine } from './chat/turn-engine.js';
+import type { Config } from './config/config.js';
+import { createApp } from './http/app.js';
+import { serveWeb } from './http/web.js';
+import { createAnswerModel } from './llm/index.js';
+import type { Logger } from './log/logger.js';
+import { readOrCreateSecret } from './secrets-file.js';
+import { DEMO_EMAIL, DEMO_PASSWORD, seedDemo } from './seed/seed-demo.js';
+import { connect, type Sql } from './store/db.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.js';
+import { runMigrations } from './store/migrate.js';
+
+export interface RunningServer {
+  url: string;
+  ctx: ChatContext;
+  /** Stops accepting, lets answers in progress end (saved as interrupted after the grace period), closes all. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  config: Config;
+  log: Logger;
+  /** Called with lines meant for the person at the terminal (URLs, credentials). */
+  announce?: (text: string) => void;
+  graceMs?: number;
+}
+
+/** Everything `npm start` runs: database (embedded unless DATABASE_URL), migrations, seed, engine, HTTP. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { config, log } = options;
+  const announce = options.announce ?? (() => {});
+  const dataDir = resolve(config.dataDir);
+  let embedded: EmbeddedDatabase | undefined;
+  let sql: Sql | undefined;
+  try {
+    let url = config.databaseUrl;
+    if (!url) {
+      embedded = await startEmbeddedPostgres(dataDir, (line) => log.info({}, line));
+      url = embedded.url;
+      log.info({ port: embedded.port, dataDir }, 'embedded PostgreSQL started');
+    }
+    const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    sql = connect(url, { applicationName: `report-chat ${instanceId}` });
+    await runMigrations(sql);
+
+    const admin = config.adminToken
+      ? { value: config.adminToken, created: false }
+      : readOrCreateSecret(join(dataDir, 'admin-token'), newToken);
+    if (admin.created) announce(`Admin token (shown once; kept in ${join(dataDir, 'admin-token')}):\n  ${admin.value}`);
+
+    let demoToken: string | undefined;
+    const demoTokenFile = join(dataDir, 'demo-token');
+    if (config.seedDemo) {
+      const seeded = await seedDemo(sql);
+      if (seeded) writeFileSync(demoTokenFile, `${seeded.token}\n`, { mode: 0o600 });
+      if (existsSync(demoTokenFile)) demoToken = readFileSync(demoTokenFile, 'utf8').trim();
+    }
+
+    const bus: EventBus = createLocalBus((err) => log.error({ err }, 'event listener failed'));
+    const model = createAnswerModel(config.llm);
+    const engine = new TurnEngine({
+      sql,
+      bus,
+      model,
+      instanceId,
+      leaseMs: config.turnLeaseMs,
+      contextMaxTokens: config.contextMaxTokens,
+      log,
+    });
+    const ctx: ChatContext = { config, sql, bus, engine, instanceId, log };
+    const stopSweeper = startSweeper(ctx);
+    const { app } = createApp({ ctx, adminTokenHash: hashToken(admin.value) });
+    serveWeb(app);
+
+    const server = await listen(app.fetch, config.host, config.port);
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const baseUrl = `http://${host}:${port}`;
+    log.info({ url: baseUrl, model: model.id, instanceId }, 'report-chat listening');
+    announce(welcome(baseUrl, model.id, demoToken, await firstReportId(sql)));
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        await new Promise<void>((done) => server.close(() => done()));
+        stopSweeper();
+        // Answers in progress get a grace period to finish; the rest are saved as interrupted with their text.
+        await waitForIdle(engine, options.graceMs ?? 10_000);
+        if (engine.activeCount() > 0) await engine.shutdown();
+        await sql?.end({ timeout: 5 });
+        await embedded?.stop();
+      })());
+    // Event streams keep sockets open: close them so server.close() can finish.
+    const closeAll = async () => {
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await close();
+    };
+    return { url: baseUrl, ctx, close: closeAll };
+  } catch (err) {
+    await sql?.end({ timeout: 2 }).catch(() => {});
+    await embedded?.stop().catch(() => {});
+    throw err;
+  }
+}
+
+async function waitForIdle(engine: TurnEngine, graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (engine.activeCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolveListen, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolveListen(server));
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${hostname} is already in use: set PORT to a free port`) : err);
+    });
+  });
+}
+
+async function firstReportId(sql: Sql): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    SELECT r.id FROM reports r JOIN users u ON u.id = r.owner_id WHERE u.email = ${DEMO_EMAIL} ORDER BY r.created_at, r.title LIMIT 1`;
+  return row?.id;
+}
+
+function welcome(url: string, modelId: string, demoToken: string | undefined, reportId: string | undefined): string {
+  const lines = [`report-chat is running at ${url}  (model: ${modelId})`];
+  if (demoToken && reportId) {
+    lines.push(
+      '',
+      `Open ${url} and sign in as ${DEMO_EMAIL} / ${DEMO_PASSWORD}, or use the demo API token:`,
+      `  ${demoToken}`,
+      '',
+      'Ask a sample report a question, streamed:',
+      `  curl -N ${url}/api/reports/${reportId}/messages \\`,
+      `    -H 'Authorization: Bearer ${demoToken}' -H 'Content-Type: application/json' \\`,
+      `    -d '{"id":"'$(node -e 'console.log(crypto.randomUUID())')'","content":"What was the root cause, and what should we do first?"}'`,
+      '',
+      'Then read the stored conversation:',
+      `  curl ${url}/api/reports/${reportId}/messages -H 'Authorization: Bearer ${demoToken}'`,
+    );
+  }
+  lines.push('', 'Press Ctrl+C to stop.');
+  return lines.join('\n');
+}

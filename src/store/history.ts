@@ -1,0 +1,118 @@
+import { AppError } from '../errors/app-error.js';
+import type { Sql } from './db.js';
+import { inTransaction, lockForChange } from './transaction.js';
+import type { ConversationRow, MessageRow } from './types.js';
+
+export interface PageQuery {
+  limit: number;
+  before?: number;
+  after?: number;
+}
+
+export interface Page {
+  messages: MessageRow[];
+  version: number;
+  hasMoreBefore: boolean;
+}
+
+/** One page of history and the version it corresponds to, read from one snapshot so the ETag is honest. */
+export async function readPage(sql: Sql, conversationId: string, q: PageQuery): Promise<Page> {
+  return sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+    const [conv] = await tx<{ version: number }[]>`SELECT version FROM conversations WHERE id = ${conversationId}`;
+    if (!conv) throw new AppError('not_found', 'No such conversation.');
+    if (q.after !== undefined) {
+      const messages = await tx<MessageRow[]>`
+        SELECT * FROM messages WHERE conversation_id = ${conversationId} AND seq > ${q.after}
+        ORDER BY seq LIMIT ${q.limit}`;
+      const firstSeq = messages[0]?.seq ?? q.after + 1;
+      const [older] = await tx`
+        SELECT 1 FROM messages WHERE conversation_id = ${conversationId} AND seq < ${firstSeq} LIMIT 1`;
+      return { messages, version: conv.version, hasMoreBefore: older !== undefined };
+    }
+    const newestFirst = await tx<MessageRow[]>`
+      SELECT * FROM messages
+      WHERE conversation_id = ${conversationId} ${q.before !== undefined ? tx`AND seq < ${q.before}` : tx``}
+      ORDER BY seq DESC LIMIT ${q.limit + 1}`;
+    const hasMoreBefore = newestFirst.length > q.limit;
+    return { messages: newestFirst.slice(0, q.limit).reverse(), version: conv.version, hasMoreBefore };
+  });
+}
+
+export interface Changes {
+  conversation: ConversationRow;
+  /** Messages whose last change is after the version asked for, in version order. */
+  messages: MessageRow[];
+}
+
+/** What changed after `version`: the resume of an events stream. Answers still streaming come with their saved text. */
+export async function readChangesAfter(sql: Sql, conversationId: string, version: number, limit = 1000): Promise<Changes> {
+  return sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+    const [conversation] = await tx<ConversationRow[]>`SELECT * FROM conversations WHERE id = ${conversationId}`;
+    if (!conversation) throw new AppError('not_found', 'No such conversation.');
+    const messages = await tx<MessageRow[]>`
+      SELECT * FROM messages WHERE conversation_id = ${conversationId} AND changed_version > ${version}
+      ORDER BY changed_version LIMIT ${limit}`;
+    return { conversation, messages };
+  });
+}
+
+export async function readMessage(sql: Sql, conversationId: string, messageId: string): Promise<MessageRow | undefined> {
+  const [row] = await sql<MessageRow[]>`
+    SELECT * FROM messages WHERE conversation_id = ${conversationId} AND id = ${messageId}`;
+  return row;
+}
+
+export async function readMessageBySeq(sql: Sql, conversationId: string, seq: number): Promise<MessageRow | undefined> {
+  const [row] = await sql<MessageRow[]>`SELECT * FROM messages WHERE conversation_id = ${conversationId} AND seq = ${seq}`;
+  return row;
+}
+
+/** The whole conversation in seq order, for export. Read in one snapshot. */
+export async function readAll(sql: Sql, conversationId: string): Promise<Page> {
+  return sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+    const [conv] = await tx<{ version: number }[]>`SELECT version FROM conversations WHERE id = ${conversationId}`;
+    if (!conv) throw new AppError('not_found', 'No such conversation.');
+    const messages = await tx<MessageRow[]>`SELECT * FROM messages WHERE conversation_id = ${conversationId} ORDER BY seq`;
+    return { messages, version: conv.version, hasMoreBefore: false };
+  });
+}
+
+/**
+ * The newest completed messages before `seq`, newest first, for the model's context: failed, stopped and
+ * interrupted answers are not sent. `maxChars` bounds what is read; the context builder trims to its budget.
+ */
+export async function readContextHistory(sql: Sql, conversationId: string, seq: number, maxChars: number): Promise<MessageRow[]> {
+  const rows = await sql<MessageRow[]>`
+    SELECT * FROM (
+      SELECT *, sum(length(content)) OVER (ORDER BY seq DESC) AS running_chars
+      FROM messages
+      WHERE conversation_id = ${conversationId} AND seq < ${seq} AND status = 'complete'
+      ORDER BY seq DESC
+    ) newest
+    WHERE running_chars - length(content) < ${maxChars}
+    ORDER BY seq DESC`;
+  return rows;
+}
+
+/**
+ * Clears the conversation (compare-and-delete on `ifMatch`). Seqs keep growing afterwards: a reader that saw seq n
+ * must never see a new message with a smaller seq. The clear is itself a versioned change (`clearedVersion`).
+ */
+export async function clearConversation(sql: Sql, conversationId: string, ifMatch: number): Promise<ConversationRow> {
+  const cleared = await inTransaction(sql, async (tx) => {
+    const version = await lockForChange(tx, conversationId);
+    if (version - 1 !== ifMatch) {
+      throw new AppError('precondition_failed', 'The conversation changed since the version you sent in If-Match.');
+    }
+    const [active] = await tx`
+      SELECT 1 FROM messages WHERE conversation_id = ${conversationId} AND status IN ('queued', 'streaming') LIMIT 1`;
+    if (active) throw new AppError('conversation_busy', 'An answer is still being generated; try again when it ends.');
+    await tx`DELETE FROM messages WHERE conversation_id = ${conversationId}`;
+    const [conv] = await tx<ConversationRow[]>`
+      UPDATE conversations SET message_count = 0, cleared_version = ${version}
+      WHERE id = ${conversationId} RETURNING *`;
+    return conv;
+  });
+  if (!cleared) throw new AppError('not_found', 'No such conversation.');
+  return cleared;
+}

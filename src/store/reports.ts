@@ -1,0 +1,85 @@
+import type { Sql } from './db.js';
+import type { ConversationRow, ReportRow, ReportStatus } from './types.js';
+
+export interface NewReport {
+  ownerId: string;
+  title: string;
+  content: string;
+  status: ReportStatus;
+}
+
+/** A report and its (empty) conversation, in one transaction: a report never exists without its conversation. */
+export async function createReport(sql: Sql, input: NewReport): Promise<ReportRow> {
+  return sql.begin(async (tx) => {
+    const [report] = await tx<ReportRow[]>`
+      INSERT INTO reports (owner_id, title, content, status)
+      VALUES (${input.ownerId}, ${input.title}, ${input.content}, ${input.status})
+      RETURNING *`;
+    if (!report) throw new Error('insert returned no report');
+    await tx`INSERT INTO conversations (report_id) VALUES (${report.id})`;
+    return report;
+  });
+}
+
+export interface VisibleReport extends ReportRow {
+  role: 'owner' | 'editor' | 'viewer';
+  conversationId: string;
+  version: number;
+  messageCount: number;
+}
+
+/**
+ * The report if `userId` may see it, with the caller's role and the conversation's id, in the one query that
+ * both checks access and reads the data. Not visible and not existing are the same answer: undefined.
+ */
+export async function findVisibleReport(sql: Sql, reportId: string, userId: string): Promise<VisibleReport | undefined> {
+  const [row] = await sql<VisibleReport[]>`
+    SELECT r.*, 'owner' AS role, c.id AS conversation_id, c.version, c.message_count
+    FROM reports r JOIN conversations c ON c.report_id = r.id
+    WHERE r.id = ${reportId} AND r.owner_id = ${userId}`;
+  return row;
+}
+
+export interface ReportSummary {
+  id: string;
+  title: string;
+  status: ReportStatus;
+  role: 'owner' | 'editor' | 'viewer';
+  messageCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Reports visible to the user, newest first. updatedAt counts conversation activity too. */
+export async function listVisibleReports(sql: Sql, userId: string, limit = 500): Promise<ReportSummary[]> {
+  return sql<ReportSummary[]>`
+    SELECT r.id, r.title, r.status, 'owner' AS role, c.message_count, r.created_at,
+           greatest(r.updated_at, c.updated_at) AS updated_at
+    FROM reports r JOIN conversations c ON c.report_id = r.id
+    WHERE r.owner_id = ${userId}
+    ORDER BY r.created_at DESC, r.id
+    LIMIT ${limit}`;
+}
+
+export interface ReportPatch {
+  title?: string;
+  content?: string;
+  status?: ReportStatus;
+}
+
+export async function updateReport(sql: Sql, reportId: string, patch: ReportPatch): Promise<ReportRow | undefined> {
+  const [row] = await sql<ReportRow[]>`
+    UPDATE reports SET
+      title = coalesce(${patch.title ?? null}, title),
+      content = coalesce(${patch.content ?? null}, content),
+      status = coalesce(${patch.status ?? null}, status),
+      updated_at = now()
+    WHERE id = ${reportId}
+    RETURNING *`;
+  return row;
+}
+
+export async function readConversation(sql: Sql, conversationId: string): Promise<ConversationRow | undefined> {
+  const [row] = await sql<ConversationRow[]>`SELECT * FROM conversations WHERE id = ${conversationId}`;
+  return row;
+}

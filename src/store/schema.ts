@@ -1,0 +1,130 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  customType,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+// The schema drizzle-kit generates migrations from. Queries are written with postgres.js (see queries/*.ts) so that
+// the locking order of each transaction is explicit; this file is the single source of the table shapes.
+
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    email: text('email').notNull(),
+    name: text('name'),
+    passwordHash: text('password_hash'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  // Emails are unique regardless of case: a rule the database enforces, not the code.
+  (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],
+);
+
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name'),
+    tokenHash: bytea('token_hash').notNull().unique(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastUsedAt: ts('last_used_at'),
+  },
+  (t) => [index('api_tokens_user_idx').on(t.userId)],
+);
+
+export const reports = pgTable(
+  'reports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    content: text('content').notNull(),
+    status: text('status').notNull().default('complete'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('reports_owner_idx').on(t.ownerId, t.createdAt),
+    check('reports_status_check', sql`${t.status} IN ('generating', 'complete', 'failed')`),
+  ],
+);
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    reportId: uuid('report_id')
+      .notNull()
+      .unique()
+      .references(() => reports.id, { onDelete: 'cascade' }),
+    // The next seq to hand out. Seqs are never reused, not even after the conversation is cleared.
+    nextSeq: bigint('next_seq', { mode: 'number' }).notNull().default(1),
+    // Grows by one with every change to a message; the version a change got is its message's changed_version.
+    version: bigint('version', { mode: 'number' }).notNull().default(0),
+    messageCount: integer('message_count').notNull().default(0),
+    clearedVersion: bigint('cleared_version', { mode: 'number' }).notNull().default(0),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [check('conversations_next_seq_check', sql`${t.nextSeq} >= 1`)],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    id: uuid('id').notNull().unique(),
+    role: text('role').notNull(),
+    content: text('content').notNull().default(''),
+    status: text('status').notNull(),
+    replyTo: uuid('reply_to'),
+    error: text('error'),
+    model: text('model'),
+    inputTokens: integer('input_tokens'),
+    outputTokens: integer('output_tokens'),
+    changedVersion: bigint('changed_version', { mode: 'number' }).notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: ts('lease_expires_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'messages_pkey', columns: [t.conversationId, t.seq] }),
+    // Resuming an events stream reads "changed after version v" of one conversation.
+    uniqueIndex('messages_changed_version_key').on(t.conversationId, t.changedVersion),
+    // The queue check and the sweeper only ever look at answers in progress: a small partial index.
+    index('messages_active_idx')
+      .on(t.conversationId, t.seq)
+      .where(sql`${t.status} IN ('queued', 'streaming')`),
+    index('messages_lease_idx')
+      .on(t.leaseExpiresAt)
+      .where(sql`${t.status} IN ('queued', 'streaming')`),
+    check('messages_role_check', sql`${t.role} IN ('user', 'assistant')`),
+    check(
+      'messages_status_check',
+      sql`${t.status} IN ('queued', 'streaming', 'complete', 'failed', 'stopped', 'interrupted')`,
+    ),
+    check('messages_user_complete_check', sql`${t.role} = 'assistant' OR ${t.status} = 'complete'`),
+    check('messages_seq_check', sql`${t.seq} >= 1`),
+  ],
+);

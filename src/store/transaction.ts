@@ -1,0 +1,36 @@
+import type { Sql, TxSql } from './db.js';
+
+/** Thrown inside a transaction to roll it back without an error: a conditional change found nothing to change. */
+class NoChange extends Error {}
+
+/**
+ * Runs `fn` in one transaction. When `fn` returns `undefined` the transaction is rolled back and `undefined`
+ * returned, so a conditional change (for example "finish this answer if it is still streaming") leaves no trace,
+ * not even a version bump.
+ */
+export async function inTransaction<T>(sql: Sql, fn: (tx: TxSql) => Promise<T | undefined>): Promise<T | undefined> {
+  try {
+    return (await sql.begin(async (tx) => {
+      const result = await fn(tx);
+      if (result === undefined) throw new NoChange();
+      return result;
+    })) as T;
+  } catch (err) {
+    if (err instanceof NoChange) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Takes the conversation's row lock and the version number of the change about to be made. Every change to a
+ * message goes through here first, so changes of one conversation commit in version order: a reader who has
+ * seen version v can never later see a change with a smaller version appear.
+ */
+export async function lockForChange(tx: TxSql, conversationId: string): Promise<number> {
+  const [row] = await tx<{ version: number }[]>`
+    UPDATE conversations SET version = version + 1, updated_at = now()
+    WHERE id = ${conversationId}
+    RETURNING version`;
+  if (!row) throw new Error(`conversation ${conversationId} does not exist`);
+  return row.version;
+}

@@ -1,0 +1,227 @@
+import { AppError } from '../errors/app-error.js';
+import type { Sql } from './db.js';
+import { inTransaction, lockForChange } from './transaction.js';
+import type { MessageRow, TerminalStatus } from './types.js';
+
+export interface ReserveInput {
+  conversationId: string;
+  userMessageId: string;
+  assistantMessageId: string;
+  content: string;
+  /** Compare-and-append: the conversation version the client saw. Ignored by a replay. */
+  ifMatch?: number;
+  maxMessages: number;
+  leaseOwner: string;
+  leaseMs: number;
+}
+
+export type Reservation =
+  | { kind: 'created'; userMessage: MessageRow; assistantMessage: MessageRow }
+  | { kind: 'replay'; userMessage: MessageRow; assistantMessage: MessageRow };
+
+/** Raised inside the reserve transaction to roll it back, carrying the stored turn found under the same id. */
+class ReplayFound extends Error {
+  constructor(readonly existing: MessageRow) {
+    super('replay');
+  }
+}
+
+/**
+ * Step 2 of a turn: one transaction that locks the conversation row, inserts the user message `n` and the
+ * answer placeholder `n+1` (queued, leased to this instance), and bumps the version by two (two messages
+ * created). An id already stored means a replay: the transaction rolls back and the stored turn is returned.
+ */
+export async function reserveTurn(sql: Sql, input: ReserveInput): Promise<Reservation> {
+  try {
+    return await sql.begin(async (tx) => {
+      // The UPDATE takes the row lock: concurrent turns of this conversation queue here, and each one's
+      // statements below run after the previous turn committed, so its replay check sees that turn.
+      const [conv] = await tx<{ seq: number; prevVersion: number; prevCount: number }[]>`
+        UPDATE conversations
+        SET next_seq = next_seq + 2, version = version + 2, message_count = message_count + 2, updated_at = now()
+        WHERE id = ${input.conversationId}
+        RETURNING next_seq - 2 AS seq, version - 2 AS prev_version, message_count - 2 AS prev_count`;
+      if (!conv) throw new AppError('not_found', 'No such conversation.');
+      const v = conv.prevVersion;
+      // ON CONFLICT (id) waits for an in-flight insert of the same id (in any conversation), then skips.
+      const inserted = await tx<MessageRow[]>`
+        INSERT INTO messages (conversation_id, seq, id, role, content, status, reply_to, changed_version,
+                              lease_owner, lease_expires_at)
+        VALUES
+          (${input.conversationId}, ${conv.seq}, ${input.userMessageId}, 'user', ${input.content}, 'complete',
+           NULL, ${v + 1}, NULL, NULL),
+          (${input.conversationId}, ${conv.seq + 1}, ${input.assistantMessageId}, 'assistant', '', 'queued',
+           ${input.userMessageId}, ${v + 2}, ${input.leaseOwner},
+           now() + ${input.leaseMs} * interval '1 millisecond')
+        ON CONFLICT (id) DO NOTHING
+        RETURNING *`;
+      const userMessage = inserted.find((m) => m.role === 'user');
+      const assistantMessage = inserted.find((m) => m.role === 'assistant');
+      if (!userMessage || !assistantMessage) {
+        const [existing] = await tx<MessageRow[]>`SELECT * FROM messages WHERE id = ${input.userMessageId}`;
+        if (!existing) throw new Error('insert skipped on conflict but no row holds the id');
+        throw new ReplayFound(existing);
+      }
+      if (input.ifMatch !== undefined && input.ifMatch !== v) {
+        throw new AppError('precondition_failed', 'The conversation changed since the version you sent in If-Match.');
+      }
+      if (conv.prevCount + 2 > input.maxMessages) {
+        throw new AppError('conversation_full', `This conversation holds the maximum of ${input.maxMessages} messages.`);
+      }
+      return { kind: 'created' as const, userMessage, assistantMessage };
+    });
+  } catch (err) {
+    if (!(err instanceof ReplayFound)) throw err;
+    return replayOf(sql, input, err.existing);
+  }
+}
+
+async function replayOf(sql: Sql, input: ReserveInput, existing: MessageRow): Promise<Reservation> {
+  // The IETF Idempotency-Key draft: the same key with a different request is a conflict, not a replay.
+  if (existing.conversationId !== input.conversationId || existing.role !== 'user' || existing.content !== input.content) {
+    throw new AppError('idempotency_conflict', 'This message id was already used with different content.');
+  }
+  const [answer] = await sql<MessageRow[]>`
+    SELECT * FROM messages WHERE conversation_id = ${existing.conversationId} AND seq = ${existing.seq + 1}`;
+  if (!answer || answer.replyTo !== existing.id) throw new Error(`turn of message ${existing.id} has no answer row`);
+  return { kind: 'replay', userMessage: existing, assistantMessage: answer };
+}
+
+export interface AnswerRef {
+  conversationId: string;
+  seq: number;
+}
+
+/** Answers of this conversation before `seq` that are not terminal yet; `seq` may start when this is 0. */
+export async function countActiveBefore(sql: Sql, ref: AnswerRef): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM messages
+    WHERE conversation_id = ${ref.conversationId} AND seq < ${ref.seq} AND status IN ('queued', 'streaming')`;
+  return row?.n ?? 0;
+}
+
+/** Keeps a queued answer's lease alive while it waits; false when it is no longer queued under this owner. */
+export async function renewQueuedLease(sql: Sql, ref: AnswerRef, owner: string, leaseMs: number): Promise<boolean> {
+  const rows = await sql`
+    UPDATE messages SET lease_expires_at = now() + ${leaseMs} * interval '1 millisecond'
+    WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} AND status = 'queued' AND lease_owner = ${owner}
+    RETURNING seq`;
+  return rows.length === 1;
+}
+
+/** Step 4: queued → streaming, leased to `owner`. Undefined when the answer is no longer queued (stopped, swept). */
+export async function startAnswer(
+  sql: Sql,
+  ref: AnswerRef & { owner: string; leaseMs: number; model: string },
+): Promise<MessageRow | undefined> {
+  return inTransaction(sql, async (tx) => {
+    const version = await lockForChange(tx, ref.conversationId);
+    const [row] = await tx<MessageRow[]>`
+      UPDATE messages
+      SET status = 'streaming', model = ${ref.model}, lease_owner = ${ref.owner}, changed_version = ${version},
+          lease_expires_at = now() + ${ref.leaseMs} * interval '1 millisecond', updated_at = now()
+      WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} AND status = 'queued'
+      RETURNING *`;
+    return row;
+  });
+}
+
+/**
+ * Step 5: saves the text so far and renews the lease. Not a versioned change (API.md: the version counts creation,
+ * status changes and final content). False when this owner lost the answer (swept, or stopped while queued).
+ */
+export async function checkpointAnswer(
+  sql: Sql,
+  ref: AnswerRef & { owner: string; leaseMs: number; content: string },
+): Promise<boolean> {
+  const rows = await sql`
+    UPDATE messages
+    SET content = ${ref.content}, lease_expires_at = now() + ${ref.leaseMs} * interval '1 millisecond', updated_at = now()
+    WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} AND status = 'streaming'
+      AND lease_owner = ${ref.owner}
+    RETURNING seq`;
+  return rows.length === 1;
+}
+
+export interface FinishInput extends AnswerRef {
+  owner: string;
+  status: TerminalStatus;
+  content: string;
+  error: string | null;
+  inputTokens?: number;
+  outputTokens?: number;
+}
+
+export type FinishResult =
+  | { applied: true; message: MessageRow }
+  /** Someone else ended the answer first (the sweeper after a lost lease): `message` is what is stored. */
+  | { applied: false; message: MessageRow };
+
+/**
+ * Step 6: the final text and terminal status, only while this owner still holds the answer. Safe to retry: when
+ * a previous attempt committed but its acknowledgement was lost, the stored row already equals what we wrote.
+ */
+export async function finishAnswer(sql: Sql, input: FinishInput): Promise<FinishResult> {
+  const row = await inTransaction(sql, async (tx) => {
+    const version = await lockForChange(tx, input.conversationId);
+    const [updated] = await tx<MessageRow[]>`
+      UPDATE messages
+      SET status = ${input.status}, content = ${input.content}, error = ${input.error},
+          input_tokens = ${input.inputTokens ?? null}, output_tokens = ${input.outputTokens ?? null},
+          changed_version = ${version}, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+      WHERE conversation_id = ${input.conversationId} AND seq = ${input.seq}
+        AND status IN ('queued', 'streaming') AND lease_owner = ${input.owner}
+      RETURNING *`;
+    return updated;
+  });
+  if (row) return { applied: true, message: row };
+  const [stored] = await sql<MessageRow[]>`
+    SELECT * FROM messages WHERE conversation_id = ${input.conversationId} AND seq = ${input.seq}`;
+  if (!stored) throw new Error(`answer ${input.conversationId}/${input.seq} vanished`);
+  const ours = stored.status === input.status && stored.content === input.content && stored.leaseOwner === null;
+  return { applied: ours, message: stored };
+}
+
+/** A stop that reaches an answer still waiting in the queue ends it here; a streaming one is stopped by its owner. */
+export async function stopQueuedAnswer(sql: Sql, ref: AnswerRef): Promise<MessageRow | undefined> {
+  return inTransaction(sql, async (tx) => {
+    const version = await lockForChange(tx, ref.conversationId);
+    const [row] = await tx<MessageRow[]>`
+      UPDATE messages
+      SET status = 'stopped', changed_version = ${version}, lease_owner = NULL, lease_expires_at = NULL,
+          updated_at = now()
+      WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} AND status = 'queued'
+      RETURNING *`;
+    return row;
+  });
+}
+
+export const INTERRUPTED_ERROR = 'The server stopped while this answer was being generated.';
+
+/**
+ * Marks answers whose lease expired as `interrupted`, keeping their saved text. Safe to run on every instance at
+ * once: each change re-checks the expiry under the conversation lock, so one answer is swept exactly once.
+ */
+export async function sweepExpiredLeases(sql: Sql, limit = 100): Promise<MessageRow[]> {
+  const candidates = await sql<AnswerRef[]>`
+    SELECT conversation_id, seq FROM messages
+    WHERE status IN ('queued', 'streaming') AND lease_expires_at < now()
+    ORDER BY lease_expires_at
+    LIMIT ${limit}`;
+  const swept: MessageRow[] = [];
+  for (const ref of candidates) {
+    const row = await inTransaction(sql, async (tx) => {
+      const version = await lockForChange(tx, ref.conversationId);
+      const [updated] = await tx<MessageRow[]>`
+        UPDATE messages
+        SET status = 'interrupted', error = ${INTERRUPTED_ERROR}, changed_version = ${version},
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+        WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq}
+          AND status IN ('queued', 'streaming') AND lease_expires_at < now()
+        RETURNING *`;
+      return updated;
+    });
+    if (row) swept.push(row);
+  }
+  return swept;
+}

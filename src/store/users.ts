@@ -1,0 +1,43 @@
+import type { Sql } from './db.js';
+import type { UserRow } from './types.js';
+
+export async function createUser(
+  sql: Sql,
+  input: { email: string; name: string | null; passwordHash: string | null },
+): Promise<UserRow> {
+  const [row] = await sql<UserRow[]>`
+    INSERT INTO users (email, name, password_hash) VALUES (${input.email}, ${input.name}, ${input.passwordHash})
+    RETURNING id, email, name, created_at`;
+  if (!row) throw new Error('insert returned no user');
+  return row;
+}
+
+export async function findUserByEmail(sql: Sql, email: string): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`SELECT id, email, name, created_at FROM users WHERE lower(email) = lower(${email})`;
+  return row;
+}
+
+/** Stores only the token's SHA-256: a leaked table does not leak credentials. */
+export async function createApiToken(
+  sql: Sql,
+  input: { userId: string; name: string | null; tokenHash: Buffer },
+): Promise<{ id: string }> {
+  const [row] = await sql<{ id: string }[]>`
+    INSERT INTO api_tokens (user_id, name, token_hash) VALUES (${input.userId}, ${input.name}, ${input.tokenHash})
+    RETURNING id`;
+  if (!row) throw new Error('insert returned no token');
+  return row;
+}
+
+export async function findUserByTokenHash(sql: Sql, tokenHash: Buffer): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`
+    SELECT u.id, u.email, u.name, u.created_at
+    FROM api_tokens t JOIN users u ON u.id = t.user_id
+    WHERE t.token_hash = ${tokenHash}`;
+  return row;
+}
+
+export async function deleteApiToken(sql: Sql, tokenId: string, userId: string): Promise<boolean> {
+  const rows = await sql`DELETE FROM api_tokens WHERE id = ${tokenId} AND user_id = ${userId} RETURNING id`;
+  return rows.length === 1;
+}
