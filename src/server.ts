@@ -1,17 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { hashToken, newToken } from './chat/accounts.js';
-import { createLocalBus, type EventBus } from './chat/bus.js';
 import type { ChatContext } from './chat/context.js';
+import { createChatContext, newInstanceId } from './chat/create-context.js';
 import { startSweeper } from './chat/sweeper.js';
-import { TurnEngine } from './chat/turn-engine.js';
+import type { TurnEngine } from './chat/turn-engine.js';
 import type { Config } from './config/config.js';
 import { createApp } from './http/app.js';
 import { serveWeb } from './http/web.js';
-import { createAnswerModel } from './llm/index.js';
 import type { Logger } from './log/logger.js';
 import { readOrCreateSecret } from './secrets-file.js';
 import { DEMO_EMAIL, DEMO_PASSWORD, seedDemo } from './seed/seed-demo.js';
@@ -48,7 +45,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       url = embedded.url;
       log.info({ port: embedded.port, dataDir }, 'embedded PostgreSQL started');
     }
-    const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const instanceId = newInstanceId();
     sql = connect(url, { applicationName: `report-chat ${instanceId}` });
     await runMigrations(sql);
 
@@ -65,18 +62,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (existsSync(demoTokenFile)) demoToken = readFileSync(demoTokenFile, 'utf8').trim();
     }
 
-    const bus: EventBus = createLocalBus((err) => log.error({ err }, 'event listener failed'));
-    const model = createAnswerModel(config.llm);
-    const engine = new TurnEngine({
-      sql,
-      bus,
-      model,
-      instanceId,
-      leaseMs: config.turnLeaseMs,
-      contextMaxTokens: config.contextMaxTokens,
-      log,
-    });
-    const ctx: ChatContext = { config, sql, bus, engine, instanceId, log };
+    const ctx = createChatContext({ config, sql, log, instanceId });
+    const { engine } = ctx;
     const stopSweeper = startSweeper(ctx);
     const { app } = createApp({ ctx, adminTokenHash: hashToken(admin.value) });
     serveWeb(app);
@@ -86,8 +73,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const baseUrl = `http://${host}:${port}`;
-    log.info({ url: baseUrl, model: model.id, instanceId }, 'report-chat listening');
-    announce(welcome(baseUrl, model.id, demoToken, await firstReportId(sql)));
+    log.info({ url: baseUrl, model: engine.modelId, instanceId }, 'report-chat listening');
+    announce(welcome(baseUrl, engine.modelId, demoToken, await firstReportId(sql)));
 
     let closing: Promise<void> | undefined;
     const close = () =>

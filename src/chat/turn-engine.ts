@@ -62,6 +62,10 @@ export class TurnEngine {
     return this.live.get(assistantMessageId);
   }
 
+  get modelId(): string {
+    return this.deps.model.id;
+  }
+
   activeCount(): number {
     return this.live.size;
   }

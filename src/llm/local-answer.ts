@@ -44,13 +44,26 @@ export function composeLocalAnswer(q: LocalQuestion): string {
     intro,
     lead,
     ...quotes,
-    'That is what the report says on this; ask about another section, or configure an AI model for answers in its own words.',
+    'These are the report’s own words; ask about another section for more, or configure an AI model for answers that go beyond quoting.',
   ].join('\n\n') + '\n';
 }
 
+/**
+ * The best passage, then the next best ones that either score close to it or answer a part of the question
+ * the quotes so far do not ("revenue and hosting costs" wants one passage on each, even if one scores lower).
+ */
 function pickQuotes(ranked: RankedPassage[]): RankedPassage[] {
   const top = ranked[0]?.score ?? 0;
-  return ranked.slice(0, MAX_QUOTES).filter((r) => r.score > 0 && r.score >= top * MIN_RELATIVE_SCORE);
+  const picked: RankedPassage[] = [];
+  const covered = new Set<string>();
+  for (const candidate of ranked) {
+    if (picked.length === MAX_QUOTES || candidate.score <= 0) break;
+    const addsTerm = candidate.questionTerms.some((t) => !covered.has(t));
+    if (picked.length > 0 && !addsTerm && candidate.score < top * MIN_RELATIVE_SCORE) continue;
+    picked.push(candidate);
+    candidate.questionTerms.forEach((t) => covered.add(t));
+  }
+  return picked;
 }
 
 function noMatch(intro: string, outline: ReportOutline): string {

@@ -73,7 +73,12 @@ describe('the local model', () => {
     const a = await ask('How much did revenue grow, and what did hosting cost?');
     const b = await ask('How much did revenue grow, and what did hosting cost?');
     expect(a.events).toEqual(b.events);
-    expect(a.text).toContain('> Revenue grew 12%');
+  });
+
+  it('quotes one passage per part of a two-part question', { timeout: 5_000 }, async () => {
+    const { text } = await ask('How much did revenue grow, and what did hosting cost?');
+    expect(text).toContain('**Revenue**\n\n> Revenue grew 12%');
+    expect(text).toContain('**Infrastructure › Hosting costs**\n\n> Hosting costs fell by a third');
   });
 
   it('streams a few words per chunk, paced by the configured delay', { timeout: 5_000 }, async () => {

@@ -5,6 +5,8 @@ import { STOP_WORDS } from './stop-words.js';
 export interface RankedPassage {
   passage: Passage;
   score: number;
+  /** The question's terms this passage matched (after stop words; prefix/fuzzy matches count). */
+  questionTerms: string[];
 }
 
 /** Earlier user messages, newest first, count for this fraction of the question's weight. */
@@ -53,7 +55,9 @@ export function rankPassages(passages: Passage[], question: string, earlier: str
   const search = (text: string) => new Map(index.search(text).map((r) => [r.id as number, r.score]));
 
   const ownTerms = contentTerms(question).length > 0;
-  const fromQuestion = ownTerms ? search(question) : new Map<number, number>();
+  const questionResults = ownTerms ? index.search(question) : [];
+  const fromQuestion = new Map(questionResults.map((r) => [r.id as number, r.score]));
+  const termsOf = new Map(questionResults.map((r) => [r.id as number, r.queryTerms]));
   const basis = fromQuestion.size > 0 ? 'question' : 'conversation';
   if (basis === 'conversation' && ownTerms && !REFERS_BACK.test(question)) return { ranked: [], basis };
 
@@ -70,7 +74,7 @@ export function rankPassages(passages: Passage[], question: string, earlier: str
 
   // Ties break by document order so the same input always gives the same answer.
   const ranked = [...combined]
-    .map(([id, score]) => ({ passage: passages[id]!, score }))
+    .map(([id, score]) => ({ passage: passages[id]!, score, questionTerms: termsOf.get(id) ?? [] }))
     .sort((a, b) => b.score - a.score || a.passage.id - b.passage.id);
   return { ranked, basis };
 }

@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageSchema, messagesPageSchema, reportSchema, turnSchema } from '../src/http/schemas.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestApp, readSse, type TestApp } from './support/test-app.js';
+
+let db: TestDatabase;
+let t: TestApp;
+let token: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  t = await createTestApp(db);
+  ({ token } = await t.createUser());
+});
+afterAll(async () => {
+  await t?.close();
+  await db?.drop();
+});
+
+const send = (reportId: string, body: unknown, headers: Record<string, string> = {}) =>
+  t.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: body, headers });
+
+type StreamEvent = { type: string; [k: string]: unknown };
+
+describe('a turn over SSE', () => {
+  it('streams the events of API.md in order, and the joined deltas equal the saved content', async () => {
+    const reportId = await t.createReport(token);
+    const id = randomUUID();
+    const res = await send(reportId, { id, content: 'What was the root cause?' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(res.headers.get('x-vercel-ai-ui-message-stream')).toBe('v1');
+    expect(res.headers.get('idempotent-replayed')).toBeNull();
+    const events = (await readSse(res).all()) as StreamEvent[];
+
+    const types = events.map((e) => (typeof e === 'string' ? e : e.type));
+    const deltas = types.filter((x) => x === 'text-delta').length;
+    expect(deltas).toBeGreaterThan(1);
+    expect(types).toEqual(['start', 'data-turn', 'text-start', ...Array(deltas).fill('text-delta'), 'text-end', 'data-saved', 'finish', '[DONE]']);
+
+    const start = events[0]!;
+    const turn = events[1]!.data as { userMessage: unknown; assistantMessage: { id: string; status: string } };
+    expect(messageSchema.parse(turn.userMessage)).toMatchObject({ id, seq: 1, role: 'user', content: 'What was the root cause?' });
+    expect(turn.assistantMessage).toMatchObject({ seq: 2, role: 'assistant', replyTo: id, status: 'queued' });
+    expect(start.messageId).toBe(turn.assistantMessage.id);
+
+    const text = events.filter((e) => e.type === 'text-delta').map((e) => e.delta as string).join('');
+    const saved = events.find((e) => e.type === 'data-saved')!.data as { saved: boolean; message: { content: string; status: string } };
+    expect(saved.saved).toBe(true);
+    expect(saved.message.status).toBe('complete');
+    expect(saved.message.content).toBe(text);
+    // Grounded: the offline model quotes the report's root-cause passage.
+    expect(text).toContain('payment provider');
+
+    const page = messagesPageSchema.parse(await (await t.request(`/api/reports/${reportId}/messages`, { token })).json());
+    expect(page.messages.map((m) => [m.seq, m.role, m.status])).toEqual([
+      [1, 'user', 'complete'],
+      [2, 'assistant', 'complete'],
+    ]);
+    expect(page.messages[1]!.content).toBe(text);
+    expect(page.version).toBe(4);
+  });
+
+  it('answers in JSON with 201 when asked, and a replay gets 200 with the same turn', async () => {
+    const reportId = await t.createReport(token);
+    const id = randomUUID();
+    const res = await send(reportId, { id, content: 'What should we do first?' }, { accept: 'application/json' });
+    expect(res.status).toBe(201);
+    const body = turnSchema.parse(await res.json());
+    expect(body.saved).toBe(true);
+    expect(body.assistantMessage.status).toBe('complete');
+    expect(body.assistantMessage.content.length).toBeGreaterThan(0);
+
+    const again = await send(reportId, { id, content: 'What should we do first?' }, { accept: 'application/json' });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(turnSchema.parse(await again.json())).toEqual(body);
+  });
+});
+
+describe('replay and preconditions', () => {
+  it('a replay during the answer follows the same live answer; no second turn is created', async () => {
+    const slow = await createTestApp(db, { LOCAL_MODEL_CHUNK_DELAY_MS: '20' });
+    try {
+      const reportId = await slow.createReport(token);
+      const id = randomUUID();
+      const body = { id, content: 'What was the root cause?' };
+      const first = await slow.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: body });
+      const firstStream = readSse(first);
+      await firstStream.next(); // start
+      await firstStream.next(); // data-turn
+      const second = await slow.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: body });
+      expect(second.headers.get('idempotent-replayed')).toBe('true');
+      const [a, b] = (await Promise.all([firstStream.all(), readSse(second).all()])) as [StreamEvent[], StreamEvent[]];
+      const joined = (events: StreamEvent[]) => events.filter((e) => e.type === 'text-delta').map((e) => e.delta).join('');
+      const savedOf = (events: StreamEvent[]) => (events.find((e) => e.type === 'data-saved')!.data as { message: { id: string; content: string } }).message;
+      expect(savedOf(b).id).toBe(savedOf(a).id);
+      expect(joined(b)).toBe(savedOf(b).content);
+      expect(joined(a)).toBe(savedOf(a).content);
+      expect(b[0]).toMatchObject({ type: 'start', messageId: savedOf(a).id });
+
+      const page = messagesPageSchema.parse(await (await slow.request(`/api/reports/${reportId}/messages`, { token })).json());
+      expect(page.messages).toHaveLength(2);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('the same id with other content is 422 idempotency_conflict; Idempotency-Key works and must agree', async () => {
+    const reportId = await t.createReport(token);
+    const id = randomUUID();
+    const ok = await send(reportId, { content: 'first' }, { accept: 'application/json', 'idempotency-key': id });
+    expect(ok.status).toBe(201);
+    expect(((await ok.json()) as { userMessage: { id: string } }).userMessage.id).toBe(id);
+
+    const conflict = await send(reportId, { id, content: 'different' }, { accept: 'application/json' });
+    expect(conflict.status).toBe(422);
+    expect(await conflict.json()).toEqual({ error: { code: 'idempotency_conflict', message: expect.any(String) } });
+
+    const disagree = await send(reportId, { id: randomUUID(), content: 'x' }, { 'idempotency-key': randomUUID() });
+    expect(disagree.status).toBe(400);
+    expect(((await disagree.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
+    const page = messagesPageSchema.parse(await (await t.request(`/api/reports/${reportId}/messages`, { token })).json());
+    expect(page.messages.map((m) => m.content).filter((c) => c === 'different' || c === 'x')).toEqual([]);
+  });
+
+  it('If-Match: a stale version is 412 and stores nothing; the current one appends', async () => {
+    const reportId = await t.createReport(token);
+    await send(reportId, { id: randomUUID(), content: 'one' }, { accept: 'application/json' });
+    const stale = await send(reportId, { id: randomUUID(), content: 'two' }, { accept: 'application/json', 'if-match': '"0"' });
+    expect(stale.status).toBe(412);
+    expect(((await stale.json()) as { error: { code: string } }).error.code).toBe('precondition_failed');
+    const current = await t.request(`/api/reports/${reportId}/messages`, { token });
+    const etag = current.headers.get('etag')!;
+    expect(etag).toBe('"4"');
+    const fresh = await send(reportId, { id: randomUUID(), content: 'three' }, { accept: 'application/json', 'if-match': etag });
+    expect(fresh.status).toBe(201);
+    const page = messagesPageSchema.parse(await (await t.request(`/api/reports/${reportId}/messages`, { token })).json());
+    expect(page.messages.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['one', 'three']);
+  });
+});
+
+describe('history, export and clear', () => {
+  it('pages by before/after with hasMoreBefore, and answers 304 to the current ETag', async () => {
+    const reportId = await t.createReport(token);
+    for (let i = 1; i <= 3; i++) await send(reportId, { id: randomUUID(), content: `q${i}` }, { accept: 'application/json' });
+    const newest = await t.request(`/api/reports/${reportId}/messages?limit=2`, { token });
+    const page = messagesPageSchema.parse(await newest.json());
+    expect(page.messages.map((m) => m.seq)).toEqual([5, 6]);
+    expect(page.hasMoreBefore).toBe(true);
+    const older = messagesPageSchema.parse(await (await t.request(`/api/reports/${reportId}/messages?limit=10&before=5`, { token })).json());
+    expect(older.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+    expect(older.hasMoreBefore).toBe(false);
+    const after = messagesPageSchema.parse(await (await t.request(`/api/reports/${reportId}/messages?after=4`, { token })).json());
+    expect(after.messages.map((m) => m.seq)).toEqual([5, 6]);
+    expect(after.hasMoreBefore).toBe(true);
+
+    const notModified = await t.request(`/api/reports/${reportId}/messages?limit=2`, { token, headers: { 'if-none-match': newest.headers.get('etag')! } });
+    expect(notModified.status).toBe(304);
+    const bad = await t.request(`/api/reports/${reportId}/messages?limit=0`, { token });
+    expect(bad.status).toBe(400);
+  });
+
+  it('exports Markdown and JSON as downloads', async () => {
+    const reportId = await t.createReport(token);
+    await send(reportId, { id: randomUUID(), content: 'What was the root cause?' }, { accept: 'application/json' });
+    const md = await t.request(`/api/reports/${reportId}/export?format=markdown`, { token });
+    expect(md.status).toBe(200);
+    expect(md.headers.get('content-disposition')).toMatch(/^attachment; filename=".+\.md"$/);
+    expect(md.headers.get('content-type')).toMatch(/^text\/markdown/);
+    expect(await md.text()).toContain('What was the root cause?');
+    const json = await t.request(`/api/reports/${reportId}/export?format=json`, { token });
+    expect(json.headers.get('content-disposition')).toMatch(/\.json"$/);
+    const body = (await json.json()) as { messages: unknown[] };
+    expect(body.messages.map((m) => messageSchema.parse(m).seq)).toEqual([1, 2]);
+    expect((await t.request(`/api/reports/${reportId}/export?format=pdf`, { token })).status).toBe(400);
+  });
+
+  it('clear needs If-Match (428), refuses a stale one (412), then clears; seqs keep growing', async () => {
+    const reportId = await t.createReport(token);
+    await send(reportId, { id: randomUUID(), content: 'hello' }, { accept: 'application/json' });
+    const noMatch = await t.request(`/api/reports/${reportId}/messages`, { method: 'DELETE', token });
+    expect(noMatch.status).toBe(428);
+    expect(((await noMatch.json()) as { error: { code: string } }).error.code).toBe('precondition_required');
+    const stale = await t.request(`/api/reports/${reportId}/messages`, { method: 'DELETE', token, headers: { 'if-match': '"1"' } });
+    expect(stale.status).toBe(412);
+    const cleared = await t.request(`/api/reports/${reportId}/messages`, { method: 'DELETE', token, headers: { 'if-match': '"4"' } });
+    expect(cleared.status).toBe(204);
+    const empty = messagesPageSchema.parse(await (await t.request(`/api/reports/${reportId}/messages`, { token })).json());
+    expect(empty).toEqual({ messages: [], version: 5, hasMoreBefore: false });
+    const next = turnSchema.parse(await (await send(reportId, { id: randomUUID(), content: 'again' }, { accept: 'application/json' })).json());
+    expect(next.userMessage.seq).toBe(3);
+  });
+});
+
+describe('reports', () => {
+  it('creates, lists newest first with message counts, reads and patches', async () => {
+    const user = await t.createUser();
+    const a = await t.createReport(user.token, '# A\n\ntext', 'A');
+    const b = await t.createReport(user.token, '# B\n\ntext', 'B');
+    await t.request(`/api/reports/${a}/messages`, { method: 'POST', token: user.token, json: { content: 'hi' }, headers: { accept: 'application/json' } });
+    const list = (await (await t.request('/api/reports', { token: user.token })).json()) as { reports: Array<{ id: string; messageCount: number; role: string }> };
+    expect(list.reports.map((r) => [r.id, r.messageCount, r.role])).toEqual([
+      [b, 0, 'owner'],
+      [a, 2, 'owner'],
+    ]);
+    const got = reportSchema.parse(await (await t.request(`/api/reports/${a}`, { token: user.token })).json());
+    expect(got).toMatchObject({ id: a, title: 'A', status: 'complete', role: 'owner', content: '# A\n\ntext' });
+    const patched = await t.request(`/api/reports/${a}`, { method: 'PATCH', token: user.token, json: { status: 'generating' } });
+    expect(reportSchema.parse(await patched.json()).status).toBe('generating');
+    const notReady = await t.request(`/api/reports/${a}/messages`, { method: 'POST', token: user.token, json: { content: 'hi' } });
+    expect(notReady.status).toBe(409);
+    expect(((await notReady.json()) as { error: { code: string } }).error.code).toBe('report_not_ready');
+  });
+});

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import type { Hono } from 'hono';
+import { hashToken } from '../../src/chat/accounts.js';
+import type { ChatContext } from '../../src/chat/context.js';
+import { createChatContext } from '../../src/chat/create-context.js';
+import { startSweeper } from '../../src/chat/sweeper.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createApp } from '../../src/http/app.js';
+import type { AppEnv } from '../../src/http/env.js';
+import { createLogger } from '../../src/log/logger.js';
+import type { TestDatabase } from './database.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export interface TestApp {
+  app: Hono<AppEnv>;
+  ctx: ChatContext;
+  streams: { open: number };
+  request(path: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<Response>;
+  createUser(email?: string): Promise<{ id: string; token: string }>;
+  createReport(token: string, content?: string, title?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const SAMPLE_REPORT = `# Connection pool incident
+
+## Summary
+
+On 12 March the API returned errors for 47 minutes because the PostgreSQL connection pool was exhausted.
+
+## Root cause
+
+Transactions held their connection while calling the payment provider, which answered in 30 seconds instead of 300 ms.
+
+## Recommendations
+
+1. Move external calls out of transactions.
+2. Alert when pool wait time exceeds 100 ms.
+`;
+
+/** The real app (http → chat → store → llm) on a test database, driven through app.request() without a port. */
+export async function createTestApp(db: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    ADMIN_TOKEN,
+    LOCAL_MODEL_CHUNK_DELAY_MS: '0',
+    RATE_LIMIT_PER_HOUR: '0',
+    RATE_LIMIT_PER_DAY: '0',
+    ...env,
+  });
+  const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const ctx = createChatContext({ config, sql: db.sql, log });
+  const stopSweeper = startSweeper(ctx, 200);
+  const { app, streams } = createApp({ ctx, adminTokenHash: hashToken(ADMIN_TOKEN) });
+
+  const request: TestApp['request'] = (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set('content-type', 'application/json');
+      body = JSON.stringify(init.json);
+    }
+    return Promise.resolve(app.request(`http://127.0.0.1${path}`, { ...init, headers, body }));
+  };
+
+  return {
+    app,
+    ctx,
+    streams,
+    request,
+    async createUser(email = `user-${randomUUID()}@example.com`) {
+      const res = await request('/api/users', { method: 'POST', token: ADMIN_TOKEN, json: { email } });
+      if (res.status !== 201) throw new Error(`createUser: ${res.status} ${await res.text()}`);
+      const body = (await res.json()) as { user: { id: string }; token: string };
+      return { id: body.user.id, token: body.token };
+    },
+    async createReport(token, content = SAMPLE_REPORT, title = 'Connection pool incident') {
+      const res = await request('/api/reports', { method: 'POST', token, json: { title, content } });
+      if (res.status !== 201) throw new Error(`createReport: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { id: string }).id;
+    },
+    async close() {
+      stopSweeper();
+      await ctx.engine.shutdown();
+    },
+  };
+}
+
+export interface SseEvent {
+  event?: string;
+  id?: string;
+  data: string;
+}
+
+/** Reads an SSE body event by event; `stop()` cancels the stream (the client going away). */
+export function readSse(res: Response) {
+  if (!res.body) throw new Error('response has no body');
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  const queue: SseEvent[] = [];
+  let done = false;
+  async function next(timeoutMs = 20_000): Promise<SseEvent | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const sep = buffer.indexOf('\n\n');
+      if (sep >= 0) {
+        const block = buffer.slice(0, sep);
+        buffer = buffer.slice(sep + 2);
+        const ev: SseEvent = { data: '' };
+        const data: string[] = [];
+        let comment = true;
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) continue;
+          comment = false;
+          const [field, ...rest] = line.split(':');
+          const value = rest.join(':').replace(/^ /, '');
+          if (field === 'data') data.push(value);
+          else if (field === 'event') ev.event = value;
+          else if (field === 'id') ev.id = value;
+        }
+        if (comment) continue;
+        ev.data = data.join('\n');
+        return ev;
+      }
+      if (done) return undefined;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error('timed out waiting for an SSE event');
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out waiting for an SSE event')), remaining)),
+      ]);
+      if (chunk.done) done = true;
+      else buffer += chunk.value;
+    }
+  }
+  return {
+    next,
+    /** Every remaining `data:` payload of a UI message stream, parsed (the final [DONE] kept as the string). */
+    async all(timeoutMs = 30_000): Promise<unknown[]> {
+      const out: unknown[] = [];
+      for (let ev = await next(timeoutMs); ev; ev = await next(timeoutMs)) {
+        out.push(ev.data === '[DONE]' ? '[DONE]' : JSON.parse(ev.data));
+      }
+      return out;
+    },
+    queue,
+    stop: () => reader.cancel(),
+  };
+}
