@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('applies the defaults of API.md', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      dataDir: './.report-chat',
+      databaseUrl: undefined,
+      seedDemo: true,
+      llm: { provider: 'local', localChunkDelayMs: 15 },
+      maxMessageChars: 4000,
+      maxMessagesPerConversation: 10_000,
+      rateLimitPerHour: 30,
+      rateLimitPerDay: 150,
+      contextMaxTokens: 100_000,
+      turnLeaseMs: 15_000,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('does not seed demo data on an external database unless asked', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://localhost/x' }).seedDemo).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://localhost/x', SEED_DEMO: 'true' }).seedDemo).toBe(true);
+  });
+
+  it("reads the provider's own key variable when LLM_API_KEY is unset", () => {
+    expect(loadConfig({ LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'k1' }).llm.apiKey).toBe('k1');
+    expect(loadConfig({ LLM_PROVIDER: 'openai-compatible', OPENAI_API_KEY: 'k2' }).llm.apiKey).toBe('k2');
+    expect(loadConfig({ LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'k1', LLM_API_KEY: 'k3' }).llm.apiKey).toBe('k3');
+  });
+
+  it('names every wrong variable and what it expects', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', LLM_PROVIDER: 'gpt', TURN_LEASE_MS: '10', DATABASE_URL: 'mysql://x' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/PORT: expected a whole number/);
+    expect(message).toMatch(/LLM_PROVIDER/);
+    expect(message).toMatch(/TURN_LEASE_MS: expected at least 1000/);
+    expect(message).toMatch(/DATABASE_URL: expected a postgres:\/\//);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', LLM_PROVIDER: '' })).toMatchObject({ port: 3000, llm: { provider: 'local' } });
+  });
+});
