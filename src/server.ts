@@ -11,7 +11,7 @@ import { createApp } from './http/app.js';
 import { serveWeb } from './http/web.js';
 import type { Logger } from './log/logger.js';
 import { readOrCreateSecret } from './secrets-file.js';
-import { DEMO_EMAIL, DEMO_PASSWORD, seedDemo } from './seed/seed-demo.js';
+import { DEMO_EMAIL, seedDemo } from './seed/seed-demo.js';
 import { connect, type Sql } from './store/db.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.js';
 import { runMigrations } from './store/migrate.js';
@@ -125,7 +125,7 @@ function welcome(url: string, modelId: string, demoToken: string | undefined, re
   if (demoToken && reportId) {
     lines.push(
       '',
-      `Open ${url} and sign in as ${DEMO_EMAIL} / ${DEMO_PASSWORD}, or use the demo API token:`,
+      `Open ${url} and sign in with the demo user's API token (${DEMO_EMAIL}):`,
       `  ${demoToken}`,
       '',
       'Ask a sample report a question, streamed:',

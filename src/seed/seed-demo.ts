@@ -27,7 +27,11 @@ export async function seedDemo(sql: Sql): Promise<{ token: string; reportIds: st
     name: 'Demo user',
     passwordHash: await hashPassword(DEMO_PASSWORD),
   });
-  const files = readdirSync(REPORTS_DIR).filter((f) => f.endsWith('.md')).sort();
+  // The incident analysis first: the printed curl command asks it a question.
+  const first = 'postgres-connection-pool-incident.md';
+  const files = readdirSync(REPORTS_DIR)
+    .filter((f) => f.endsWith('.md'))
+    .sort((a, b) => Number(b === first) - Number(a === first) || a.localeCompare(b));
   const reportIds: string[] = [];
   for (const file of files) {
     const content = readFileSync(join(REPORTS_DIR, file), 'utf8');
