@@ -37,7 +37,10 @@ import {
  * or by "crashing" every instance and letting the leases expire) and the stored conversation is checked against
  * what each client was told (test/support/conversation-model.ts).
  *
- * Reproduce a failure with the seed (and path) fast-check prints: FC_SEED=... FC_PATH=... npx vitest run ...
+ * Knobs (environment): FC_SEED and FC_PATH replay a failure fast-check printed (the database's own timing can still
+ * vary between replays); FC_RUNS sets the number of runs; FC_SHRINK=1 shrinks a failure (slow: every try is a
+ * real run); FC_STATS=1 prints what the runs exercised; STRICT_FINISH=1 turns the known finishAnswer bug below
+ * back into a failure.
  */
 
 const MAX_CLIENTS = 4;
@@ -57,7 +60,7 @@ const NUM_RUNS = Number(process.env.FC_RUNS ?? 30);
  * Until it is fixed the property counts such a finish as not applied (STRICT_FINISH=1 makes it a failure) and the
  * deterministic test below is expected to fail. Once finishAnswer is fixed, set this to true.
  */
-const FINISH_MISREPORT_FIXED = false;
+const FINISH_MISREPORT_FIXED = true;
 const knownIssues: string[] = [];
 
 let db: TestDatabase;
@@ -95,7 +98,10 @@ const pick = fc.nat({ max: 1000 });
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ t: fc.constant('reserve' as const), content: text, tinyLease: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('replay' as const), pick, sameAnswerId: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('conflict' as const), pick, suffix: fc.string({ minLength: 1, maxLength: 3 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('conflict' as const), pick, suffix: fc.string({ minLength: 1, maxLength: 3 }) }),
+  },
   { weight: 5, arbitrary: fc.record({ t: fc.constant('start' as const), pick, tinyLease: fc.boolean() }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('checkpoint' as const), pick, delta: text, tinyLease: fc.boolean() }) },
   {
@@ -184,7 +190,7 @@ class Run {
     try {
       await this.execUnsafe(op, client, cmd);
     } catch (err) {
-      this.unexpected(op, client, cmd.t, err);
+      this.unexpected(op, client, `command ${cmd.t}`, err);
     }
   }
 
@@ -315,7 +321,8 @@ class Run {
         this.own[client]!.push({ seq, state: 'queued', text: '', lostLease: false });
         this.answerSeqs.push(seq);
       }
-      this.note(op, client, `${intent} ${short(userMessageId)} ${JSON.stringify(content)} lease ${leaseMs} -> ${reservation.kind} seq ${u.seq} v${u.changedVersion}`);
+      const sent = `${intent} ${short(userMessageId)} ${JSON.stringify(content)} lease ${leaseMs}`;
+      this.note(op, client, `${sent} -> ${reservation.kind} seq ${u.seq} v${u.changedVersion}`);
     } catch (err) {
       if (err instanceof AppError && err.code === 'idempotency_conflict') {
         this.record.sends.push({ ...base, outcome: { kind: 'conflict' } });
@@ -347,7 +354,8 @@ class Run {
     });
     this.addAnswer({ op, client, kind: 'finish', seq: a.seq, status, content, error, result });
     const m = result.message;
-    this.note(op, client, `finish ${a.seq} ${status} ${JSON.stringify(content)} -> applied ${result.applied} (stored ${m.status} ${JSON.stringify(m.content)} v${m.changedVersion})`);
+    const storedAs = `${m.status} ${JSON.stringify(m.content)} v${m.changedVersion}`;
+    this.note(op, client, `finish ${a.seq} ${status} ${JSON.stringify(content)} -> applied ${result.applied} (stored ${storedAs})`);
   }
 
   private async stop(op: number, client: number, seq: number): Promise<void> {
@@ -360,7 +368,8 @@ class Run {
     const rows = await sweepExpiredLeases(this.sql(client));
     const ours = rows.filter((r) => r.conversationId === this.conversationId);
     for (const row of ours) this.addAnswer({ op, client, kind: 'sweep', seq: row.seq, row });
-    this.note(op, client, `sweep -> ${ours.map((r) => `${r.seq} ${JSON.stringify(r.content)} v${r.changedVersion}`).join(', ') || 'nothing'}`);
+    const swept = ours.map((r) => `${r.seq} ${JSON.stringify(r.content)} v${r.changedVersion}`);
+    this.note(op, client, `sweep -> ${swept.join(', ') || 'nothing'}`);
   }
 
   /** An events stream resuming from the version it saw last (Last-Event-ID). */
@@ -371,7 +380,10 @@ class Run {
     let last = cursor;
     for (const m of messages) {
       if (m.changedVersion <= last || m.changedVersion > conversation.version) {
-        f.violations.push(`after version ${cursor} got seq ${m.seq} at version ${m.changedVersion} (previous ${last}, conversation at ${conversation.version})`);
+        f.violations.push(
+          `after version ${cursor} got seq ${m.seq} at version ${m.changedVersion} ` +
+            `(previous ${last}, conversation at ${conversation.version})`,
+        );
       }
       last = m.changedVersion;
       f.seen.set(m.seq, m);
@@ -417,7 +429,9 @@ async function stored(conversationId: string) {
 
 function describeRun(run: Run, violations: string[], messages: MessageRow[]): string {
   const rows = messages.map(
-    (m) => `  ${m.seq} ${m.role} ${short(m.id)} ${m.status} ${JSON.stringify(m.content)} v${m.changedVersion}${m.error ? ` (${m.error})` : ''}`,
+    (m) =>
+      `  ${m.seq} ${m.role} ${short(m.id)} ${m.status} ${JSON.stringify(m.content)} v${m.changedVersion}` +
+      (m.error ? ` (${m.error})` : ''),
   );
   const trace = run.trace.length > 120 ? [...run.trace.slice(0, 120), `... ${run.trace.length - 120} more`] : run.trace;
   return [
@@ -441,15 +455,24 @@ function tally(run: Run, messages: MessageRow[]): void {
   }
   for (const o of run.record.answerOps) {
     const applied =
-      o.kind === 'start' || o.kind === 'stop' ? o.row !== undefined : o.kind === 'finish' ? o.result.applied : o.kind === 'renew' ? o.renewed : o.kind === 'checkpoint' ? o.saved : true;
+      o.kind === 'start' || o.kind === 'stop'
+        ? o.row !== undefined
+        : o.kind === 'finish'
+          ? o.result.applied
+          : o.kind === 'renew'
+            ? o.renewed
+            : o.kind === 'checkpoint'
+              ? o.saved
+              : true;
     add(`${o.kind}${o.kind === 'finish' ? ` ${o.status}` : ''} ${applied ? 'applied' : 'refused'}`);
   }
   for (const m of messages) if (m.role === 'assistant') add(`final ${m.status}`);
   add('messages', messages.length);
 }
 afterAll(() => {
-  if (process.env.FC_STATS && knownIssues.length > 0) console.log(`known issue hit ${knownIssues.length} time(s):\n${knownIssues.join('\n')}`);
-  if (process.env.FC_STATS) console.log([...stats].sort().map(([k, n]) => `${k}: ${n}`).join('\n'));
+  if (!process.env.FC_STATS) return;
+  if (knownIssues.length > 0) console.log(`known issue hit ${knownIssues.length} time(s):\n${knownIssues.join('\n')}`);
+  console.log([...stats].sort().map(([k, n]) => `${k}: ${n}`).join('\n'));
 });
 
 // ---------------------------------------------------------------------------------------------------- the property

@@ -178,7 +178,13 @@ export async function finishAnswer(sql: Sql, input: FinishInput): Promise<Finish
   const [stored] = await sql<MessageRow[]>`
     SELECT * FROM messages WHERE conversation_id = ${input.conversationId} AND seq = ${input.seq}`;
   if (!stored) throw new Error(`answer ${input.conversationId}/${input.seq} vanished`);
-  const ours = stored.status === input.status && stored.content === input.content && stored.leaseOwner === null;
+  // Our own earlier attempt committed iff the row holds exactly what we wrote. The error text tells a finish by
+  // this owner apart from the sweeper's `interrupted` or a queued stop, which write errors of their own.
+  const ours =
+    stored.status === input.status &&
+    stored.content === input.content &&
+    stored.error === input.error &&
+    stored.leaseOwner === null;
   return { applied: ours, message: stored };
 }
 

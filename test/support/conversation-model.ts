@@ -170,12 +170,15 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
   for (const t of turns) {
     const u = bySeq.get(t.seq);
     if (!u || u.id !== t.userMessageId || u.content !== t.content || u.role !== 'user') {
-      v.push(`inv1: the user message ${t.userMessageId} (${JSON.stringify(t.content)}) is not stored at seq ${t.seq}: found ${JSON.stringify(u)}`);
+      const want = `${t.userMessageId} (${JSON.stringify(t.content)})`;
+      v.push(`inv1: the user message ${want} is not stored at seq ${t.seq}: found ${JSON.stringify(u)}`);
     }
-    if (storedIds.get(t.userMessageId) !== 1) v.push(`inv1: user message ${t.userMessageId} stored ${storedIds.get(t.userMessageId) ?? 0} times`);
+    const copies = storedIds.get(t.userMessageId) ?? 0;
+    if (copies !== 1) v.push(`inv1: user message ${t.userMessageId} stored ${copies} times`);
     const a = bySeq.get(t.seq + 1);
     if (!a || a.id !== t.assistantMessageId || a.replyTo !== t.userMessageId || a.role !== 'assistant') {
-      v.push(`inv3: the answer ${t.assistantMessageId} to ${t.userMessageId} is not stored at seq ${t.seq + 1}: found ${JSON.stringify(a)}`);
+      const want = `${t.assistantMessageId} to ${t.userMessageId}`;
+      v.push(`inv3: the answer ${want} is not stored at seq ${t.seq + 1}: found ${JSON.stringify(a)}`);
     }
   }
 
@@ -207,7 +210,10 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
   const terminalVersion = new Map<number, number>();
   const startVersion = new Map<number, number>();
   for (const t of turns) {
-    versions.push({ version: t.userVersion, what: `create user ${t.seq}` }, { version: t.answerVersion, what: `create answer ${t.seq + 1}` });
+    versions.push(
+      { version: t.userVersion, what: `create user ${t.seq}` },
+      { version: t.answerVersion, what: `create answer ${t.seq + 1}` },
+    );
   }
   for (const t of turns) {
     const seq = t.seq + 1;
@@ -215,7 +221,9 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
     const starts = ops.filter((o) => o.kind === 'start' && o.row !== undefined);
     const stops = ops.filter((o) => o.kind === 'stop' && o.row !== undefined);
     const sweeps = ops.filter((o) => o.kind === 'sweep');
-    const othersVersions = new Set([...stops, ...sweeps].map((o) => (o.kind === 'stop' ? o.row!.changedVersion : o.kind === 'sweep' ? o.row.changedVersion : -1)));
+    const othersVersions = new Set(
+      [...stops, ...sweeps].map((o) => (o.kind === 'stop' || o.kind === 'sweep' ? o.row!.changedVersion : -1)),
+    );
     const finishes = ops.filter((o) => {
       if (o.kind !== 'finish' || !o.result.applied) return false;
       if (options.tolerateFinishMisreport && othersVersions.has(o.result.message.changedVersion)) {
@@ -250,13 +258,16 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
     if (start?.kind === 'start') startVersion.set(seq, start.row!.changedVersion);
     if (stops.length > 0 && start) v.push(`inv2: answer ${seq} was stopped while queued, yet also started (${describe(start)})`);
     const foreign = [...checkpoints, ...finishes].filter((o) => !start || o.client !== start.client);
-    if (foreign.length > 0) v.push(`inv2: answer ${seq} was changed by a client that did not start it: ${foreign.map(describe).join('; ')}`);
+    if (foreign.length > 0) {
+      v.push(`inv2: answer ${seq} was changed by a client that did not start it: ${foreign.map(describe).join('; ')}`);
+    }
 
     const stored = bySeq.get(seq);
     if (!stored) continue;
     if (!isTerminal(stored.status)) v.push(`inv2: answer ${seq} is still '${stored.status}' after the run was drained`);
     if (stored.leaseOwner !== null || stored.leaseExpiresAt !== null) {
-      v.push(`inv2: answer ${seq} (${stored.status}) still holds a lease: ${stored.leaseOwner} until ${stored.leaseExpiresAt?.toISOString()}`);
+      const lease = `${stored.leaseOwner} until ${stored.leaseExpiresAt?.toISOString()}`;
+      v.push(`inv2: answer ${seq} (${stored.status}) still holds a lease: ${lease}`);
     }
     const expectedModel = start ? modelOf(start.client) : null;
     if (stored.model !== expectedModel) v.push(`inv2: answer ${seq} has model ${stored.model}, expected ${expectedModel}`);
@@ -288,19 +299,29 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
       const last = checkpoints.at(-1);
       expected = { status: 'interrupted', content: last?.kind === 'checkpoint' ? last.content : '', error: INTERRUPTED_ERROR };
       if (terminal.kind === 'sweep' && terminal.row.content !== expected.content) {
-        v.push(`inv2: the sweep of answer ${seq} returned content ${JSON.stringify(terminal.row.content)}, its last checkpoint was ${JSON.stringify(expected.content)}`);
+        v.push(
+          `inv2: the sweep of answer ${seq} returned content ${JSON.stringify(terminal.row.content)}, ` +
+            `its last checkpoint was ${JSON.stringify(expected.content)}`,
+        );
       }
     }
     const got = { status: stored.status, content: stored.content, error: stored.error };
     if (JSON.stringify(got) !== JSON.stringify(expected)) {
-      v.push(`inv2: answer ${seq} ended by ${describe(terminal)} is stored as ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
+      v.push(
+        `inv2: answer ${seq} ended by ${describe(terminal)} is stored as ${JSON.stringify(got)}, ` +
+          `expected ${JSON.stringify(expected)}`,
+      );
     }
     // A terminal answer never changes again: every later call that found it ended saw it exactly as it is now.
     for (const o of ops) {
       if (o.kind === 'finish' && !o.result.applied) {
         const m = o.result.message;
         if (m.status !== stored.status || m.content !== stored.content || m.changedVersion !== stored.changedVersion) {
-          v.push(`inv2: ${describe(o)} found answer ${seq} ended as ${JSON.stringify({ status: m.status, content: m.content, v: m.changedVersion })}, it is stored as ${JSON.stringify({ ...got, v: stored.changedVersion })}`);
+          const found = JSON.stringify({ status: m.status, content: m.content, v: m.changedVersion });
+          v.push(
+            `inv2: ${describe(o)} found answer ${seq} ended as ${found}, ` +
+              `it is stored as ${JSON.stringify({ ...got, v: stored.changedVersion })}`,
+          );
         }
       }
     }
@@ -309,7 +330,9 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
   // Answers start in seq order: an answer starts only after every earlier answer ended (step 3 of a turn).
   for (const [seq, sv] of startVersion) {
     for (const [earlier, tv] of terminalVersion) {
-      if (earlier < seq && tv > sv) v.push(`inv3/step 3: answer ${seq} started at version ${sv} before answer ${earlier} ended at version ${tv}`);
+      if (earlier < seq && tv > sv) {
+        v.push(`step 3: answer ${seq} started at version ${sv} before answer ${earlier} ended at version ${tv}`);
+      }
     }
   }
 
@@ -322,11 +345,16 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
   }
   const distinct = [...new Set(versions.map((x) => x.version))];
   if (stored.version !== versions.length || distinct.length !== versions.length || distinct.some((x, i) => x !== i + 1)) {
-    v.push(`inv3: conversation version is ${stored.version}; the ${versions.length} applied changes reported versions [${distinct.join(',')}]`);
+    v.push(
+      `inv3: conversation version is ${stored.version}; ` +
+        `the ${versions.length} applied changes reported versions [${distinct.join(',')}]`,
+    );
   }
   const changed = messages.map((m) => m.changedVersion);
   if (new Set(changed).size !== changed.length) v.push(`inv3: stored changed_versions are not unique: [${changed.join(',')}]`);
-  if (changed.some((x) => x < 1 || x > stored.version)) v.push(`inv3: a changed_version lies outside 1..${stored.version}: [${changed.join(',')}]`);
+  if (changed.some((x) => x < 1 || x > stored.version)) {
+    v.push(`inv3: a changed_version lies outside 1..${stored.version}: [${changed.join(',')}]`);
+  }
 
   // ---- Followers: resuming from a version never misses a change, and a terminal answer never changes again.
   for (const f of run.followers) {
@@ -341,7 +369,10 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
     for (const t of f.terminalSeen) {
       const m = bySeq.get(t.seq);
       if (!m || m.status !== t.status || m.content !== t.content || m.changedVersion !== t.changedVersion) {
-        v.push(`follower ${f.client}: saw answer ${t.seq} ended as ${JSON.stringify(pick(t))}; it is stored as ${JSON.stringify(m && pick(m))}`);
+        v.push(
+          `follower ${f.client}: saw answer ${t.seq} ended as ${JSON.stringify(pick(t))}; ` +
+            `it is stored as ${JSON.stringify(m && pick(m))}`,
+        );
       }
     }
   }
