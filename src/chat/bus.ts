@@ -9,7 +9,9 @@ export type BusEvent =
   /** `offset`: the answer's length in UTF-16 code units before `text`. */
   | { type: 'delta'; conversationId: string; messageId: string; offset: number; text: string }
   | { type: 'cleared'; conversationId: string; version: number }
-  | { type: 'stop'; conversationId: string; messageId: string };
+  | { type: 'stop'; conversationId: string; messageId: string }
+  /** A member lost access: their open events streams on this conversation close. */
+  | { type: 'revoked'; conversationId: string; userId: string };
 
 export type BusListener = (event: BusEvent) => void;
 

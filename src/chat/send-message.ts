@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 import { QUICK_RETRY, withRetry } from '../store/retry.js';
-import { reserveTurn } from '../store/turns.js';
+import type { WindowCount } from '../store/rate-limits.js';
+import { RateLimited, reserveTurn } from '../store/turns.js';
 import type { MessageRow } from '../store/types.js';
 import { CHAT_ROLES, requireRole, visibleReport } from './access.js';
 import type { Caller, ChatContext } from './context.js';
 import { followTurn, type Following } from './follow-turn.js';
+import { rateLimitedError, turnLimits } from './rate-limit.js';
 
 export interface SendInput {
   reportId: string;
@@ -21,6 +23,8 @@ export interface SentTurn {
   userMessage: MessageRow;
   /** The answer as reserved (queued) or, for a replay, as stored when the replay arrived. */
   assistantMessage: MessageRow;
+  /** The caller's turn-limit windows after this send (empty for a replay: replays are not counted). */
+  limits: WindowCount[];
   /** Starts following the answer; call once. */
   follow(onDelta: (text: string) => void): Promise<Following>;
 }
@@ -40,6 +44,7 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
   }
   // A retry after a lost acknowledgement finds its own turn as a "replay": the idempotency key makes it safe.
   let attempts = 0;
+  const limits = turnLimits(ctx.config, caller.id);
   const reservation = await withRetry(() => {
     attempts++;
     return reserveTurn(ctx.sql, {
@@ -51,8 +56,11 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
       maxMessages: ctx.config.maxMessagesPerConversation,
       leaseOwner: ctx.instanceId,
       leaseMs: ctx.config.turnLeaseMs,
+      limits,
     });
-  }, QUICK_RETRY);
+  }, QUICK_RETRY).catch((err: unknown) => {
+    throw err instanceof RateLimited ? rateLimitedError(err.counts) : err;
+  });
   const { userMessage, assistantMessage } = reservation;
   const created = reservation.kind === 'created';
   if (created) {
@@ -75,6 +83,7 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
     reportId: report.id,
     userMessage,
     assistantMessage,
+    limits: reservation.kind === 'created' ? reservation.limits : [],
     follow: (onDelta) => followTurn(ctx, assistantMessage, onDelta),
   };
 }

@@ -6,8 +6,11 @@ import { requireUser } from './middleware/auth.js';
 import { errorHandler, errorResponse } from './middleware/error-handler.js';
 import { requestId } from './middleware/request-id.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { createJwtVerifier } from '../chat/jwt.js';
 import { accountRoutes } from './routes/accounts.js';
-import { eventRoutes } from './routes/events.js';
+import { memberRoutes } from './routes/members.js';
+import { signInRoutes } from './routes/sign-in.js';
+import { eventRoutes, type StreamCounts } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
 import { MAX_REPORT_BYTES, reportRoutes } from './routes/reports.js';
@@ -26,12 +29,12 @@ const limitBody = (maxSize: number) =>
 export interface BuiltApp {
   app: Hono<AppEnv>;
   /** Open events streams, for metrics and shutdown. */
-  streams: { open: number };
+  streams: StreamCounts;
 }
 
 export function createApp(options: HttpOptions): BuiltApp {
   const { ctx } = options;
-  const streams = { open: 0 };
+  const streams: StreamCounts = { open: 0, perUser: new Map() };
   const app = new Hono<AppEnv>();
   app.use('*', securityHeaders());
   app.use('*', requestId());
@@ -48,10 +51,14 @@ export function createApp(options: HttpOptions): BuiltApp {
     return isReportBody ? next() : limitBody(MAX_BODY_BYTES)(c, next);
   });
 
-  app.route('/api', accountRoutes(ctx, options.adminTokenHash));
-  app.use('/api/reports', requireUser(ctx));
-  app.use('/api/reports/*', requireUser(ctx));
+  const jwt = createJwtVerifier(ctx.config, ctx.sql);
+  const authenticated = requireUser(ctx, jwt);
+  app.route('/api/auth', signInRoutes(ctx));
+  app.route('/api', accountRoutes(ctx, options.adminTokenHash, authenticated));
+  app.use('/api/reports', authenticated);
+  app.use('/api/reports/*', authenticated);
   app.route('/api/reports', reportRoutes(ctx));
+  app.route('/api/reports', memberRoutes(ctx));
   app.route('/api/reports', messageRoutes(ctx));
   app.route('/api/reports', eventRoutes(ctx, streams));
   return { app, streams };

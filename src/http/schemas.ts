@@ -87,3 +87,10 @@ export const reportSchema = z.object({
 export const errorSchema = z.strictObject({
   error: z.strictObject({ code: z.string(), message: z.string() }),
 });
+
+export const signInBody = z.strictObject({
+  email: z.string().min(1).max(320),
+  password: z.string().min(1).max(1024),
+});
+
+export const memberBody = z.strictObject({ role: z.enum(['viewer', 'editor']) });

@@ -34,9 +34,12 @@ export interface VisibleReport extends ReportRow {
  */
 export async function findVisibleReport(sql: Sql, reportId: string, userId: string): Promise<VisibleReport | undefined> {
   const [row] = await sql<VisibleReport[]>`
-    SELECT r.*, 'owner' AS role, c.id AS conversation_id, c.version, c.message_count
-    FROM reports r JOIN conversations c ON c.report_id = r.id
-    WHERE r.id = ${reportId} AND r.owner_id = ${userId}`;
+    SELECT r.*, CASE WHEN r.owner_id = ${userId} THEN 'owner' ELSE m.role END AS role,
+           c.id AS conversation_id, c.version, c.message_count
+    FROM reports r
+    JOIN conversations c ON c.report_id = r.id
+    LEFT JOIN report_members m ON m.report_id = r.id AND m.user_id = ${userId}
+    WHERE r.id = ${reportId} AND (r.owner_id = ${userId} OR m.user_id IS NOT NULL)`;
   return row;
 }
 
@@ -53,10 +56,12 @@ export interface ReportSummary {
 /** Reports visible to the user, newest first. updatedAt counts conversation activity too. */
 export async function listVisibleReports(sql: Sql, userId: string, limit = 500): Promise<ReportSummary[]> {
   return sql<ReportSummary[]>`
-    SELECT r.id, r.title, r.status, 'owner' AS role, c.message_count, r.created_at,
-           greatest(r.updated_at, c.updated_at) AS updated_at
-    FROM reports r JOIN conversations c ON c.report_id = r.id
-    WHERE r.owner_id = ${userId}
+    SELECT r.id, r.title, r.status, CASE WHEN r.owner_id = ${userId} THEN 'owner' ELSE m.role END AS role,
+           c.message_count, r.created_at, greatest(r.updated_at, c.updated_at) AS updated_at
+    FROM reports r
+    JOIN conversations c ON c.report_id = r.id
+    LEFT JOIN report_members m ON m.report_id = r.id AND m.user_id = ${userId}
+    WHERE r.owner_id = ${userId} OR m.user_id IS NOT NULL
     ORDER BY r.created_at DESC, r.id
     LIMIT ${limit}`;
 }

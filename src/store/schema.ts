@@ -23,7 +23,8 @@ export const users = pgTable(
   'users',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    email: text('email').notNull(),
+    // Null for a user known only by a JWT without an email claim.
+    email: text('email'),
     name: text('name'),
     passwordHash: text('password_hash'),
     createdAt: ts('created_at').notNull().defaultNow(),
@@ -127,4 +128,49 @@ export const messages = pgTable(
     check('messages_user_complete_check', sql`${t.role} = 'assistant' OR ${t.status} = 'complete'`),
     check('messages_seq_check', sql`${t.seq} >= 1`),
   ],
+);
+
+export const reportMembers = pgTable(
+  'report_members',
+  {
+    reportId: uuid('report_id')
+      .notNull()
+      .references(() => reports.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'report_members_pkey', columns: [t.reportId, t.userId] }),
+    index('report_members_user_idx').on(t.userId),
+    check('report_members_role_check', sql`${t.role} IN ('viewer', 'editor')`),
+  ],
+);
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    // SHA-256 of the cookie's secret: a leaked table does not leak sessions.
+    tokenHash: bytea('token_hash').notNull().unique(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId), index('sessions_expires_idx').on(t.expiresAt)],
+);
+
+/** Fixed-window counters shared by every instance: turns per user per hour/day, failed sign-ins. */
+export const rateLimitWindows = pgTable(
+  'rate_limit_windows',
+  {
+    key: text('key').notNull(),
+    windowStart: ts('window_start').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ name: 'rate_limit_windows_pkey', columns: [t.key, t.windowStart] }), index('rate_limit_windows_start_idx').on(t.windowStart)],
 );

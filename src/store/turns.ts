@@ -1,5 +1,6 @@
 import { AppError } from '../errors/app-error.js';
 import type { Sql } from './db.js';
+import { hitWindows, type WindowCount, type WindowLimit } from './rate-limits.js';
 import { inTransaction, lockForChange } from './transaction.js';
 import type { MessageRow, TerminalStatus } from './types.js';
 
@@ -13,10 +14,20 @@ export interface ReserveInput {
   maxMessages: number;
   leaseOwner: string;
   leaseMs: number;
+  /** Per-user turn limits, counted in this transaction: a refused or replayed send counts nothing. */
+  limits?: readonly WindowLimit[];
+}
+
+/** Raised when a limit is exceeded, with every window's count for the response headers. */
+export class RateLimited extends Error {
+  constructor(readonly counts: WindowCount[]) {
+    super('rate limited');
+    this.name = 'RateLimited';
+  }
 }
 
 export type Reservation =
-  | { kind: 'created'; userMessage: MessageRow; assistantMessage: MessageRow }
+  | { kind: 'created'; userMessage: MessageRow; assistantMessage: MessageRow; limits: WindowCount[] }
   | { kind: 'replay'; userMessage: MessageRow; assistantMessage: MessageRow };
 
 /** Raised inside the reserve transaction to roll it back, carrying the stored turn found under the same id. */
@@ -68,7 +79,9 @@ export async function reserveTurn(sql: Sql, input: ReserveInput): Promise<Reserv
       if (conv.prevCount + 2 > input.maxMessages) {
         throw new AppError('conversation_full', `This conversation holds the maximum of ${input.maxMessages} messages.`);
       }
-      return { kind: 'created' as const, userMessage, assistantMessage };
+      const limits = input.limits?.length ? await hitWindows(tx, input.limits) : [];
+      if (limits.some((l) => l.count > l.limit)) throw new RateLimited(limits);
+      return { kind: 'created' as const, userMessage, assistantMessage, limits };
     });
   } catch (err) {
     if (!(err instanceof ReplayFound)) throw err;

@@ -7,6 +7,7 @@ import { startSweeper } from '../../src/chat/sweeper.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createApp } from '../../src/http/app.js';
 import type { AppEnv } from '../../src/http/env.js';
+import type { StreamCounts } from '../../src/http/routes/events.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { TestDatabase } from './database.js';
 
@@ -15,7 +16,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export interface TestApp {
   app: Hono<AppEnv>;
   ctx: ChatContext;
-  streams: { open: number };
+  streams: StreamCounts;
   request(path: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<Response>;
   createUser(email?: string): Promise<{ id: string; token: string }>;
   createReport(token: string, content?: string, title?: string): Promise<string>;

@@ -1,22 +1,54 @@
-import type { MiddlewareHandler } from 'hono';
-import { authenticateToken, hashToken } from '../../chat/accounts.js';
-import type { ChatContext } from '../../chat/context.js';
+import { timingSafeEqual } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { authenticateToken, hashToken, TOKEN_PATTERN } from '../../chat/accounts.js';
+import type { Caller, ChatContext } from '../../chat/context.js';
+import { looksLikeJwt, type JwtVerifier } from '../../chat/jwt.js';
+import { sessionCaller } from '../../chat/sign-in.js';
 import { AppError } from '../../errors/app-error.js';
 import type { AppEnv } from '../env.js';
-import { timingSafeEqual } from 'node:crypto';
+
+export const SESSION_COOKIE = 'rc_session';
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 function bearer(header: string | undefined): string | undefined {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
   return match?.[1];
 }
 
-/** Requires a user's bearer token; the caller is then `c.get('caller')`. */
-export function requireUser(ctx: ChatContext): MiddlewareHandler<AppEnv> {
+/** This server's origin as the browser sees it (a TLS-terminating proxy says https in X-Forwarded-Proto). */
+export function ownOrigin(c: Context): string {
+  const url = new URL(c.req.url);
+  const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
+  if (proto === 'https' || proto === 'http') url.protocol = `${proto}:`;
+  return url.origin;
+}
+
+export function isHttps(c: Context): boolean {
+  return ownOrigin(c).startsWith('https:');
+}
+
+/**
+ * Who is calling: an API token or a JWT as a bearer credential, else the session cookie. A cookie-authenticated
+ * unsafe request must come from a page of this server (Origin check): the cookie alone proves nothing about intent.
+ */
+export function requireUser(ctx: ChatContext, jwt: JwtVerifier | undefined): MiddlewareHandler<AppEnv> {
   return async function requireUserMiddleware(c, next) {
     const token = bearer(c.req.header('authorization'));
-    if (!token) throw new AppError('unauthorized', 'Sign in, or send an API token as "Authorization: Bearer <token>".');
-    const caller = await authenticateToken(ctx.sql, token);
-    if (!caller) throw new AppError('unauthorized', 'These credentials are not valid.');
+    let caller: Caller | undefined;
+    if (token) {
+      if (TOKEN_PATTERN.test(token)) caller = await authenticateToken(ctx.sql, token);
+      else if (jwt && looksLikeJwt(token)) caller = await jwt(token);
+      if (!caller) throw new AppError('unauthorized', 'These credentials are not valid.');
+    } else {
+      const session = getCookie(c, SESSION_COOKIE);
+      if (!session) throw new AppError('unauthorized', 'Sign in, or send an API token as "Authorization: Bearer <token>".');
+      caller = await sessionCaller(ctx, session);
+      if (!caller) throw new AppError('unauthorized', 'Your session has expired. Sign in again.');
+      if (UNSAFE.has(c.req.method) && c.req.header('origin') !== ownOrigin(c)) {
+        throw new AppError('csrf', 'This request did not come from a report-chat page; it was refused.');
+      }
+    }
     c.set('caller', caller);
     await next();
   };

@@ -10,6 +10,15 @@ import { uuidParam } from '../request.js';
 import { sseResponse } from '../sse.js';
 
 const PING_MS = 15_000;
+// Access is checked again this often, so a member removed on another instance loses the stream soon after.
+const ACCESS_CHECK_MS = 5_000;
+/** Open events streams per user on one instance: enough for many tabs, not enough to exhaust the server. */
+export const MAX_STREAMS_PER_USER = 20;
+
+export interface StreamCounts {
+  open: number;
+  perUser: Map<string, number>;
+}
 
 function resumeVersion(lastEventId: string | undefined, after: string | undefined): number | undefined {
   const raw = lastEventId ?? after;
@@ -22,17 +31,34 @@ function resumeVersion(lastEventId: string | undefined, after: string | undefine
  * GET /api/reports/:reportId/events: every change of the conversation, live. With Last-Event-ID (or ?after=) it
  * first replays what changed since that version, then continues live without a gap or a repeat.
  */
-export function eventRoutes(ctx: ChatContext, streams: { open: number }) {
+export function eventRoutes(ctx: ChatContext, streams: StreamCounts) {
   const app = new Hono<AppEnv>();
   app.get('/:reportId/events', async (c) => {
     const reportId = uuidParam(c, 'reportId');
     const since = resumeVersion(c.req.header('last-event-id'), c.req.query('after'));
-    const { report, changesAfter } = await openEvents(ctx, c.get('caller'), reportId);
+    const caller = c.get('caller');
+    const { report, changesAfter, stillVisible } = await openEvents(ctx, caller, reportId);
+    const mine = streams.perUser.get(caller.id) ?? 0;
+    if (mine >= MAX_STREAMS_PER_USER) {
+      throw new AppError('rate_limited', `At most ${MAX_STREAMS_PER_USER} live update streams may be open at once; close some tabs.`, {
+        headers: { 'Retry-After': '5' },
+      });
+    }
+    streams.perUser.set(caller.id, mine + 1);
+    streams.open++;
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      streams.open--;
+      const n = (streams.perUser.get(caller.id) ?? 1) - 1;
+      if (n <= 0) streams.perUser.delete(caller.id);
+      else streams.perUser.set(caller.id, n);
+    };
     return sseResponse(
       {},
       async (w) => {
-        streams.open++;
-        w.onClose(() => streams.open--);
+        w.onClose(release);
         let lastVersion = since ?? -1;
         const writeMessage = (m: MessageRow) => {
           if (m.changedVersion <= lastVersion) return; // already sent by the resume read
@@ -43,6 +69,8 @@ export function eventRoutes(ctx: ChatContext, streams: { open: number }) {
           if (event.type === 'message') writeMessage(event.message);
           else if (event.type === 'delta') {
             w.write(`event: delta\ndata: ${JSON.stringify({ id: event.messageId, offset: event.offset, text: event.text })}\n\n`);
+          } else if (event.type === 'revoked' && event.userId === caller.id) {
+            w.close();
           } else if (event.type === 'cleared' && event.version > lastVersion) {
             lastVersion = event.version;
             w.write(`event: cleared\nid: ${event.version}\ndata: ${JSON.stringify({ version: event.version })}\n\n`);
@@ -64,10 +92,21 @@ export function eventRoutes(ctx: ChatContext, streams: { open: number }) {
         for (const event of held) writeEvent(event);
         held = undefined;
         const ping = setInterval(() => w.write(': ping\n\n'), PING_MS);
-        w.onClose(() => clearInterval(ping));
+        const access = setInterval(() => {
+          stillVisible()
+            .then((visible) => visible || w.close())
+            .catch((err: unknown) => ctx.log.warn({ err, reportId }, 'events access check failed'));
+        }, ACCESS_CHECK_MS);
+        w.onClose(() => {
+          clearInterval(ping);
+          clearInterval(access);
+        });
         await new Promise<void>((resolve) => w.onClose(resolve));
       },
-      (err) => ctx.log.error({ err, reportId }, 'events stream failed'),
+      (err) => {
+        release();
+        ctx.log.error({ err, reportId }, 'events stream failed');
+      },
     );
   });
   return app;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { clearConversation, exportConversation, exportMarkdown, listMessages } from '../../chat/conversation.js';
 import type { ChatContext } from '../../chat/context.js';
+import { rateLimitHeaders } from '../../chat/rate-limit.js';
 import { toApiMessage } from '../../chat/message-view.js';
 import { sendMessage, type SentTurn } from '../../chat/send-message.js';
 import { stopAnswer } from '../../chat/stop-answer.js';
@@ -37,7 +38,7 @@ export function messageRoutes(ctx: ChatContext) {
     const messageId = (body.id ?? headerKey ?? randomUUID()).toLowerCase();
     const ifMatch = versionHeader(c, 'if-match');
     const turn = await sendMessage(ctx, c.get('caller'), { reportId, messageId, content: body.content, ifMatch });
-    const headers: Record<string, string> = turn.replayed ? { 'Idempotent-Replayed': 'true' } : {};
+    const headers: Record<string, string> = turn.replayed ? { 'Idempotent-Replayed': 'true' } : rateLimitHeaders(turn.limits);
     return wantsJson(c.req.header('accept')) ? jsonTurn(c, turn, headers) : streamTurn(ctx, turn, headers);
   });
 

@@ -1,0 +1,50 @@
+import type { Sql, TxSql } from './db.js';
+
+export interface WindowLimit {
+  /** What is counted, e.g. `turns:hour:<userId>`. */
+  key: string;
+  windowSeconds: number;
+  limit: number;
+}
+
+export interface WindowCount extends WindowLimit {
+  count: number;
+  /** When the current window ends. */
+  resetAt: Date;
+}
+
+/**
+ * Counts one more event in each fixed window and returns the counts, inside the caller's transaction: if the
+ * caller rolls back (a limit is exceeded, a replay), the count is rolled back too. The row lock on a counter
+ * serializes one user's concurrent requests across every instance for a moment.
+ */
+export async function hitWindows(tx: TxSql | Sql, limits: readonly WindowLimit[]): Promise<WindowCount[]> {
+  const counts: WindowCount[] = [];
+  for (const l of limits) {
+    const [row] = await tx<{ count: number; resetAt: Date }[]>`
+      INSERT INTO rate_limit_windows (key, window_start, count)
+      VALUES (${l.key}, to_timestamp(floor(extract(epoch FROM now()) / ${l.windowSeconds}) * ${l.windowSeconds}), 1)
+      ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limit_windows.count + 1
+      RETURNING count, window_start + ${l.windowSeconds} * interval '1 second' AS reset_at`;
+    if (!row) throw new Error('rate limit upsert returned nothing');
+    counts.push({ ...l, count: row.count, resetAt: new Date(row.resetAt) });
+  }
+  return counts;
+}
+
+/** The current count of one window, without counting. */
+export async function peekWindow(sql: Sql, l: Omit<WindowLimit, 'limit'>): Promise<{ count: number; resetAt: Date }> {
+  const [row] = await sql<{ count: number; resetAt: Date }[]>`
+    SELECT coalesce(max(count), 0)::int AS count,
+           to_timestamp(floor(extract(epoch FROM now()) / ${l.windowSeconds}) * ${l.windowSeconds})
+             + ${l.windowSeconds} * interval '1 second' AS reset_at
+    FROM rate_limit_windows
+    WHERE key = ${l.key}
+      AND window_start = to_timestamp(floor(extract(epoch FROM now()) / ${l.windowSeconds}) * ${l.windowSeconds})`;
+  return { count: row?.count ?? 0, resetAt: new Date(row?.resetAt ?? Date.now()) };
+}
+
+/** Old windows are useless once over; any instance may delete them. */
+export async function pruneWindows(sql: Sql, olderThanSeconds = 2 * 86_400): Promise<void> {
+  await sql`DELETE FROM rate_limit_windows WHERE window_start < now() - ${olderThanSeconds} * interval '1 second'`;
+}
