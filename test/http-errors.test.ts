@@ -176,3 +176,21 @@ describe('the database stopped before a send', () => {
     }
   });
 });
+
+describe('hardening', () => {
+  it('sends the security headers on every response, errors included', async () => {
+    for (const res of [await t.request('/healthz'), await t.request('/api/nowhere'), await t.request('/api/reports', { token })]) {
+      expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+      expect(res.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('x-request-id')).toMatch(/^[\w.:-]+$/);
+    }
+  });
+
+  it('keeps a sane X-Request-Id and replaces a hostile one', async () => {
+    expect((await t.request('/healthz', { headers: { 'x-request-id': 'abc-123' } })).headers.get('x-request-id')).toBe('abc-123');
+    expect((await t.request('/healthz', { headers: { 'x-request-id': '<script>' } })).headers.get('x-request-id')).not.toBe('<script>');
+  });
+});

@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorSchema } from '../src/http/schemas.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { ADMIN_TOKEN, createTestApp, readSse, type TestApp } from './support/test-app.js';
+
+const JWT_SECRET = 'a-test-secret-that-is-at-least-32-characters-long';
+const ORIGIN = 'http://127.0.0.1';
+
+let db: TestDatabase;
+let t: TestApp;
+let owner: { id: string; token: string };
+let editor: { id: string; token: string };
+let viewer: { id: string; token: string };
+let stranger: { id: string; token: string };
+/** The user the membership routes of the matrix add and remove: never one of the callers. */
+let target: { id: string; token: string };
+let reportId: string;
+let answerId: string;
+
+async function createUserWithPassword(email: string, password: string) {
+  const res = await t.request('/api/users', { method: 'POST', token: ADMIN_TOKEN, json: { email, password } });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { user: { id: string } }).user;
+}
+
+async function login(email: string, password: string): Promise<string> {
+  const res = await t.request('/api/auth/login', { method: 'POST', json: { email, password }, headers: { origin: ORIGIN } });
+  expect(res.status).toBe(204);
+  const cookie = res.headers.get('set-cookie')!;
+  expect(cookie).toMatch(/^rc_session=[A-Za-z0-9_-]{43};/);
+  expect(cookie).toMatch(/HttpOnly/i);
+  expect(cookie).toMatch(/SameSite=Lax/i);
+  expect(cookie).toMatch(/Path=\//);
+  return cookie.split(';')[0]!;
+}
+
+const jwt = (claims: Record<string, unknown>, secret = JWT_SECRET, expiresIn = '5m') =>
+  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(expiresIn).sign(new TextEncoder().encode(secret));
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  t = await createTestApp(db, { AUTH_JWT_SECRET: JWT_SECRET });
+  owner = await t.createUser();
+  editor = await t.createUser();
+  viewer = await t.createUser();
+  stranger = await t.createUser();
+  target = await t.createUser();
+  reportId = await t.createReport(owner.token);
+  for (const [user, role] of [
+    [editor, 'editor'],
+    [viewer, 'viewer'],
+  ] as const) {
+    const res = await t.request(`/api/reports/${reportId}/members/${user.id}`, { method: 'PUT', token: owner.token, json: { role } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ userId: user.id, role });
+  }
+  const turn = await t.request(`/api/reports/${reportId}/messages`, { method: 'POST', token: owner.token, json: { content: 'first question' }, headers: { accept: 'application/json' } });
+  answerId = ((await turn.json()) as { assistantMessage: { id: string } }).assistantMessage.id;
+});
+afterAll(async () => {
+  await t?.close();
+  await db?.drop();
+});
+
+type Who = 'owner' | 'editor' | 'viewer' | 'stranger' | 'anonymous' | 'expiredSession' | 'revokedToken' | 'badJwt' | 'expiredJwt';
+
+async function credentials(who: Who): Promise<Record<string, string>> {
+  switch (who) {
+    case 'owner':
+    case 'editor':
+    case 'viewer':
+    case 'stranger':
+      return { authorization: `Bearer ${{ owner, editor, viewer, stranger }[who].token}` };
+    case 'anonymous':
+      return {};
+    case 'expiredSession': {
+      const email = `expired-${randomUUID()}@example.com`;
+      await createUserWithPassword(email, 'correct horse battery');
+      const cookie = await login(email, 'correct horse battery');
+      await db.sql`UPDATE sessions SET expires_at = now() - interval '1 second'`;
+      return { cookie, origin: ORIGIN };
+    }
+    case 'revokedToken': {
+      const user = await t.createUser();
+      const created = await t.request('/api/tokens', { method: 'POST', token: user.token, json: { name: 'temp' } });
+      const { id, token } = (await created.json()) as { id: string; token: string };
+      expect((await t.request(`/api/tokens/${id}`, { method: 'DELETE', token: user.token })).status).toBe(204);
+      return { authorization: `Bearer ${token}` };
+    }
+    case 'badJwt':
+      return { authorization: `Bearer ${await jwt({ sub: owner.id }, 'another-secret-that-is-at-least-32-characters')}` };
+    case 'expiredJwt':
+      return { authorization: `Bearer ${await jwt({ sub: owner.id }, JWT_SECRET, '-1m')}` };
+  }
+}
+
+// Every route of a report, with what an allowed caller gets. Owner-only routes are 403 for members.
+const ROUTES: Array<{ name: string; method: string; path: () => string; body?: () => unknown; headers?: Record<string, string>; ok: number; allowed: Who[] }> = [
+  { name: 'read report', method: 'GET', path: () => `/api/reports/${reportId}`, ok: 200, allowed: ['owner', 'editor', 'viewer'] },
+  { name: 'patch report', method: 'PATCH', path: () => `/api/reports/${reportId}`, body: () => ({ title: 'Renamed' }), ok: 200, allowed: ['owner'] },
+  { name: 'history', method: 'GET', path: () => `/api/reports/${reportId}/messages`, ok: 200, allowed: ['owner', 'editor', 'viewer'] },
+  { name: 'send', method: 'POST', path: () => `/api/reports/${reportId}/messages`, body: () => ({ content: 'hello' }), headers: { accept: 'application/json' }, ok: 201, allowed: ['owner', 'editor'] },
+  { name: 'stop', method: 'POST', path: () => `/api/reports/${reportId}/messages/${answerId}/stop`, ok: 200, allowed: ['owner', 'editor'] },
+  { name: 'export', method: 'GET', path: () => `/api/reports/${reportId}/export?format=json`, ok: 200, allowed: ['owner', 'editor', 'viewer'] },
+  { name: 'clear', method: 'DELETE', path: () => `/api/reports/${reportId}/messages`, headers: { 'if-match': '"999999"' }, ok: 412, allowed: ['owner'] },
+  { name: 'add member', method: 'PUT', path: () => `/api/reports/${reportId}/members/${target.id}`, body: () => ({ role: 'viewer' }), ok: 200, allowed: ['owner'] },
+  { name: 'remove member', method: 'DELETE', path: () => `/api/reports/${reportId}/members/${target.id}`, ok: 204, allowed: ['owner'] },
+];
+
+const EXPECTED_DENIAL: Record<Who, [number, string] | undefined> = {
+  owner: undefined,
+  editor: [403, 'forbidden'],
+  viewer: [403, 'forbidden'],
+  stranger: [404, 'not_found'],
+  anonymous: [401, 'unauthorized'],
+  expiredSession: [401, 'unauthorized'],
+  revokedToken: [401, 'unauthorized'],
+  badJwt: [401, 'unauthorized'],
+  expiredJwt: [401, 'unauthorized'],
+};
+
+describe('the access matrix', () => {
+  const callers: Who[] = ['owner', 'editor', 'viewer', 'stranger', 'anonymous', 'expiredSession', 'revokedToken', 'badJwt', 'expiredJwt'];
+  for (const route of ROUTES) {
+    it.each(callers)(`${route.name} as %s`, async (who) => {
+      const headers = { ...(route.headers ?? {}), ...(await credentials(who)) };
+      const body = route.body?.();
+      const res = await t.request(route.path(), { method: route.method, json: body, headers });
+      if (route.allowed.includes(who)) {
+        expect(res.status).toBe(route.ok);
+        return;
+      }
+      const [status, code] = EXPECTED_DENIAL[who]!;
+      expect(res.status).toBe(status);
+      expect(errorSchema.parse(await res.json()).error.code).toBe(code);
+    });
+  }
+
+  it('a report you cannot see answers exactly like one that does not exist', async () => {
+    const bodyOf = async (id: string) => {
+      const res = await t.request(`/api/reports/${id}/messages`, { token: stranger.token });
+      return [res.status, await res.json()];
+    };
+    expect(await bodyOf(reportId)).toEqual(await bodyOf(randomUUID()));
+  });
+
+  it('lists each caller their own role', async () => {
+    for (const [user, role] of [
+      [owner, 'owner'],
+      [editor, 'editor'],
+      [viewer, 'viewer'],
+    ] as const) {
+      const list = (await (await t.request('/api/reports', { token: user.token })).json()) as { reports: Array<{ id: string; role: string }> };
+      expect(list.reports.find((r) => r.id === reportId)?.role).toBe(role);
+    }
+    const none = (await (await t.request('/api/reports', { token: stranger.token })).json()) as { reports: unknown[] };
+    expect(none.reports).toEqual([]);
+  });
+});
+
+describe('live updates and membership', () => {
+  it("a viewer's events stream works; removing them closes it", async () => {
+    const member = await t.createUser();
+    await t.request(`/api/reports/${reportId}/members/${member.id}`, { method: 'PUT', token: owner.token, json: { role: 'viewer' } });
+    const res = await t.request(`/api/reports/${reportId}/events`, { token: member.token });
+    expect(res.status).toBe(200);
+    const stream = readSse(res);
+    await t.request(`/api/reports/${reportId}/messages`, { method: 'POST', token: editor.token, json: { content: 'from the editor' }, headers: { accept: 'application/json' } });
+    const first = await stream.next();
+    expect(first?.event).toBe('message');
+    expect((await t.request(`/api/reports/${reportId}/members/${member.id}`, { method: 'DELETE', token: owner.token })).status).toBe(204);
+    // Drain until the server closes the stream: next() resolves undefined at the end, well before its timeout.
+    let ended = false;
+    for (let i = 0; i < 1000 && !ended; i++) ended = (await stream.next(5_000)) === undefined;
+    expect(ended).toBe(true);
+    expect((await t.request(`/api/reports/${reportId}/events`, { token: member.token })).status).toBe(404);
+  });
+});
+
+describe('sign-in, sessions and CSRF', () => {
+  it('signs in with a cookie; a wrong password and an unknown email get the same 401', async () => {
+    const email = `person-${randomUUID()}@example.com`;
+    const user = await createUserWithPassword(email, 'a long enough password');
+    const cookie = await login(email, 'a long enough password');
+    const me = await t.request('/api/me', { headers: { cookie } });
+    expect(((await me.json()) as { user: { id: string } }).user.id).toBe(user.id);
+
+    const wrong = await t.request('/api/auth/login', { method: 'POST', json: { email, password: 'nope' } });
+    const unknown = await t.request('/api/auth/login', { method: 'POST', json: { email: `nobody-${randomUUID()}@example.com`, password: 'nope' } });
+    expect([wrong.status, await wrong.json()]).toEqual([unknown.status, await unknown.json()]);
+    expect(wrong.status).toBe(401);
+
+    expect((await t.request('/api/auth/logout', { method: 'POST', headers: { cookie, origin: ORIGIN } })).status).toBe(204);
+    expect((await t.request('/api/me', { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('rotates the session on sign-in: the cookie held before no longer works', async () => {
+    const email = `rot-${randomUUID()}@example.com`;
+    await createUserWithPassword(email, 'another long password');
+    const first = await login(email, 'another long password');
+    const res = await t.request('/api/auth/login', { method: 'POST', json: { email, password: 'another long password' }, headers: { cookie: first, origin: ORIGIN } });
+    const second = res.headers.get('set-cookie')!.split(';')[0]!;
+    expect(second).not.toBe(first);
+    expect((await t.request('/api/me', { headers: { cookie: first } })).status).toBe(401);
+    expect((await t.request('/api/me', { headers: { cookie: second } })).status).toBe(200);
+  });
+
+  it('slows failed sign-ins per account: the 6th wrong password in 15 minutes is 429, even when right', async () => {
+    const email = `brute-${randomUUID()}@example.com`;
+    await createUserWithPassword(email, 'the right password');
+    for (let i = 0; i < 5; i++) expect((await t.request('/api/auth/login', { method: 'POST', json: { email, password: `guess ${i}` } })).status).toBe(401);
+    const blocked = await t.request('/api/auth/login', { method: 'POST', json: { email, password: 'the right password' } });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('a cookie POST from another Origin is refused with 403 csrf and stores nothing', async () => {
+    const email = `csrf-${randomUUID()}@example.com`;
+    const user = await createUserWithPassword(email, 'password for csrf');
+    const cookie = await login(email, 'password for csrf');
+    const rid = await t.createReport(user.id === owner.id ? owner.token : (await t.createUser()).token);
+    // The victim's own report:
+    const mine = await t.request('/api/reports', { method: 'POST', headers: { cookie, origin: ORIGIN }, json: { title: 'Mine', content: '# Mine\n\ntext' } });
+    expect(mine.status).toBe(201);
+    const myReport = ((await mine.json()) as { id: string }).id;
+    for (const origin of ['https://evil.example', 'null', undefined]) {
+      const headers: Record<string, string> = { cookie };
+      if (origin) headers.origin = origin;
+      const res = await t.request(`/api/reports/${myReport}/messages`, { method: 'POST', headers, json: { content: 'forged' } });
+      expect(res.status).toBe(403);
+      expect(errorSchema.parse(await res.json()).error.code).toBe('csrf');
+    }
+    const [{ n }] = (await db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.report_id = ${myReport}`) as [{ n: number }];
+    expect(n).toBe(0);
+    // Safe methods with the cookie work from anywhere (they change nothing), and bearer tokens need no Origin.
+    expect((await t.request(`/api/reports/${myReport}/messages`, { headers: { cookie } })).status).toBe(200);
+    expect(rid).toBeTruthy();
+  });
+});
+
+describe('JWT bearer credentials', () => {
+  it('accepts a Supabase-style access token and creates the user on first sight', async () => {
+    const sub = randomUUID();
+    const token = await jwt({ sub, email: `supa-${sub}@example.com`, role: 'authenticated', aud: 'authenticated', user_metadata: { full_name: 'Supa User' } });
+    const me = await t.request('/api/me', { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { user: unknown }).user).toEqual({ id: sub, email: `supa-${sub}@example.com`, name: 'Supa User' });
+    const created = await t.request('/api/reports', { method: 'POST', headers: { authorization: `Bearer ${token}` }, json: { title: 'From JWT', content: '# x\n\ny' } });
+    expect(created.status).toBe(201);
+  });
+
+  it('refuses a JWT whose sub is not a UUID', async () => {
+    const res = await t.request('/api/me', { headers: { authorization: `Bearer ${await jwt({ sub: 'user-42' })}` } });
+    expect(res.status).toBe(401);
+  });
+});
