@@ -257,3 +257,25 @@ describe('JWT bearer credentials', () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('open events streams per user', () => {
+  it('allows 20 at once and refuses the 21st with 429 until one closes', async () => {
+    const user = await t.createUser();
+    const rid = await t.createReport(user.token);
+    const streams = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await t.request(`/api/reports/${rid}/events`, { token: user.token });
+      expect(res.status).toBe(200);
+      streams.push(readSse(res));
+    }
+    const refused = await t.request(`/api/reports/${rid}/events`, { token: user.token });
+    expect(refused.status).toBe(429);
+    expect(errorSchema.parse(await refused.json()).error.code).toBe('rate_limited');
+    await streams[0]!.stop();
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await t.request(`/api/reports/${rid}/events`, { token: user.token });
+    expect(again.status).toBe(200);
+    streams.push(readSse(again));
+    await Promise.all(streams.slice(1).map((s) => s.stop()));
+  });
+});
