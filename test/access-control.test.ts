@@ -232,9 +232,9 @@ describe('sign-in, sessions and CSRF', () => {
       expect(res.status).toBe(403);
       expect(errorSchema.parse(await res.json()).error.code).toBe('csrf');
     }
-    const [{ n }] = (await db.sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.report_id = ${myReport}`) as [{ n: number }];
-    expect(n).toBe(0);
+    const [row] = await db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.report_id = ${myReport}`;
+    expect(row?.n).toBe(0);
     // Safe methods with the cookie work from anywhere (they change nothing), and bearer tokens need no Origin.
     expect((await t.request(`/api/reports/${myReport}/messages`, { headers: { cookie } })).status).toBe(200);
     expect(rid).toBeTruthy();

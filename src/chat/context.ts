@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Sql } from '../store/db.js';
 import type { EventBus } from './bus.js';
 import type { TurnEngine } from './turn-engine.js';
@@ -12,6 +13,7 @@ export interface ChatContext {
   engine: TurnEngine;
   instanceId: string;
   log: Logger;
+  metrics: Metrics;
 }
 
 export interface Caller {

@@ -1,3 +1,4 @@
+import { sqlStateClass } from '../store/pg-errors.js';
 import { sweepExpiredLeases } from '../store/turns.js';
 import type { ChatContext } from './context.js';
 
@@ -12,11 +13,15 @@ export function startSweeper(ctx: ChatContext, intervalMs = Math.max(500, Math.f
     running = true;
     try {
       const swept = await sweepExpiredLeases(ctx.sql);
+      ctx.metrics.sweeps.inc({ result: 'ok' });
+      ctx.metrics.sweptAnswers.inc(swept.length);
       for (const message of swept) {
         ctx.log.warn({ messageId: message.id, conversationId: message.conversationId }, 'answer interrupted: lease expired');
         ctx.bus.publish({ type: 'message', conversationId: message.conversationId, message });
       }
     } catch (err) {
+      ctx.metrics.sweeps.inc({ result: 'failed' });
+      ctx.metrics.dbErrors.inc({ class: sqlStateClass(err) });
       ctx.log.warn({ err }, 'sweep failed; will try again');
     } finally {
       running = false;

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildModelInput, streamAnswer, type AnswerModel } from '../llm/index.js';
 import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { sqlStateClass } from '../store/pg-errors.js';
 import type { Sql } from '../store/db.js';
 import { readContextHistory, readMessageBySeq } from '../store/history.js';
 import { PATIENT_RETRY, QUICK_RETRY, withRetry } from '../store/retry.js';
@@ -30,6 +32,7 @@ export interface TurnEngineDeps {
   checkpointMs?: number;
   /** Fallback poll while queued, in case a wake-up notification was missed. */
   queuePollMs?: number;
+  metrics?: Metrics;
 }
 
 export interface TurnToRun {
@@ -49,6 +52,7 @@ type EndReason = 'stop' | 'lost-lease' | 'shutdown';
  */
 export class TurnEngine {
   private readonly live = new Map<string, LiveTurn>();
+  private readonly waiting = new Set<string>();
   private readonly checkpointMs: number;
   private readonly queuePollMs: number;
 
@@ -70,12 +74,22 @@ export class TurnEngine {
     return this.live.size;
   }
 
+  /** Answers of this process waiting behind an earlier answer of their conversation. */
+  queuedCount(): number {
+    return this.waiting.size;
+  }
+
   /** Starts generating a freshly reserved answer; the returned turn can be followed and awaited. */
   start(turn: TurnToRun): LiveTurn {
     const live = new LiveTurn(turn.conversationId, turn.reportId, turn.assistant.id);
     this.live.set(turn.assistant.id, live);
     const stopListener = this.deps.bus.subscribe(turn.conversationId, (event) => {
       if (event.type === 'stop' && event.messageId === turn.assistant.id) live.abort.abort('stop' satisfies EndReason);
+    });
+    const startedAt = performance.now();
+    void live.done.then((outcome) => {
+      this.deps.metrics?.turns.inc({ status: outcome.message.status, saved: String(outcome.saved) });
+      this.deps.metrics?.turnDuration.observe((performance.now() - startedAt) / 1000);
     });
     this.run(turn, live)
       .catch((err: unknown) => {
@@ -102,10 +116,13 @@ export class TurnEngine {
     const ref: AnswerRef = { conversationId: turn.conversationId, seq: turn.assistant.seq };
     const tlog = log.child({ messageId: turn.assistant.id, conversationId: turn.conversationId, seq: ref.seq });
 
-    const ready = await this.waitForEarlierAnswers(ref, live).catch((err: unknown) => {
-      tlog.error({ err }, 'could not wait for earlier answers');
-      return false;
-    });
+    this.waiting.add(turn.assistant.id);
+    const ready = await this.waitForEarlierAnswers(ref, live)
+      .catch((err: unknown) => {
+        tlog.error({ err }, 'could not wait for earlier answers');
+        return false;
+      })
+      .finally(() => this.waiting.delete(turn.assistant.id));
     if (!ready || live.abort.signal.aborted) return this.endWithoutModel(turn, live, tlog);
 
     const started = await withRetry(
@@ -202,8 +219,14 @@ export class TurnEngine {
         question: turn.question,
         maxTokens: this.deps.contextMaxTokens,
       });
+      const modelStart = performance.now();
+      let first = true;
       for await (const event of streamAnswer({ model: this.deps.model, input, signal: live.abort.signal })) {
         if (event.type === 'delta') {
+          if (first) {
+            first = false;
+            this.deps.metrics?.timeToFirstToken.observe((performance.now() - modelStart) / 1000);
+          }
           const offset = live.text.length;
           live.emit({ type: 'delta', text: event.text });
           bus.publish({ type: 'delta', conversationId: ref.conversationId, messageId: turn.assistant.id, offset, text: event.text });
@@ -243,7 +266,13 @@ export class TurnEngine {
     try {
       const finished = await withRetry(
         () => finishAnswer(this.deps.sql, { ...ref, owner: this.deps.instanceId, content, ...result }),
-        { ...PATIENT_RETRY, onRetry: (err, attempt) => tlog.warn({ err, attempt }, 'final commit failed; retrying') },
+        {
+          ...PATIENT_RETRY,
+          onRetry: (err, attempt) => {
+            this.deps.metrics?.dbErrors.inc({ class: sqlStateClass(err) });
+            tlog.warn({ err, attempt }, 'final commit failed; retrying');
+          },
+        },
       );
       if (finished.applied) {
         this.publishMessage(finished.message);

@@ -4,6 +4,8 @@ import { AppError } from '../errors/app-error.js';
 import type { AppEnv, HttpOptions } from './env.js';
 import { requireUser } from './middleware/auth.js';
 import { errorHandler, errorResponse } from './middleware/error-handler.js';
+import { httpMetrics } from './middleware/http-metrics.js';
+import { requestLog } from './middleware/request-log.js';
 import { requestId } from './middleware/request-id.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { createJwtVerifier } from '../chat/jwt.js';
@@ -38,7 +40,10 @@ export function createApp(options: HttpOptions): BuiltApp {
   const app = new Hono<AppEnv>();
   app.use('*', securityHeaders());
   app.use('*', requestId());
-  app.onError(errorHandler(ctx.log));
+  app.use('*', httpMetrics(ctx.metrics));
+  app.use('*', requestLog(ctx.log));
+  app.onError(errorHandler(ctx.log, ctx.metrics));
+  ctx.metrics.observe({ openEventStreams: () => streams.open });
   app.notFound((c) => errorResponse(c, 'not_found', 'No such route.'));
 
   app.route('/', healthRoutes(ctx));

@@ -1,6 +1,9 @@
+import pino from 'pino';
+
 /**
- * Structured JSON lines on stderr, with pino's call shape (`log.info({ ...fields }, 'message')`), so the
- * output can be read by any log pipeline. Message contents and secrets are never passed to it.
+ * Structured JSON logs (pino) on stderr; pretty when stderr is a terminal. The call shape is pino's:
+ * `log.info({ ...fields }, 'message')`. Message contents, tokens, cookies and passwords are never passed to it,
+ * and the usual places they could hide are redacted anyway.
  */
 export type LogFields = Record<string, unknown>;
 export interface Logger {
@@ -11,34 +14,36 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-const LEVELS = { debug: 20, info: 30, warn: 40, error: 50, silent: 100 } as const;
-type Level = keyof typeof LEVELS;
-
-function serializeError(err: unknown): unknown {
-  if (!(err instanceof Error)) return err;
-  const code = (err as { code?: unknown }).code;
-  return { type: err.name, message: err.message, code, stack: err.stack, cause: serializeError(err.cause) };
+export interface LoggerOptions {
+  level?: string;
+  base?: LogFields;
+  /** Default: pretty when stderr is a terminal. */
+  pretty?: boolean;
+  /** A destination stream (tests); default stderr. */
+  destination?: pino.DestinationStream;
+  /** Shorthand for a destination: each JSON line is passed here. */
+  write?: (line: string) => void;
 }
 
-export function createLogger(options: { level?: string; base?: LogFields; write?: (line: string) => void } = {}): Logger {
-  const level: Level = (options.level && options.level in LEVELS ? options.level : 'info') as Level;
-  const write = options.write ?? ((line: string) => process.stderr.write(line));
-  const make = (base: LogFields): Logger => {
-    const emit = (at: Exclude<Level, 'silent'>) => (fields: LogFields, msg: string) => {
-      if (LEVELS[at] < LEVELS[level]) return;
-      const record: LogFields = { level: at, time: new Date().toISOString(), ...base, ...fields, msg };
-      if ('err' in record) record.err = serializeError(record.err);
-      write(`${JSON.stringify(record)}\n`);
-    };
-    return {
-      debug: emit('debug'),
-      info: emit('info'),
-      warn: emit('warn'),
-      error: emit('error'),
-      child: (fields) => make({ ...base, ...fields }),
-    };
+const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level && LEVELS.has(options.level) ? options.level : 'info';
+  const destination = options.destination ?? (options.write ? { write: options.write } : undefined);
+  const pretty = options.pretty ?? (destination === undefined && process.stderr.isTTY === true);
+  const config: pino.LoggerOptions = {
+    level,
+    base: options.base ?? {},
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: ['password', 'token', 'authorization', 'cookie', '*.password', '*.token', '*.authorization', '*.cookie', 'headers.authorization', 'headers.cookie'],
+      censor: '[redacted]',
+    },
   };
-  return make(options.base ?? {});
+  if (pretty) {
+    return pino({ ...config, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+  }
+  return pino(config, destination ?? pino.destination({ dest: 2, sync: false }));
 }
 
-export const silentLogger = createLogger({ level: 'silent' });
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
 import { AppError, ERROR_STATUS, type ErrorCode } from '../../errors/app-error.js';
 import type { Logger } from '../../log/logger.js';
-import { isUnavailableError } from '../../store/pg-errors.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import { isUnavailableError, sqlState, sqlStateClass } from '../../store/pg-errors.js';
 
 export function errorBody(code: ErrorCode, message: string) {
   return { error: { code, message } };
@@ -15,10 +16,11 @@ export function errorResponse(c: Context, code: ErrorCode, message: string, head
  * The one place errors become responses. An AppError says what to tell the client; a database that cannot be
  * reached is 503 `unavailable`; anything else is a fault of ours: logged in full, answered without details.
  */
-export function errorHandler(log: Logger) {
+export function errorHandler(log: Logger, metrics: Metrics) {
   return function handleError(err: Error, c: Context): Response {
     if (err instanceof AppError) return errorResponse(c, err.code, err.message, err.headers);
     const requestId = c.get('requestId') as string | undefined;
+    if (sqlState(err) !== undefined) metrics.dbErrors.inc({ class: sqlStateClass(err) });
     if (isUnavailableError(err)) {
       log.warn({ err, requestId }, 'database unavailable');
       return errorResponse(c, 'unavailable', 'The service cannot reach its database right now; nothing was stored. Try again shortly.', { 'Retry-After': '2' });

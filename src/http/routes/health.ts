@@ -12,5 +12,7 @@ export function healthRoutes(ctx: ChatContext) {
       return c.json({ error: { code: 'unavailable', message: 'The database does not answer.' } }, 503);
     }
   });
+  // Prometheus text. Open like /healthz: put it behind your network's access rules, as with any exporter.
+  app.get('/metrics', async (c) => c.body(await ctx.metrics.registry.metrics(), 200, { 'Content-Type': ctx.metrics.registry.contentType }));
   return app;
 }
