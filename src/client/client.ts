@@ -1,0 +1,150 @@
+import { parseSse } from './sse.js';
+import type { ConversationEvent, Message, MessagesPage, Report, ReportStatus, ReportSummary, Turn, TurnStreamEvent, User } from './types.js';
+
+/** An error answer of the API: its status, its code from API.md's closed set, and the message for a person. */
+export class ReportChatError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Headers,
+  ) {
+    super(message);
+    this.name = 'ReportChatError';
+  }
+}
+
+export interface ClientOptions {
+  /** Where the API is, e.g. `http://127.0.0.1:3000` or `/chat` under a prefix; '' for same-origin in a browser. */
+  baseUrl?: string;
+  /** An API token or JWT; omit to use the browser's session cookie. */
+  token?: string | (() => string | undefined);
+  fetch?: typeof fetch;
+}
+
+export interface SendOptions {
+  /** The message id (idempotency key). Choose it once per message and reuse it for retries. */
+  id?: string;
+  /** Compare-and-append: the conversation version the caller saw. */
+  ifMatch?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A typed client for the report-chat API (API.md): plain `fetch`, so it runs in browsers, Node, Deno, Bun and
+ * edge runtimes. Streams are async iterables.
+ */
+export class ReportChatClient {
+  private readonly base: string;
+  private readonly doFetch: typeof fetch;
+
+  constructor(private readonly options: ClientOptions = {}) {
+    this.base = (options.baseUrl ?? '').replace(/\/$/, '');
+    this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  me = () => this.json<{ user: User }>('GET', '/api/me');
+  listReports = () => this.json<{ reports: ReportSummary[] }>('GET', '/api/reports');
+  getReport = (reportId: string) => this.json<Report>('GET', reportPath(reportId));
+  createReport = (input: { title: string; content: string; status?: ReportStatus }) => this.json<Report>('POST', '/api/reports', input);
+  updateReport = (reportId: string, patch: { title?: string; content?: string; status?: ReportStatus }) =>
+    this.json<Report>('PATCH', reportPath(reportId), patch);
+  setMember = (reportId: string, userId: string, role: 'viewer' | 'editor') =>
+    this.json<{ userId: string; role: string }>('PUT', `${reportPath(reportId)}/members/${enc(userId)}`, { role });
+  removeMember = (reportId: string, userId: string) => this.send('DELETE', `${reportPath(reportId)}/members/${enc(userId)}`).then(() => undefined);
+
+  history(reportId: string, query: { limit?: number; before?: number; after?: number } = {}): Promise<MessagesPage> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    const qs = params.size ? `?${params}` : '';
+    return this.json<MessagesPage>('GET', `${reportPath(reportId)}/messages${qs}`);
+  }
+
+  /** Sends a message and waits for the whole turn (`Accept: application/json`). */
+  async ask(reportId: string, content: string, options: SendOptions = {}): Promise<Turn & { replayed: boolean }> {
+    const res = await this.send('POST', `${reportPath(reportId)}/messages`, { id: options.id ?? crypto.randomUUID(), content }, {
+      accept: 'application/json',
+      ifMatch: options.ifMatch,
+      signal: options.signal,
+    });
+    return { ...((await res.json()) as Turn), replayed: res.headers.get('idempotent-replayed') === 'true' };
+  }
+
+  /** Sends a message and streams the turn's events (API.md's UI message stream). */
+  async *stream(reportId: string, content: string, options: SendOptions = {}): AsyncGenerator<TurnStreamEvent> {
+    const res = await this.send('POST', `${reportPath(reportId)}/messages`, { id: options.id ?? crypto.randomUUID(), content }, {
+      accept: 'text/event-stream',
+      ifMatch: options.ifMatch,
+      signal: options.signal,
+    });
+    if (!res.body) return;
+    for await (const ev of parseSse(res.body, options.signal)) {
+      if (ev.data === '[DONE]') return;
+      yield JSON.parse(ev.data) as TurnStreamEvent;
+    }
+  }
+
+  stop = (reportId: string, messageId: string) =>
+    this.json<{ message: Message }>('POST', `${reportPath(reportId)}/messages/${enc(messageId)}/stop`);
+
+  /** Live changes of the conversation, from `after` (a version) on. Ends when the server closes the stream. */
+  async *events(reportId: string, options: { after?: number; signal?: AbortSignal } = {}): AsyncGenerator<ConversationEvent> {
+    const headers: Record<string, string> = {};
+    if (options.after !== undefined) headers['Last-Event-ID'] = String(options.after);
+    const res = await this.send('GET', `${reportPath(reportId)}/events`, undefined, { accept: 'text/event-stream', headers, signal: options.signal });
+    if (!res.body) return;
+    for await (const ev of parseSse(res.body, options.signal)) {
+      const data = JSON.parse(ev.data) as Record<string, unknown>;
+      if (ev.event === 'message') yield { type: 'message', version: Number(ev.id), message: data as unknown as Message };
+      else if (ev.event === 'delta') yield { type: 'delta', ...(data as { id: string; offset: number; text: string }) };
+      else if (ev.event === 'cleared') yield { type: 'cleared', version: Number(data.version) };
+    }
+  }
+
+  async export(reportId: string, format: 'markdown' | 'json'): Promise<string> {
+    return (await this.send('GET', `${reportPath(reportId)}/export?format=${format}`)).text();
+  }
+
+  async clear(reportId: string, version: number): Promise<void> {
+    await this.send('DELETE', `${reportPath(reportId)}/messages`, undefined, { ifMatch: version });
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await (await this.send(method, path, body)).json()) as T;
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: { accept?: string; ifMatch?: number; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<Response> {
+    const headers = new Headers(extra.headers);
+    headers.set('Accept', extra.accept ?? 'application/json');
+    if (body !== undefined) headers.set('Content-Type', 'application/json');
+    if (extra.ifMatch !== undefined) headers.set('If-Match', `"${extra.ifMatch}"`);
+    const token = typeof this.options.token === 'function' ? this.options.token() : this.options.token;
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    const res = await this.doFetch(`${this.base}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: extra.signal,
+      credentials: token ? 'omit' : 'same-origin',
+    });
+    if (res.ok || res.status === 304) return res;
+    let code = 'unknown';
+    let message = `HTTP ${res.status}`;
+    try {
+      const parsed = (await res.json()) as { error?: { code?: string; message?: string } };
+      code = parsed.error?.code ?? code;
+      message = parsed.error?.message ?? message;
+    } catch {
+      // Not our error format (a proxy's page): keep the status.
+    }
+    throw new ReportChatError(res.status, code, message, res.headers);
+  }
+}
+
+const enc = encodeURIComponent;
+const reportPath = (reportId: string) => `/api/reports/${enc(reportId)}`;
