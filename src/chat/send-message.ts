@@ -62,7 +62,15 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
     throw err instanceof RateLimited ? rateLimitedError(err.counts) : err;
   });
   const { userMessage, assistantMessage } = reservation;
-  const created = reservation.kind === 'created';
+  // Our own first attempt committed but its acknowledgement was lost: the "replay" is this request's own turn,
+  // and nobody generates its answer yet. Run it here instead of leaving it to expire.
+  const ownUnacknowledged =
+    reservation.kind === 'replay' &&
+    attempts > 1 &&
+    assistantMessage.status === 'queued' &&
+    assistantMessage.leaseOwner === ctx.instanceId &&
+    !ctx.engine.liveTurn(assistantMessage.id);
+  const created = reservation.kind === 'created' || ownUnacknowledged;
   if (created) {
     ctx.bus.publish({ type: 'message', conversationId: report.conversationId, message: userMessage });
     ctx.bus.publish({ type: 'message', conversationId: report.conversationId, message: assistantMessage });
@@ -74,9 +82,6 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
       question: userMessage.content,
       assistant: assistantMessage,
     });
-  } else if (attempts > 1 && assistantMessage.leaseOwner === ctx.instanceId && !ctx.engine.liveTurn(assistantMessage.id)) {
-    // Our first attempt committed but its acknowledgement was lost: nobody runs this answer yet.
-    ctx.log.warn({ messageId: assistantMessage.id }, 'reservation committed without acknowledgement; its lease will expire');
   }
   return {
     replayed: !created,
