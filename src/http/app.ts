@@ -10,6 +10,7 @@ import { requestId } from './middleware/request-id.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { createJwtVerifier } from '../chat/jwt.js';
 import { accountRoutes } from './routes/accounts.js';
+import { apiDocsRoutes } from './routes/api-docs.js';
 import { memberRoutes } from './routes/members.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { eventRoutes, type StreamCounts } from './routes/events.js';
@@ -47,6 +48,7 @@ export function createApp(options: HttpOptions): BuiltApp {
   app.notFound((c) => errorResponse(c, 'not_found', 'No such route.'));
 
   app.route('/', healthRoutes(ctx));
+  app.route('/api', apiDocsRoutes());
 
   app.use('/api/reports', limitBody(MAX_REPORT_BYTES + MAX_BODY_BYTES));
   app.use('/api/reports/:reportId', limitBody(MAX_REPORT_BYTES + MAX_BODY_BYTES));

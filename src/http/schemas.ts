@@ -94,3 +94,47 @@ export const signInBody = z.strictObject({
 });
 
 export const memberBody = z.strictObject({ role: z.enum(['viewer', 'editor']) });
+
+// The response shapes of the other routes, published in the OpenAPI document (src/http/openapi).
+
+export const healthSchema = z.object({ status: z.literal('ok') });
+
+export const readySchema = z.object({ status: z.literal('ready') });
+
+/** `rc_` + 43 base64url characters; shown once, only its SHA-256 is stored. */
+export const apiTokenSchema = z.string().regex(/^rc_[A-Za-z0-9_-]{43}$/);
+
+export const userSchema = z.object({
+  id: z.uuid(),
+  email: z.string().describe('Empty for a JWT caller whose token carries no email.'),
+  name: z.string().nullable(),
+});
+
+export const meSchema = z.object({ user: userSchema });
+
+export const createdUserSchema = z.object({ user: userSchema, token: apiTokenSchema });
+
+export const createdTokenSchema = z.object({ id: z.uuid(), token: apiTokenSchema });
+
+export const reportSummarySchema = z.object({
+  id: z.uuid(),
+  title: z.string(),
+  status: reportStatusSchema,
+  role: reportSchema.shape.role,
+  messageCount: z.number().int().min(0),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+
+export const reportListSchema = z.object({ reports: z.array(reportSummarySchema) });
+
+export const memberSchema = z.object({ userId: z.uuid(), role: memberBody.shape.role });
+
+export const stoppedAnswerSchema = z.object({ message: messageSchema });
+
+export const conversationExportSchema = z.object({
+  report: z.object({ id: z.uuid(), title: z.string() }),
+  version: z.number().int().min(0),
+  exportedAt: z.iso.datetime(),
+  messages: z.array(messageSchema),
+});
