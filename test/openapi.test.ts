@@ -353,7 +353,7 @@ describe('the OpenAPI document', () => {
   it('validates against the official OpenAPI 3.1 schema', async () => {
     const { Validator } = await import('@seriousme/openapi-schema-validator');
     const validator = new Validator();
-    const result = await validator.validate(JSON.parse(JSON.stringify(doc)) as object);
+    const result = await validator.validate(JSON.parse(JSON.stringify(doc)) as Parameters<typeof validator.validate>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');
