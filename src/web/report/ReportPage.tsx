@@ -1,0 +1,106 @@
+import { useEffect, useRef, useState } from 'react';
+import { api } from '../api/client.js';
+import { describeError, isAbort } from '../api/errors.js';
+import type { Report } from '../api/types.js';
+import { Link } from '../app/router.js';
+import { ChatPanel } from '../chat/ChatPanel.js';
+import { useMediaQuery } from '../ui/use-media-query.js';
+import type { Heading } from './headings.js';
+import { ReportArticle } from './ReportArticle.js';
+import { ReportMeta } from './ReportMeta.js';
+import { TableOfContents } from './TableOfContents.js';
+
+type Loaded = { status: 'loading' } | { status: 'failed'; message: string } | { status: 'ready'; report: Report };
+
+/** A report with its table of contents and, beside it (a drawer on narrow screens), its conversation. */
+export function ReportPage({ reportId }: { reportId: string }) {
+  const [loaded, setLoaded] = useState<Loaded>({ status: 'loading' });
+  const [headings, setHeadings] = useState<Heading[]>([]);
+  const [chatOpen, setChatOpen] = useState(false);
+  const narrow = useMediaQuery('(max-width: 959px)');
+  const openButton = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    api
+      .getReport(reportId, controller.signal)
+      .then((report) => {
+        setLoaded({ status: 'ready', report });
+        document.title = `${report.title} · report-chat`;
+      })
+      .catch((err: unknown) => {
+        if (!isAbort(err)) setLoaded({ status: 'failed', message: describeError(err) });
+      });
+    return () => controller.abort();
+  }, [reportId]);
+
+  // An open drawer is modal: the header behind it is out of reach too (the report is, through `inert` below).
+  const modal = narrow && chatOpen;
+  useEffect(() => {
+    const header = document.querySelector<HTMLElement>('.app-header');
+    if (!header || !modal) return;
+    header.inert = true;
+    return () => {
+      header.inert = false;
+    };
+  }, [modal]);
+
+  if (loaded.status === 'loading') {
+    return (
+      <main className="page" id="main">
+        <p role="status">Loading the report…</p>
+      </main>
+    );
+  }
+  if (loaded.status === 'failed') {
+    return (
+      <main className="page narrow" id="main">
+        <h1>This report could not be opened</h1>
+        <p role="alert">{loaded.message}</p>
+        <p>
+          <Link href="/">Back to your reports</Link>
+        </p>
+      </main>
+    );
+  }
+
+  const { report } = loaded;
+  const drawer = narrow;
+  const closeChat = () => {
+    setChatOpen(false);
+    openButton.current?.focus();
+  };
+
+  return (
+    <div className={`report-layout${drawer ? ' is-narrow' : ''}${drawer && chatOpen ? ' chat-open' : ''}`}>
+      <main className="report-main" id="main" inert={drawer && chatOpen}>
+        <nav className="breadcrumb" aria-label="Breadcrumb">
+          <Link href="/">Reports</Link>
+          <span aria-hidden="true"> / </span>
+          <span aria-current="page">{report.title}</span>
+        </nav>
+        <ReportMeta report={report} />
+        <div className="report-body">
+          <TableOfContents headings={headings} />
+          <ReportArticle report={report} onHeadings={setHeadings} />
+        </div>
+      </main>
+      <ChatPanel
+        report={report}
+        headings={headings}
+        mode={drawer ? 'drawer' : 'side'}
+        open={!drawer || chatOpen}
+        onClose={closeChat}
+      />
+      {drawer && chatOpen && <div className="drawer-backdrop" aria-hidden="true" onClick={closeChat} />}
+      {drawer && !chatOpen && (
+        <button ref={openButton} type="button" className="chat-open-button" onClick={() => setChatOpen(true)} aria-haspopup="dialog">
+          <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+            <path d="M4 5h16v10H9l-5 4z" fill="none" stroke="currentColor" strokeWidth="2" strokeLinejoin="round" />
+          </svg>
+          Ask about this report
+        </button>
+      )}
+    </div>
+  );
+}

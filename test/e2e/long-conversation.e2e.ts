@@ -1,0 +1,79 @@
+import type { Page } from 'playwright-core';
+import { startFakeOpenAI } from '../fakes/fake-openai-server.js';
+import { composer, lastAnswer, openReport, sendButton, shownMessages, waitForMessages } from './support/app-page.js';
+import { sampleReport } from './support/api-client.js';
+import { assert, assertEqual, e2e } from './support/harness.js';
+import { startTestServer } from './support/servers.js';
+
+const TURNS = 60;
+
+function scrollState(page: Page) {
+  return page.$eval('.message-scroll', (el) => ({ top: el.scrollTop, height: el.scrollHeight, client: el.clientHeight }));
+}
+
+/** Where a message is, relative to the top of the message list's viewport. */
+function offsetOf(page: Page, seq: number) {
+  return page.$eval(
+    '.message-scroll',
+    (el, s) => {
+      const item = el.querySelector(`li[data-seq="${s}"]`);
+      return item ? item.getBoundingClientRect().top - el.getBoundingClientRect().top : Number.NaN;
+    },
+    seq,
+  );
+}
+
+e2e('a long conversation: newest page first, older pages on scrolling up with the view kept in place, bottom followed only when at the bottom', async (ctx) => {
+  const fake = await startFakeOpenAI();
+  ctx.defer(() => fake.close());
+  const server = await startTestServer({ LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: fake.baseUrl, LLM_MODEL: 'fake' });
+  ctx.defer(() => server.close());
+  const { token, api } = await server.createUser('Long Talker');
+  const report = await api.createReport(sampleReport().title, sampleReport().content);
+  for (let i = 1; i <= TURNS; i++) {
+    const res = await fetch(`${server.url}/api/reports/${report.id}/messages`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ id: crypto.randomUUID(), content: `Question number ${i}` }),
+    });
+    if (res.status !== 201) throw new Error(`turn ${i}: ${res.status} ${await res.text()}`);
+  }
+
+  const page = await ctx.newPage({ width: 1280, height: 800 });
+  await openReport(page, server.url, token, report.id);
+  let shown = await waitForMessages(page, 'the newest page', (ms) => ms.length === 50);
+  assertEqual([shown[0]?.seq, shown.at(-1)?.seq], [71, 120], 'the newest page’s seqs');
+  let s = await scrollState(page);
+  assert(s.height - s.top - s.client < 4, 'the list opens scrolled to the newest message');
+
+  // Scrolling to the top loads the page before, and what was on screen stays where it was.
+  await page.$eval('.message-scroll', (el) => el.scrollTo({ top: 0 }));
+  const before = await offsetOf(page, 71);
+  shown = await waitForMessages(page, 'the second page', (ms) => ms.length === 100);
+  assertEqual(shown[0]?.seq, 21, 'the first seq after loading an older page');
+  const after = await offsetOf(page, 71);
+  assert(Math.abs(after - before) < 4, `the message that was on screen stays in place (${before} → ${after})`);
+  await page.$eval('.message-scroll', (el) => el.scrollTo({ top: 0 }));
+  shown = await waitForMessages(page, 'the whole conversation', (ms) => ms.length === 120);
+  assertEqual(shown.map((m) => m.seq), Array.from({ length: 120 }, (_, i) => i + 1), 'every seq once, in order');
+  await page.getByRole('button', { name: 'Load earlier messages' }).waitFor({ state: 'detached' });
+
+  // A streaming answer is followed while the person is at the bottom…
+  fake.setBehavior({ chunks: Array.from({ length: 60 }, (_, i) => `Line ${i} of a long answer.\n\n`), chunkDelayMs: 40 });
+  await page.$eval('.message-scroll', (el) => el.scrollTo({ top: el.scrollHeight }));
+  await composer(page).fill('A long answer, please');
+  await sendButton(page).click();
+  await waitForMessages(page, 'the long answer to stream', (ms) => lastAnswer(ms)?.state === 'answering' && (lastAnswer(ms)?.text.length ?? 0) > 200);
+  s = await scrollState(page);
+  assert(s.height - s.top - s.client < 60, `the list follows the answer at the bottom (${JSON.stringify(s)})`);
+
+  // …and left alone when the person has scrolled up to read.
+  await page.$eval('.message-scroll', (el) => el.scrollBy({ top: -400 }));
+  const reading = await scrollState(page);
+  await page.waitForTimeout(600);
+  const later = await scrollState(page);
+  assert(later.height > reading.height, 'the answer grew meanwhile');
+  assertEqual(later.top, reading.top, 'the scroll position while reading above');
+  await waitForMessages(page, 'the long answer to complete', (ms) => lastAnswer(ms)?.state === 'saved', 30_000);
+  assertEqual((await shownMessages(page)).length, 122, 'messages shown');
+});

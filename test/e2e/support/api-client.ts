@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+
+/** A message as the API answers it (API.md). */
+export interface ApiMessage {
+  id: string;
+  seq: number;
+  role: 'user' | 'assistant';
+  content: string;
+  status: string;
+  replyTo: string | null;
+  error: string | null;
+}
+
+/** The API as the tests check it, outside the browser, with one user's token. */
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly token: string,
+  ) {}
+
+  private async call(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('Authorization', `Bearer ${this.token}`);
+    if (init.body) headers.set('Content-Type', 'application/json');
+    return fetch(`${this.baseUrl}${path}`, { ...init, headers });
+  }
+
+  async createReport(title: string, content: string): Promise<{ id: string }> {
+    const res = await this.call('/api/reports', { method: 'POST', body: JSON.stringify({ title, content }) });
+    if (res.status !== 201) throw new Error(`POST /api/reports answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as { id: string };
+  }
+
+  /** Every message of the conversation, in seq order. */
+  async messages(reportId: string): Promise<ApiMessage[]> {
+    const res = await this.call(`/api/reports/${reportId}/messages?limit=200`);
+    if (res.status !== 200) throw new Error(`GET messages answered ${res.status}: ${await res.text()}`);
+    return ((await res.json()) as { messages: ApiMessage[] }).messages;
+  }
+}
+
+/** A realistic report: a quarterly operations review with sections, lists and tables. */
+export function sampleReport(): { title: string; content: string } {
+  const content = readFileSync(new URL('../fixtures/support-operations-review.md', import.meta.url), 'utf8');
+  const title = /^#\s+(.+)$/m.exec(content)?.[1] ?? 'Report';
+  return { title, content };
+}
+
+export { contentHash } from '../../../src/web/chat/content-hash.js';

@@ -1,0 +1,70 @@
+import type { Locator, Page } from 'playwright-core';
+import { eventually } from './harness.js';
+
+/** A message as a page shows it (the data-* attributes of MessageItem). */
+export interface ShownMessage {
+  id: string;
+  seq: number | null;
+  role: string;
+  state: string;
+  hash: string;
+  text: string;
+}
+
+/** Signs in through the sign-in page with an API token and lands on `path`. */
+export async function signIn(page: Page, baseUrl: string, token: string, path = '/'): Promise<void> {
+  await page.goto(`${baseUrl}/sign-in?next=${encodeURIComponent(path)}`);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.pathname === path.split('?')[0]);
+}
+
+/** Opens a report's page signed in, and waits until its conversation is loaded and live. */
+export async function openReport(page: Page, baseUrl: string, token: string, reportId: string): Promise<void> {
+  await signIn(page, baseUrl, token, `/reports/${reportId}`);
+  await waitUntilLive(page);
+}
+
+export async function waitUntilLive(page: Page): Promise<void> {
+  await page.locator('.live-live').first().waitFor({ state: 'attached', timeout: 15_000 });
+}
+
+export const composer = (page: Page): Locator => page.getByLabel('Your question about the report');
+export const sendButton = (page: Page): Locator => page.getByRole('button', { name: 'Send', exact: true });
+
+export async function shownMessages(page: Page): Promise<ShownMessage[]> {
+  return page.$$eval('li.message', (items) =>
+    items.map((li) => {
+      const el = li as HTMLElement;
+      return {
+        id: el.dataset.messageId ?? '',
+        seq: el.dataset.seq ? Number(el.dataset.seq) : null,
+        role: el.dataset.role ?? '',
+        state: el.dataset.state ?? '',
+        hash: el.dataset.contentHash ?? '',
+        text: el.querySelector('.message-bubble')?.textContent ?? '',
+      };
+    }),
+  );
+}
+
+/** Waits until the page shows messages for which `ok` holds, and returns them. */
+export async function waitForMessages(
+  page: Page,
+  what: string,
+  ok: (messages: ShownMessage[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<ShownMessage[]> {
+  return eventually(
+    what,
+    async () => {
+      const shown = await shownMessages(page);
+      return ok(shown) ? shown : undefined;
+    },
+    timeoutMs,
+    50,
+  );
+}
+
+/** The answer of the last turn on the page. */
+export const lastAnswer = (messages: ShownMessage[]): ShownMessage | undefined => messages.filter((m) => m.role === 'assistant').at(-1);

@@ -1,0 +1,107 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { loadConfig } from '../../../src/config/config.js';
+import { createLogger } from '../../../src/log/logger.js';
+import { startServer } from '../../../src/server.js';
+import { ApiClient } from './api-client.js';
+
+export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
+
+/** Every server still running, so that an interrupted run (Ctrl+C) can stop them all. */
+const running = new Set<TestServer>();
+
+export async function closeAllServers(): Promise<void> {
+  await Promise.allSettled([...running].map((s) => s.close()));
+}
+
+export interface TestServer {
+  readonly url: string;
+  /** The server's log lines (JSON), for a failing test's report. */
+  readonly logs: string[];
+  createUser(name: string): Promise<{ token: string; api: ApiClient; userId: string }>;
+  close(): Promise<void>;
+}
+
+const tempDirs = new Set<string>();
+// Whatever ends the process, the run's temp folders go with it (rmSync is allowed in an exit handler).
+process.on('exit', () => {
+  for (const dir of tempDirs) removeTempDir(dir);
+});
+
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  tempDirs.delete(dir);
+}
+
+/** A temp folder that the embedded PostgreSQL (run as the `postgres` user when we are root) can reach. */
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  if (process.getuid?.() === 0) {
+    for (let d = dir; d !== dirname(d); d = dirname(d)) {
+      try {
+        chmodSync(d, 0o755);
+      } catch {
+        // Not ours to change (e.g. /): traversable already.
+      }
+    }
+  }
+  return dir;
+}
+
+/**
+ * The real server in this process (startServer, as `npm start` runs it), on a free port, with its own data
+ * directory, so its embedded PostgreSQL (or `DATABASE_URL`) is its own.
+ */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dir = makeTempDir('report-chat-e2e-');
+  const logs: string[] = [];
+  const log = createLogger({ level: 'info', write: (line) => void logs.push(line.trimEnd()) });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: join(dir, 'data'),
+    SEED_DEMO: 'false',
+    ADMIN_TOKEN,
+    RATE_LIMIT_PER_HOUR: '0',
+    RATE_LIMIT_PER_DAY: '0',
+    ...env,
+  });
+  let server;
+  try {
+    server = await startServer({ config, log, graceMs: 1_000 });
+  } catch (err) {
+    removeTempDir(dir);
+    throw err;
+  }
+  const live = server;
+  let closing: Promise<void> | undefined;
+  const testServer: TestServer = {
+    url: live.url,
+    logs,
+    async createUser(name) {
+      const email = `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`;
+      const res = await fetch(`${live.url}/api/users`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email, name }),
+      });
+      if (res.status !== 201) throw new Error(`POST /api/users answered ${res.status}: ${await res.text()}`);
+      const body = (await res.json()) as { user: { id: string }; token: string };
+      return { token: body.token, userId: body.user.id, api: new ApiClient(live.url, body.token) };
+    },
+    close() {
+      return (closing ??= (async () => {
+        try {
+          await live.close();
+        } finally {
+          running.delete(testServer);
+          removeTempDir(dir);
+        }
+      })());
+    },
+  };
+  running.add(testServer);
+  return testServer;
+}
