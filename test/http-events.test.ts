@@ -86,6 +86,9 @@ describe('GET …/events', () => {
     const streaming = replayed[1]!.m;
     expect(streaming.content.length).toBeGreaterThan(0); // its text so far (the last checkpoint)
     expect(LONG.join('').startsWith(streaming.content)).toBe(true);
+    // Generated here, so it came with its live text: the next delta continues exactly where that text ends.
+    const nextDelta = (await collectUntil(resumed, (evs) => evs.some((e) => e.event === 'delta'))).find((e) => e.event === 'delta')!;
+    expect((JSON.parse(nextDelta.data) as { offset: number }).offset).toBe(streaming.content.length);
     const rest = await collectUntil(resumed, (evs) => evs.some(isFinalAnswer));
     await resumed.stop();
     await sender.all();

@@ -65,9 +65,19 @@ export function eventRoutes(ctx: ChatContext, streams: StreamCounts) {
           lastVersion = m.changedVersion;
           w.write(`event: message\nid: ${m.changedVersion}\ndata: ${JSON.stringify(toApiMessage(m, report.id))}\n\n`);
         };
+        // A resumed answer that this instance is generating is sent with its live text, not its last checkpoint;
+        // deltas already contained in that text are then skipped, so the client can apply the next one directly.
+        const sentUpTo = new Map<string, number>();
+        const withLiveText = (m: MessageRow): MessageRow => {
+          const live = m.status === 'streaming' ? ctx.engine.liveTurn(m.id) : undefined;
+          if (!live) return m;
+          sentUpTo.set(m.id, live.text.length);
+          return { ...m, content: live.text };
+        };
         const writeEvent = (event: BusEvent) => {
           if (event.type === 'message') writeMessage(event.message);
           else if (event.type === 'delta') {
+            if (event.offset < (sentUpTo.get(event.messageId) ?? 0)) return;
             w.write(`event: delta\ndata: ${JSON.stringify({ id: event.messageId, offset: event.offset, text: event.text })}\n\n`);
           } else if (event.type === 'revoked' && event.userId === caller.id) {
             w.close();
@@ -85,7 +95,7 @@ export function eventRoutes(ctx: ChatContext, streams: StreamCounts) {
           const changes = await changesAfter(since);
           if (changes.cleared !== undefined) writeEvent({ type: 'cleared', conversationId: report.conversationId, version: changes.cleared });
           lastVersion = since;
-          for (const m of changes.messages) writeMessage(m);
+          for (const m of changes.messages) writeMessage(withLiveText(m));
         } else {
           lastVersion = -1;
         }
