@@ -30,6 +30,19 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
+/** Options every call takes. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** A conversation's export as a file. */
+export interface ExportedFile {
+  /** From `Content-Disposition`, when the server named the file. */
+  filename: string | undefined;
+  contentType: string;
+  body: Blob;
+}
+
 /**
  * A typed client for the report-chat API (API.md): plain `fetch`, so it runs in browsers, Node, Deno, Bun and
  * edge runtimes. Streams are async iterables.
@@ -43,21 +56,35 @@ export class ReportChatClient {
     this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
-  me = () => this.json<{ user: User }>('GET', '/api/me');
-  listReports = () => this.json<{ reports: ReportSummary[] }>('GET', '/api/reports');
-  getReport = (reportId: string) => this.json<Report>('GET', reportPath(reportId));
-  createReport = (input: { title: string; content: string; status?: ReportStatus }) => this.json<Report>('POST', '/api/reports', input);
+  me = (options: CallOptions = {}) => this.json<{ user: User }>('GET', '/api/me', undefined, options);
+  listReports = (options: CallOptions = {}) => this.json<{ reports: ReportSummary[] }>('GET', '/api/reports', undefined, options);
+  getReport = (reportId: string, options: CallOptions = {}) => this.json<Report>('GET', reportPath(reportId), undefined, options);
+  createReport = (input: { title: string; content: string; status?: ReportStatus }, options: CallOptions = {}) =>
+    this.json<Report>('POST', '/api/reports', input, options);
   updateReport = (reportId: string, patch: { title?: string; content?: string; status?: ReportStatus }) =>
     this.json<Report>('PATCH', reportPath(reportId), patch);
   setMember = (reportId: string, userId: string, role: 'viewer' | 'editor') =>
     this.json<{ userId: string; role: string }>('PUT', `${reportPath(reportId)}/members/${enc(userId)}`, { role });
   removeMember = (reportId: string, userId: string) => this.send('DELETE', `${reportPath(reportId)}/members/${enc(userId)}`).then(() => undefined);
 
-  history(reportId: string, query: { limit?: number; before?: number; after?: number } = {}): Promise<MessagesPage> {
+  /**
+   * Signs a person in with email and password: the server sets its session cookie, which a browser then sends
+   * with every same-origin call of a client made without a token. 401 for a wrong pair, 429 after too many tries.
+   */
+  async login(email: string, password: string, options: CallOptions = {}): Promise<void> {
+    await this.send('POST', '/api/auth/login', { email, password }, { signal: options.signal, credentials: 'same-origin' });
+  }
+
+  /** Ends the session of the cookie (if any) and clears it. */
+  async logout(options: CallOptions = {}): Promise<void> {
+    await this.send('POST', '/api/auth/logout', undefined, { signal: options.signal, credentials: 'same-origin' });
+  }
+
+  history(reportId: string, query: { limit?: number; before?: number; after?: number } = {}, options: CallOptions = {}): Promise<MessagesPage> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
     const qs = params.size ? `?${params}` : '';
-    return this.json<MessagesPage>('GET', `${reportPath(reportId)}/messages${qs}`);
+    return this.json<MessagesPage>('GET', `${reportPath(reportId)}/messages${qs}`, undefined, options);
   }
 
   /** Sends a message and waits for the whole turn (`Accept: application/json`). */
@@ -87,11 +114,15 @@ export class ReportChatClient {
   stop = (reportId: string, messageId: string) =>
     this.json<{ message: Message }>('POST', `${reportPath(reportId)}/messages/${enc(messageId)}/stop`);
 
-  /** Live changes of the conversation, from `after` (a version) on. Ends when the server closes the stream. */
-  async *events(reportId: string, options: { after?: number; signal?: AbortSignal } = {}): AsyncGenerator<ConversationEvent> {
+  /**
+   * Live changes of the conversation, from `after` (a version) on. Ends when the server closes the stream.
+   * `onOpen` runs once the server has accepted the stream, before any event (which may be long in coming).
+   */
+  async *events(reportId: string, options: { after?: number; signal?: AbortSignal; onOpen?: () => void } = {}): AsyncGenerator<ConversationEvent> {
     const headers: Record<string, string> = {};
     if (options.after !== undefined) headers['Last-Event-ID'] = String(options.after);
     const res = await this.send('GET', `${reportPath(reportId)}/events`, undefined, { accept: 'text/event-stream', headers, signal: options.signal });
+    options.onOpen?.();
     if (!res.body) return;
     for await (const ev of parseSse(res.body, options.signal)) {
       const data = JSON.parse(ev.data) as Record<string, unknown>;
@@ -105,19 +136,30 @@ export class ReportChatClient {
     return (await this.send('GET', `${reportPath(reportId)}/export?format=${format}`)).text();
   }
 
+  /** The export as a file: its bytes, type and the name the server gave it. */
+  async exportFile(reportId: string, format: 'markdown' | 'json', options: CallOptions = {}): Promise<ExportedFile> {
+    const res = await this.send('GET', `${reportPath(reportId)}/export?format=${format}`, undefined, { accept: '*/*', signal: options.signal });
+    const disposition = res.headers.get('content-disposition') ?? '';
+    return {
+      filename: /filename="([^"]+)"/.exec(disposition)?.[1],
+      contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+      body: await res.blob(),
+    };
+  }
+
   async clear(reportId: string, version: number): Promise<void> {
     await this.send('DELETE', `${reportPath(reportId)}/messages`, undefined, { ifMatch: version });
   }
 
-  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return (await (await this.send(method, path, body)).json()) as T;
+  private async json<T>(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+    return (await (await this.send(method, path, body, { signal: options.signal })).json()) as T;
   }
 
   private async send(
     method: string,
     path: string,
     body?: unknown,
-    extra: { accept?: string; ifMatch?: number; headers?: Record<string, string>; signal?: AbortSignal } = {},
+    extra: { accept?: string; ifMatch?: number; headers?: Record<string, string>; signal?: AbortSignal; credentials?: RequestCredentials } = {},
   ): Promise<Response> {
     const headers = new Headers(extra.headers);
     headers.set('Accept', extra.accept ?? 'application/json');
@@ -130,7 +172,8 @@ export class ReportChatClient {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: extra.signal,
-      credentials: token ? 'omit' : 'same-origin',
+      // Signing in and out is about the cookie, whatever token the client holds.
+      credentials: extra.credentials ?? (token ? 'omit' : 'same-origin'),
     });
     if (res.ok || res.status === 304) return res;
     let code = 'unknown';

@@ -10,13 +10,18 @@ export async function* parseSse(body: ReadableStream<Uint8Array>, signal?: Abort
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
+  let carry = '';
   const onAbort = () => void reader.cancel().catch(() => {});
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+      // Lines end with \n, \r\n or \r; a chunk's last \r may be the first half of a \r\n still to come.
+      let text = carry + decoder.decode(value, { stream: true });
+      carry = text.endsWith('\r') ? '\r' : '';
+      if (carry) text = text.slice(0, -1);
+      buffer += text.replace(/\r\n?/g, '\n');
       let sep: number;
       while ((sep = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, sep);

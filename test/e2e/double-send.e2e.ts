@@ -6,10 +6,10 @@ const allSettled = (ms: Array<{ state: string }>) => ms.every((m) => !['sending'
 
 e2e('a double click on Send and a double Enter each store exactly one turn', async (ctx) => {
   const server = await ctx.sharedServer('quick');
-  const { token, api } = await server.createUser('Double Sender');
+  const { login, api } = await server.createUser('Double Sender');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
   const page = await ctx.newPage();
-  await openReport(page, server.url, token, report.id);
+  await openReport(page, server.url, login, report.id);
 
   await composer(page).fill('What worked well this quarter?');
   await sendButton(page).dblclick();
@@ -48,12 +48,12 @@ e2e('a double click on Send and a double Enter each store exactly one turn', asy
 
 e2e('a send whose connection breaks after the server stored it is retried with the same id: one turn', async (ctx) => {
   const server = await ctx.sharedServer('quick');
-  const { token, api } = await server.createUser('Flaky Network');
+  const { login, api } = await server.createUser('Flaky Network');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
   const page = await ctx.newPage();
   // No events stream in this tab: only its own send can tell it about the turn, so the send must be retried.
   await page.route(`**/api/reports/${report.id}/events*`, (route) => route.abort('connectionrefused'));
-  await signIn(page, server.url, token, `/reports/${report.id}`);
+  await signIn(page, server.url, login, `/reports/${report.id}`);
   await composer(page).waitFor({ state: 'visible' });
   await eventually('the composer to be enabled', async () => ((await composer(page).isEnabled()) ? true : undefined));
 

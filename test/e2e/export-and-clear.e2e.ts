@@ -21,10 +21,10 @@ async function downloadText(page: Page, button: string): Promise<{ name: string;
 
 e2e('export as Markdown and JSON; clear is explained when refused (409 while answering, 412 when stale) and reaches other tabs', async (ctx) => {
   const server = await ctx.sharedServer('slow');
-  const { token, api } = await server.createUser('Owner Clearing');
+  const { login, token, api } = await server.createUser('Owner Clearing');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
   const page = await ctx.newPage();
-  await openReport(page, server.url, token, report.id);
+  await openReport(page, server.url, login, report.id);
 
   // 409: an answer is still being written.
   await composer(page).fill('What changed in response times?');
@@ -44,7 +44,7 @@ e2e('export as Markdown and JSON; clear is explained when refused (409 while ans
   // 412: this tab's view is stale (its live updates are cut) when another client adds a turn.
   const stale = await ctx.newPage();
   await stale.route(`**/api/reports/${report.id}/events*`, (route) => route.abort('connectionrefused'));
-  await signIn(stale, server.url, token, `/reports/${report.id}`);
+  await signIn(stale, server.url, login, `/reports/${report.id}`);
   await waitForMessages(stale, 'the stale tab to load the conversation', (ms) => ms.length === 2);
   const res = await fetch(`${server.url}/api/reports/${report.id}/messages`, {
     method: 'POST',

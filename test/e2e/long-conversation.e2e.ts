@@ -28,7 +28,7 @@ e2e('a long conversation: newest page first, older pages on scrolling up with th
   ctx.defer(() => fake.close());
   const server = await startTestServer({ LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: fake.baseUrl, LLM_MODEL: 'fake' });
   ctx.defer(() => server.close());
-  const { token, api } = await server.createUser('Long Talker');
+  const { login, token, api } = await server.createUser('Long Talker');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
   for (let i = 1; i <= TURNS; i++) {
     const res = await fetch(`${server.url}/api/reports/${report.id}/messages`, {
@@ -40,7 +40,7 @@ e2e('a long conversation: newest page first, older pages on scrolling up with th
   }
 
   const page = await ctx.newPage({ width: 1280, height: 800 });
-  await openReport(page, server.url, token, report.id);
+  await openReport(page, server.url, login, report.id);
   let shown = await waitForMessages(page, 'the newest page', (ms) => ms.length === 50);
   assertEqual([shown[0]?.seq, shown.at(-1)?.seq], [71, 120], 'the newest page’s seqs');
   let s = await scrollState(page);

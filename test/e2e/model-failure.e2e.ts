@@ -9,10 +9,10 @@ e2e('a model failure shows failed with its reason, and its retry asks again as a
   ctx.defer(() => fake.close());
   const server = await startTestServer({ LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: fake.baseUrl, LLM_MODEL: 'fake' });
   ctx.defer(() => server.close());
-  const { token, api } = await server.createUser('Model Failure');
+  const { login, api } = await server.createUser('Model Failure');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
   const page = await ctx.newPage();
-  await openReport(page, server.url, token, report.id);
+  await openReport(page, server.url, login, report.id);
 
   const question = 'How much did billing tickets grow?';
   await composer(page).fill(question);

@@ -4,10 +4,10 @@ import { assert, assertEqual, e2e } from './support/harness.js';
 
 e2e('a reload during a streaming answer picks the answer up and completes it on the reloaded page', async (ctx) => {
   const server = await ctx.sharedServer('slow');
-  const { token, api } = await server.createUser('Reloader');
+  const { login, api } = await server.createUser('Reloader');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
   const page = await ctx.newPage();
-  await openReport(page, server.url, token, report.id);
+  await openReport(page, server.url, login, report.id);
 
   await composer(page).fill('What does the report say about escalations and weekend coverage?');
   await sendButton(page).click();

@@ -6,11 +6,11 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
-import { launchBrowser } from './support/browser.js';
+import { launchBrowser, newPersonContext } from './support/browser.js';
 import { registeredTests, type E2EContext, type E2ETest, type SharedServerKind } from './support/harness.js';
-import { closeAllServers, makeTempDir, removeTempDir, startTestServer, type TestServer } from './support/servers.js';
+import { closeAllServers, startTestServer, type TestServer } from './support/servers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -34,15 +34,13 @@ async function main(): Promise<number> {
   }
   const tests = registeredTests().filter((t) => !only || t.name.includes(only));
 
-  const profile = makeTempDir('report-chat-e2e-chromium-');
-  let browser: BrowserContext | undefined;
+  let browser: Browser | undefined;
   const shared = new Map<SharedServerKind, Promise<TestServer>>();
   try {
-    browser = await launchBrowser(profile);
+    browser = await launchBrowser();
     const context = browser;
     stopBrowser = async () => {
       await context.close().catch(() => {});
-      removeTempDir(profile);
     };
     const sharedServer = (kind: SharedServerKind) => {
       let server = shared.get(kind);
@@ -65,7 +63,6 @@ async function main(): Promise<number> {
       await server.then((s) => s.close()).catch((err: unknown) => console.error('closing a shared server failed:', err));
     }
     await browser?.close().catch((err: unknown) => console.error('closing the browser failed:', err));
-    removeTempDir(profile);
   }
   console.log(`\nfinished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`${passed} passed, ${failed} failed`);
@@ -74,7 +71,7 @@ async function main(): Promise<number> {
 
 async function runOne(
   test: E2ETest,
-  browser: BrowserContext,
+  browser: Browser,
   sharedServer: (kind: SharedServerKind) => Promise<TestServer>,
 ): Promise<boolean> {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -90,10 +87,18 @@ async function runOne(
       servers.push(server);
       return server;
     },
-    async newPage(viewport) {
-      const page = await browser.newPage();
+    async newPage(viewport, options = {}) {
+      let page: Page;
+      if (options.sameBrowserAs) {
+        page = await options.sameBrowserAs.context().newPage();
+        if (viewport) await page.setViewportSize(viewport);
+      } else {
+        const context = await newPersonContext(browser, viewport);
+        page = await context.newPage();
+        // The context goes with its first page (and any other tab opened in it).
+        cleanups.unshift(() => context.close().catch(() => {}));
+      }
       pages.push(page);
-      if (viewport) await page.setViewportSize(viewport);
       page.on('pageerror', (err) => console.log(`    [page error] ${err.message}`));
       page.on('console', (msg) => {
         if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) console.log(`    [console] ${msg.text()}`);

@@ -17,10 +17,10 @@ e2e(
     });
     const server = await startTestServer({ DATABASE_URL: db.url, LOCAL_MODEL_CHUNK_DELAY_MS: '60' });
     ctx.defer(() => server.close());
-    const { token, api } = await server.createUser('Save Failure');
+    const { login, api } = await server.createUser('Save Failure');
     const report = await api.createReport(sampleReport().title, sampleReport().content);
     const page = await ctx.newPage();
-    await openReport(page, server.url, token, report.id);
+    await openReport(page, server.url, login, report.id);
 
     await composer(page).fill('What are the risks and open questions?');
     await sendButton(page).click();

@@ -12,12 +12,12 @@ e2e(
   async (ctx) => {
     mkdirSync(OUT, { recursive: true });
     const server = await ctx.sharedServer('quick');
-    const { token, api } = await server.createUser('Maya Chen');
+    const { login, api } = await server.createUser('Maya Chen');
     const { title, content } = sampleReport();
     const report = await api.createReport(title, content);
 
     const desktop = await ctx.newPage({ width: 1440, height: 900 });
-    await openReport(desktop, server.url, token, report.id);
+    await openReport(desktop, server.url, login, report.id);
     // The first question from the suggestions, the second typed.
     await desktop.locator('.suggestion').first().click();
     await waitForMessages(desktop, 'the first answer', (ms) => ms.length === 2 && settled(ms), 30_000);
@@ -28,7 +28,7 @@ e2e(
     await desktop.screenshot({ path: `${OUT}report-desktop.png`, animations: 'disabled', caret: 'hide' });
 
     const phone = await ctx.newPage({ width: 390, height: 844 });
-    await openReport(phone, server.url, token, report.id);
+    await openReport(phone, server.url, login, report.id);
     await phone.screenshot({ path: `${OUT}report-phone-reading.png`, animations: 'disabled', caret: 'hide' });
     await phone.getByRole('button', { name: 'Ask about this report' }).click();
     await waitForMessages(phone, 'the conversation in the drawer', (ms) => ms.length === 4 && settled(ms));

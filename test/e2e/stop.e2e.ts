@@ -4,10 +4,10 @@ import { assert, assertEqual, e2e } from './support/harness.js';
 
 e2e('Stop ends the streaming answer: it shows stopped and is stored stopped, with its partial text', async (ctx) => {
   const server = await ctx.sharedServer('slow');
-  const { token, api } = await server.createUser('Stopper');
+  const { login, api } = await server.createUser('Stopper');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
   const page = await ctx.newPage();
-  await openReport(page, server.url, token, report.id);
+  await openReport(page, server.url, login, report.id);
 
   await composer(page).fill('Summarise the customer satisfaction section.');
   await sendButton(page).click();

@@ -6,11 +6,11 @@ const settled = (state: string) => !['sending', 'queued', 'answering'].includes(
 
 e2e('two tabs of one user send at the same moment: both turns are stored and both tabs show all four in order', async (ctx) => {
   const server = await ctx.sharedServer('quick');
-  const { token, api } = await server.createUser('Tab Tester');
+  const { login, api } = await server.createUser('Tab Tester');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
   const [a, b] = [await ctx.newPage(), await ctx.newPage()];
-  await openReport(a, server.url, token, report.id);
-  await openReport(b, server.url, token, report.id);
+  await openReport(a, server.url, login, report.id);
+  await openReport(b, server.url, login, report.id);
 
   await composer(a).fill('What drove the growth in ticket volume?');
   await composer(b).fill('Why do escalations wait so long?');

@@ -1,10 +1,13 @@
+import { ReportChatClient, ReportChatError } from '../../client/index.js';
 import { credentials } from './credentials.js';
-import { ApiError, NetworkError, isAbort, toApiError } from './errors.js';
-import type { Message, MessagesPage, Report, ReportStatus, ReportSummary, User } from './types.js';
+import { ApiError, NetworkError, abortError, isAbort } from './errors.js';
+import type { ConversationEvent, Message, MessagesPage, Report, ReportStatus, ReportSummary, TurnStreamEvent, User } from './types.js';
 
 /**
- * The one place that talks to the HTTP API (API.md). Every call goes through `request`, which adds this tab's
- * credentials and turns error answers into ApiError and unreachable servers into NetworkError.
+ * The web UI's side of the shared typed client (src/client, the same ReportChatClient outside callers use): the
+ * requests, the stream parsing and the types come from there. This wrapper adds what is particular to a browser
+ * tab: its credentials (credentials.ts), answers that are never cached, the UI's error classes (ApiError,
+ * NetworkError) and the 401 listeners that send the person back to the sign-in page.
  */
 
 type UnauthorizedListener = () => void;
@@ -16,50 +19,46 @@ export function onUnauthorized(fn: UnauthorizedListener): () => void {
   return () => unauthorizedListeners.delete(fn);
 }
 
-interface RequestOptions {
-  method?: string;
-  json?: unknown;
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
-  accept?: string;
-}
+const client = new ReportChatClient({
+  baseUrl: '',
+  token: () => credentials.bearer(),
+  fetch: (input, init) => fetch(input, { ...init, cache: 'no-store' }),
+});
 
-async function request(path: string, options: RequestOptions = {}): Promise<Response> {
-  const headers = new Headers(options.headers);
-  headers.set('Accept', options.accept ?? 'application/json');
-  if (options.json !== undefined) headers.set('Content-Type', 'application/json');
-  credentials.apply(headers);
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method: options.method ?? 'GET',
-      headers,
-      body: options.json === undefined ? undefined : JSON.stringify(options.json),
-      signal: options.signal,
-      credentials: 'same-origin',
-      cache: 'no-store',
-    });
-  } catch (err) {
-    if (isAbort(err)) throw err;
-    throw new NetworkError(err);
+/** The UI's error for anything a call threw; a 401 also tells the listeners (unless `quiet`). */
+function translate(err: unknown, quiet = false): unknown {
+  if (err instanceof ApiError || err instanceof NetworkError || isAbort(err)) return err;
+  if (err instanceof ReportChatError) {
+    const error = ApiError.from(err);
+    if (error.status === 401 && !quiet) for (const fn of [...unauthorizedListeners]) fn();
+    return error;
   }
-  if (res.ok) return res;
-  const error = await toApiError(res);
-  if (error.status === 401) for (const fn of [...unauthorizedListeners]) fn();
-  throw error;
+  // fetch's TypeError (offline, refused, reset) or a body that broke while it was read.
+  return new NetworkError(err);
 }
 
-async function json<T>(path: string, options?: RequestOptions): Promise<T> {
-  const res = await request(path, options);
+async function call<T>(fn: () => Promise<T>, quiet = false): Promise<T> {
   try {
-    return (await res.json()) as T;
+    return await fn();
   } catch (err) {
-    if (isAbort(err)) throw err;
-    throw new NetworkError(err);
+    throw translate(err, quiet);
   }
 }
 
-const reportPath = (reportId: string) => `/api/reports/${encodeURIComponent(reportId)}`;
+/** A stream of the shared client with the UI's errors: NetworkError when it breaks, AbortError when `signal` aborts. */
+async function* translated<T>(source: AsyncGenerator<T>, signal: AbortSignal | undefined, first?: IteratorResult<T>): AsyncGenerator<T> {
+  try {
+    let next = first ?? (await call(() => source.next()));
+    while (!next.done) {
+      yield next.value;
+      next = await call(() => source.next());
+    }
+  } finally {
+    await source.return(undefined).catch(() => {});
+  }
+  // The shared client ends a stream quietly when its signal aborts; the UI tells an abort from an end.
+  if (signal?.aborted) throw abortError();
+}
 
 export interface PageQuery {
   limit?: number;
@@ -70,48 +69,50 @@ export interface PageQuery {
 export type ExportFormat = 'markdown' | 'json';
 
 export const api = {
-  me: (signal?: AbortSignal) => json<{ user: User }>('/api/me', { signal }),
+  /** Who the credentials belong to. `quiet`: a 401 is the caller's to handle (the listeners are not told). */
+  me: (signal?: AbortSignal, options: { quiet?: boolean } = {}): Promise<{ user: User }> => call(() => client.me({ signal }), options.quiet),
 
-  listReports: (signal?: AbortSignal) => json<{ reports: ReportSummary[] }>('/api/reports', { signal }),
+  /** Signs a person in with email and password; the session cookie does the rest. A 401 here is a wrong pair. */
+  login: (email: string, password: string): Promise<void> => call(() => client.login(email, password), true),
 
-  getReport: (reportId: string, signal?: AbortSignal) => json<Report>(reportPath(reportId), { signal }),
+  logout: (): Promise<void> => call(() => client.logout(), true),
 
-  createReport: (input: { title: string; content: string; status?: ReportStatus }) =>
-    json<Report>('/api/reports', { method: 'POST', json: input }),
+  listReports: (signal?: AbortSignal): Promise<{ reports: ReportSummary[] }> => call(() => client.listReports({ signal })),
 
-  listMessages(reportId: string, query: PageQuery, signal?: AbortSignal): Promise<MessagesPage> {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
-    return json<MessagesPage>(`${reportPath(reportId)}/messages?${params.toString()}`, { signal });
-  },
+  getReport: (reportId: string, signal?: AbortSignal): Promise<Report> => call(() => client.getReport(reportId, { signal })),
 
-  /** Sends a user message; the answer is a UI message stream (see turn-stream.ts). `id` is the idempotency key. */
-  sendMessage: (reportId: string, body: { id: string; content: string }, signal?: AbortSignal) =>
-    request(`${reportPath(reportId)}/messages`, { method: 'POST', json: body, accept: 'text/event-stream', signal }),
+  createReport: (input: { title: string; content: string; status?: ReportStatus }): Promise<Report> => call(() => client.createReport(input)),
 
-  stopAnswer: (reportId: string, messageId: string) =>
-    json<{ message: Message }>(`${reportPath(reportId)}/messages/${encodeURIComponent(messageId)}/stop`, { method: 'POST' }),
-
-  async clearConversation(reportId: string, version: number): Promise<void> {
-    await request(`${reportPath(reportId)}/messages`, { method: 'DELETE', headers: { 'If-Match': `"${version}"` } });
-  },
+  listMessages: (reportId: string, query: PageQuery, signal?: AbortSignal): Promise<MessagesPage> =>
+    call(() => client.history(reportId, query, { signal })),
 
   /**
-   * The live updates of a conversation. A first connection resumes from the history it loaded (`?after=`); a
-   * reconnection from the last event it received (`Last-Event-ID`).
+   * Sends a user message (`id` is its idempotency key) and resolves once the server has answered, with the turn's
+   * UI message stream (see turn-stream.ts). A refusal (4xx, 503) or no answer at all is thrown here.
    */
-  events(reportId: string, resume: { after: number } | { lastEventId: number }, signal: AbortSignal): Promise<Response> {
-    const path = `${reportPath(reportId)}/events`;
-    return 'after' in resume
-      ? request(`${path}?after=${resume.after}`, { accept: 'text/event-stream', signal })
-      : request(path, { accept: 'text/event-stream', headers: { 'Last-Event-ID': String(resume.lastEventId) }, signal });
+  async sendMessage(reportId: string, body: { id: string; content: string }, signal?: AbortSignal): Promise<AsyncIterable<TurnStreamEvent>> {
+    const source = client.stream(reportId, body.content, { id: body.id, signal });
+    // The first event comes with the answer's head: the request's own failure is thrown by this await.
+    const first = await call(() => source.next());
+    return translated(source, signal, first);
+  },
+
+  stopAnswer: (reportId: string, messageId: string): Promise<{ message: Message }> => call(() => client.stop(reportId, messageId)),
+
+  clearConversation: (reportId: string, version: number): Promise<void> => call(() => client.clear(reportId, version)),
+
+  /**
+   * The live updates of a conversation after `version` (the history it loaded, or the last event received), so
+   * nothing is missed or repeated across reconnections. The request is made when iteration starts; `onOpen` runs
+   * once the server has accepted the stream (its first event may be long in coming).
+   */
+  events(reportId: string, after: number, options: { signal: AbortSignal; onOpen: () => void }): AsyncIterable<ConversationEvent> {
+    return translated(client.events(reportId, { after, signal: options.signal, onOpen: options.onOpen }), options.signal);
   },
 
   async exportConversation(reportId: string, format: ExportFormat): Promise<{ blob: Blob; filename: string }> {
-    const res = await request(`${reportPath(reportId)}/export?format=${format}`, { accept: '*/*' });
-    const disposition = res.headers.get('Content-Disposition') ?? '';
-    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `conversation.${format === 'json' ? 'json' : 'md'}`;
-    return { blob: await res.blob(), filename };
+    const file = await call(() => client.exportFile(reportId, format));
+    return { blob: file.body, filename: file.filename ?? `conversation.${format === 'json' ? 'json' : 'md'}` };
   },
 };
 

@@ -1,9 +1,14 @@
 /**
- * How this tab proves who it is. Today: an API token kept in sessionStorage (per tab, gone when the tab closes),
- * sent as `Authorization: Bearer`. Cookie sign-in will change only this file: the browser then sends the cookie
- * itself (`credentials: 'same-origin'` is already set on every request) and `apply` adds nothing.
+ * How this tab proves who it is — the one place that decides between the two ways:
+ *
+ * - **cookie** (the default): a person signed in with email and password; the server's `HttpOnly` session cookie
+ *   goes with every same-origin request by itself, and this tab holds no secret.
+ * - **token**: an API token pasted on the sign-in page, kept in sessionStorage (per tab, gone when the tab closes)
+ *   and sent as `Authorization: Bearer`. While a token is stored it is used instead of any cookie.
  */
 const TOKEN_KEY = 'report-chat.token';
+
+export type CredentialsMode = 'cookie' | 'token';
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -12,30 +17,33 @@ function storage(): Storage | undefined {
   try {
     return window.sessionStorage;
   } catch {
-    // Storage can be blocked by the browser's privacy settings: then the tab stays signed out.
+    // Storage can be blocked by the browser's privacy settings: then only the cookie can sign this tab in.
     return undefined;
   }
 }
 
+function changed(): void {
+  for (const fn of [...listeners]) fn();
+}
+
 export const credentials = {
-  token(): string | null {
-    return storage()?.getItem(TOKEN_KEY) ?? null;
+  mode(): CredentialsMode {
+    return credentials.bearer() === undefined ? 'cookie' : 'token';
   },
-  signedIn(): boolean {
-    return credentials.token() !== null;
+  /** The token to send as `Authorization: Bearer`, or undefined when requests go with the session cookie. */
+  bearer(): string | undefined {
+    return storage()?.getItem(TOKEN_KEY) ?? undefined;
   },
-  set(token: string): void {
+  /** From now on this tab sends `token` (until `forgetToken`). */
+  useToken(token: string): void {
     storage()?.setItem(TOKEN_KEY, token);
-    for (const fn of [...listeners]) fn();
+    changed();
   },
-  clear(): void {
+  /** Back to the cookie: the stored token (if any) is forgotten. */
+  forgetToken(): void {
+    if (storage()?.getItem(TOKEN_KEY) == null) return;
     storage()?.removeItem(TOKEN_KEY);
-    for (const fn of [...listeners]) fn();
-  },
-  /** Adds this tab's credentials to a request. */
-  apply(headers: Headers): void {
-    const token = credentials.token();
-    if (token) headers.set('Authorization', `Bearer ${token}`);
+    changed();
   },
   subscribe(fn: Listener): () => void {
     listeners.add(fn);

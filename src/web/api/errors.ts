@@ -1,14 +1,24 @@
-/** An error answer of the API (API.md "Errors"): its status, code and the message written for a person. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    /** From `Retry-After`, for 429. */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
+import { ReportChatError } from '../../client/index.js';
+
+/**
+ * An error answer of the API (API.md "Errors"): its status, code and the message written for a person. The shared
+ * client's error, with what the web UI reads from it.
+ */
+export class ApiError extends ReportChatError {
+  /** From `Retry-After`, for 429. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(status: number, code: string, message: string, headers: Headers = new Headers()) {
+    super(status, code, message, headers);
     this.name = 'ApiError';
+    const retryAfter = Number(headers.get('Retry-After'));
+    this.retryAfterSeconds = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined;
+  }
+
+  static from(err: ReportChatError): ApiError {
+    // The shared client says `HTTP <status>` when the answer was not the API's error format (a proxy's page).
+    const message = err.code === 'unknown' && /^HTTP \d+$/.test(err.message) ? `The server answered ${err.status}.` : err.message;
+    return new ApiError(err.status, err.code, message, err.headers);
   }
 }
 
@@ -22,18 +32,7 @@ export class NetworkError extends Error {
 
 export const isAbort = (err: unknown): boolean => err instanceof DOMException && err.name === 'AbortError';
 
-export async function toApiError(res: Response): Promise<ApiError> {
-  const retryAfter = Number(res.headers.get('Retry-After'));
-  const retryAfterSeconds = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined;
-  try {
-    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
-    const code = typeof body.error?.code === 'string' ? body.error.code : 'unknown';
-    const message = typeof body.error?.message === 'string' ? body.error.message : `The server answered ${res.status}.`;
-    return new ApiError(res.status, code, message, retryAfterSeconds);
-  } catch {
-    return new ApiError(res.status, 'unknown', `The server answered ${res.status} ${res.statusText}.`, retryAfterSeconds);
-  }
-}
+export const abortError = (): DOMException => new DOMException('The request was aborted.', 'AbortError');
 
 /** Words for a person, whatever the error was. */
 export function describeError(err: unknown): string {

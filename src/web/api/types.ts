@@ -1,53 +1,18 @@
-/** The shapes of API.md, as the web UI reads them. */
+/** The shapes of API.md, from the shared typed client (src/client), plus what the web UI derives from them. */
+import type { MessageStatus } from '../../client/index.js';
 
-export type ReportStatus = 'generating' | 'complete' | 'failed';
-export type Role = 'owner' | 'editor' | 'viewer';
-export type MessageStatus = 'queued' | 'streaming' | 'complete' | 'failed' | 'stopped' | 'interrupted';
-
-export interface User {
-  id: string;
-  email: string;
-  name: string | null;
-}
-
-export interface ReportSummary {
-  id: string;
-  title: string;
-  status: ReportStatus;
-  role: Role;
-  messageCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Report {
-  id: string;
-  title: string;
-  status: ReportStatus;
-  content: string;
-  role: Role;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Message {
-  id: string;
-  reportId: string;
-  seq: number;
-  role: 'user' | 'assistant';
-  content: string;
-  status: MessageStatus;
-  replyTo: string | null;
-  error: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface MessagesPage {
-  messages: Message[];
-  version: number;
-  hasMoreBefore: boolean;
-}
+export type {
+  ConversationEvent,
+  Message,
+  MessagesPage,
+  MessageStatus,
+  Report,
+  ReportStatus,
+  ReportSummary,
+  Role,
+  TurnStreamEvent,
+  User,
+} from '../../client/index.js';
 
 export const TERMINAL_STATUSES: ReadonlySet<MessageStatus> = new Set(['complete', 'failed', 'stopped', 'interrupted']);
 

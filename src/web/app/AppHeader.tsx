@@ -10,14 +10,14 @@ export function AppHeader({ user }: { user: User }) {
         report-chat
       </Link>
       <nav aria-label="Account" className="account">
-        <span className="account-name" title={user.email}>
+        <span className="account-name" title={user.email ?? undefined}>
           {user.name ?? user.email}
         </span>
         <button
           type="button"
           className="button button-quiet"
           onClick={() => {
-            signOut();
+            void signOut();
             navigate('/sign-in', { replace: true });
           }}
         >

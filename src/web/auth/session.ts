@@ -1,7 +1,7 @@
 import { useEffect, useSyncExternalStore } from 'react';
 import { api, onUnauthorized } from '../api/client.js';
 import { credentials } from '../api/credentials.js';
-import { isAbort } from '../api/errors.js';
+import { ApiError, isAbort } from '../api/errors.js';
 import type { User } from '../api/types.js';
 
 export type Session =
@@ -10,7 +10,13 @@ export type Session =
   | { status: 'signed-in'; user: User }
   | { status: 'unreachable'; message: string };
 
-let session: Session = credentials.signedIn() ? { status: 'checking' } : { status: 'signed-out' };
+/**
+ * Who this tab is signed in as. The session cookie is HttpOnly, so only the server knows whether there is one:
+ * every page load starts by asking (`GET /api/me`), with the cookie or the stored token (credentials.ts decides).
+ */
+let session: Session = { status: 'checking' };
+/** Grows at every sign-in and sign-out, so that an answer to an older question cannot undo them. */
+let epoch = 0;
 const listeners = new Set<() => void>();
 
 function set(next: Session): void {
@@ -18,39 +24,73 @@ function set(next: Session): void {
   for (const fn of [...listeners]) fn();
 }
 
+function signedOut(reason?: string): void {
+  epoch++;
+  credentials.forgetToken();
+  set({ status: 'signed-out', reason });
+}
+
+// Any call answered 401: the credentials are missing or no longer valid, back to the sign-in page.
 onUnauthorized(() => {
-  if (!credentials.signedIn()) return;
-  credentials.clear();
-  set({ status: 'signed-out', reason: 'Your session ended: the token is no longer valid. Sign in again.' });
+  if (session.status !== 'signed-in') return; // the first check handles its own answer
+  signedOut(
+    credentials.mode() === 'token'
+      ? 'Your session ended: the token is no longer valid. Sign in again.'
+      : 'Your session has ended. Sign in again.',
+  );
 });
+
+async function becomeSignedIn(): Promise<User> {
+  const mine = ++epoch;
+  const { user } = await api.me();
+  if (mine === epoch) set({ status: 'signed-in', user });
+  return user;
+}
+
+/** Signs in with email and password: the server sets its session cookie. Throws the API's error (401, 429…). */
+export async function signInWithPassword(email: string, password: string): Promise<User> {
+  credentials.forgetToken(); // a stored token would be sent instead of the new cookie
+  await api.login(email, password);
+  return becomeSignedIn();
+}
 
 /** Keeps the token only when `GET /api/me` accepts it. Throws the API's error otherwise. */
 export async function signInWithToken(token: string): Promise<User> {
-  credentials.set(token);
+  credentials.useToken(token);
   try {
-    const { user } = await api.me();
-    set({ status: 'signed-in', user });
-    return user;
+    return await becomeSignedIn();
   } catch (err) {
-    credentials.clear();
+    credentials.forgetToken();
     throw err;
   }
 }
 
-export function signOut(): void {
-  credentials.clear();
-  set({ status: 'signed-out' });
+/** Ends the server's session (the cookie) and forgets a stored token; this tab is signed out even offline. */
+export async function signOut(): Promise<void> {
+  signedOut();
+  await api.logout().catch(() => {
+    // Offline or refused: the cookie may live on until it expires, but this tab shows the sign-in page.
+  });
 }
 
 let checking: Promise<void> | undefined;
 
-/** Asks the server who this tab's stored credentials belong to (once per page load). */
+/** Asks the server who this tab's credentials belong to (once per page load, and on "Try again"). */
 function check(): Promise<void> {
+  const mine = epoch;
+  const stillCurrent = () => mine === epoch && session.status === 'checking';
   return (checking ??= api
-    .me()
-    .then(({ user }) => set({ status: 'signed-in', user }))
+    .me(undefined, { quiet: true })
+    .then(({ user }) => {
+      if (stillCurrent()) set({ status: 'signed-in', user });
+    })
     .catch((err: unknown) => {
-      if (isAbort(err) || !credentials.signedIn()) return; // a 401 has already signed out
+      if (isAbort(err) || !stillCurrent()) return;
+      if (err instanceof ApiError && err.status === 401) {
+        // Not signed in (a first visit, an expired cookie) or a stored token that no longer works.
+        signedOut(credentials.mode() === 'token' ? 'Your session ended: the token is no longer valid. Sign in again.' : undefined);
+        return;
+      }
       set({ status: 'unreachable', message: err instanceof Error ? err.message : 'The server could not be reached.' });
     })
     .finally(() => {

@@ -1,7 +1,6 @@
 import { api } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
-import { readSse } from '../api/sse-reader.js';
-import type { Message } from '../api/types.js';
+import type { ConversationEvent, Message } from '../api/types.js';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
@@ -33,9 +32,9 @@ const MAX_BACKOFF_MS = 15_000;
 const HEALTHY_MS = 10_000;
 
 /**
- * GET …/events, kept open: the first connection resumes after the history it loaded (`?after=<version>`), every
- * reconnection after the last `id:` received (`Last-Event-ID`), so nothing is missed or repeated across drops.
- * Reconnects with exponential backoff and jitter.
+ * GET …/events, kept open: the first connection resumes after the history it loaded, every reconnection after the
+ * last version received (`Last-Event-ID`, through the shared client), so nothing is missed or repeated across
+ * drops. Reconnects with exponential backoff and jitter.
  */
 export function connectEvents(reportId: string, afterVersion: number, handlers: EventsHandlers): EventsConnection {
   let closed = false;
@@ -45,11 +44,16 @@ export function connectEvents(reportId: string, afterVersion: number, handlers: 
   let current: AbortController | undefined;
   let wakeUp: (() => void) | undefined;
 
-  const dispatch = (event: string, data: string, id: string | undefined) => {
-    if (id !== undefined && /^\d+$/.test(id)) lastEventId = Number(id);
-    if (event === 'message') handlers.onMessage(JSON.parse(data) as Message, Number(id ?? lastEventId));
-    else if (event === 'delta') handlers.onDelta(JSON.parse(data) as Delta);
-    else if (event === 'cleared') handlers.onCleared(Number(id ?? lastEventId));
+  const dispatch = (event: ConversationEvent) => {
+    if (event.type === 'message') {
+      if (Number.isSafeInteger(event.version)) lastEventId = event.version;
+      handlers.onMessage(event.message, lastEventId);
+    } else if (event.type === 'delta') {
+      handlers.onDelta({ id: event.id, offset: event.offset, text: event.text });
+    } else {
+      if (Number.isSafeInteger(event.version)) lastEventId = event.version;
+      handlers.onCleared(lastEventId);
+    }
   };
 
   const wait = (ms: number) =>
@@ -69,11 +73,14 @@ export function connectEvents(reportId: string, afterVersion: number, handlers: 
       const openedAt = Date.now();
       handlers.onStatus(first ? 'connecting' : 'reconnecting');
       try {
-        const resume = first ? { after: lastEventId } : { lastEventId };
-        const res = await api.events(reportId, resume, current.signal);
-        first = false;
-        handlers.onStatus('live');
-        if (res.body) await readSse(res.body, (e) => dispatch(e.event, e.data, e.id), current.signal);
+        const events = api.events(reportId, lastEventId, {
+          signal: current.signal,
+          onOpen: () => {
+            first = false;
+            handlers.onStatus('live');
+          },
+        });
+        for await (const event of events) dispatch(event);
       } catch (err) {
         if (closed) return;
         if (err instanceof ApiError && [401, 403, 404].includes(err.status)) {

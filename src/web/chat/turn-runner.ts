@@ -1,7 +1,7 @@
 import { api } from '../api/client.js';
 import { ApiError, NetworkError, describeError, isAbort } from '../api/errors.js';
 import { readTurnStream } from '../api/turn-stream.js';
-import type { Message } from '../api/types.js';
+import type { Message, TurnStreamEvent } from '../api/types.js';
 import type { ChatMessage } from './chat-message.js';
 
 /**
@@ -49,7 +49,7 @@ export async function runTurn(host: TurnHost, turn: RunningTurn, content: string
 }
 
 async function sendOnce(host: TurnHost, turn: RunningTurn, content: string): Promise<Attempt> {
-  let res: Response;
+  let res: AsyncIterable<TurnStreamEvent>;
   try {
     res = await api.sendMessage(host.reportId, { id: turn.userId, content }, host.signal);
   } catch (err) {

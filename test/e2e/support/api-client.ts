@@ -31,6 +31,12 @@ export class ApiClient {
     return (await res.json()) as { id: string };
   }
 
+  /** Gives another user a role on a report this user owns (`PUT …/members/:userId`). */
+  async share(reportId: string, userId: string, role: 'viewer' | 'editor'): Promise<void> {
+    const res = await this.call(`/api/reports/${reportId}/members/${userId}`, { method: 'PUT', body: JSON.stringify({ role }) });
+    if (res.status !== 200) throw new Error(`PUT members answered ${res.status}: ${await res.text()}`);
+  }
+
   /** Every message of the conversation, in seq order. */
   async messages(reportId: string): Promise<ApiMessage[]> {
     const res = await this.call(`/api/reports/${reportId}/messages?limit=200`);

@@ -11,17 +11,26 @@ export interface ShownMessage {
   text: string;
 }
 
-/** Signs in through the sign-in page with an API token and lands on `path`. */
-export async function signIn(page: Page, baseUrl: string, token: string, path = '/'): Promise<void> {
+/** How a test signs in: a person's email and password (the session cookie), or an API token (kept in the tab). */
+export type SignInAs = { email: string; password: string } | { token: string };
+
+/** Signs in through the sign-in page and lands on `path`. */
+export async function signIn(page: Page, baseUrl: string, as: SignInAs, path = '/'): Promise<void> {
   await page.goto(`${baseUrl}/sign-in?next=${encodeURIComponent(path)}`);
-  await page.getByLabel('API token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  if ('token' in as) {
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
+    await page.getByLabel('API token').fill(as.token);
+  } else {
+    await page.getByLabel('Email').fill(as.email);
+    await page.getByLabel('Password').fill(as.password);
+  }
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL((url) => url.pathname === path.split('?')[0]);
 }
 
 /** Opens a report's page signed in, and waits until its conversation is loaded and live. */
-export async function openReport(page: Page, baseUrl: string, token: string, reportId: string): Promise<void> {
-  await signIn(page, baseUrl, token, `/reports/${reportId}`);
+export async function openReport(page: Page, baseUrl: string, as: SignInAs, reportId: string): Promise<void> {
+  await signIn(page, baseUrl, as, `/reports/${reportId}`);
   await waitUntilLive(page);
 }
 

@@ -1,4 +1,4 @@
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -13,18 +13,24 @@ const ARGS = [
   '--disable-quic',
 ];
 
-/** Debian's Chromium, headless, with a fresh profile in `userDataDir`. */
-export function launchBrowser(userDataDir: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(userDataDir, {
+/** Debian's Chromium, headless. Pages live in contexts of their own (see `newPersonContext`). */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: ARGS,
-    viewport: { width: 1280, height: 800 },
-    acceptDownloads: true,
     timeout: 30_000,
     // The runner handles Ctrl+C itself: it closes the browser after the servers (run.ts).
     handleSIGINT: false,
     handleSIGTERM: false,
     handleSIGHUP: false,
   });
+}
+
+/**
+ * A fresh context (its own cookies and storage), as a different person's browser would be. The session cookie is
+ * per host, not per port: every test server on 127.0.0.1 would share one cookie jar in a single context.
+ */
+export function newPersonContext(browser: Browser, viewport = { width: 1280, height: 800 }): Promise<BrowserContext> {
+  return browser.newContext({ viewport, acceptDownloads: true });
 }

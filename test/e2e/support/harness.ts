@@ -1,16 +1,19 @@
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { TestServer } from './servers.js';
 
 /** What a browser test gets: the browser, servers, and a place to register its cleanup. */
 export interface E2EContext {
-  readonly browser: BrowserContext;
+  readonly browser: Browser;
   /**
    * A server that tests share, started on first use: `slow` answers (local model, ~5 s an answer) leave time
    * to act mid-answer; `quick` ones (~1.5 s) are for tests that only need answers.
    */
   sharedServer(kind: SharedServerKind): Promise<TestServer>;
-  /** A page of the shared browser, closed when the test ends. */
-  newPage(viewport?: { width: number; height: number }): Promise<Page>;
+  /**
+   * A page of the shared browser in a context of its own (its own cookies: one person's browser), closed when the
+   * test ends. `sameBrowserAs`: another tab in that page's context instead (the same person, the same cookie).
+   */
+  newPage(viewport?: { width: number; height: number }, options?: { sameBrowserAs?: Page }): Promise<Page>;
   /** Runs when the test ends, passed or failed, last registered first. */
   defer(cleanup: () => Promise<void> | void): void;
   /** Aborted when the test times out. */

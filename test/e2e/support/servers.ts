@@ -19,8 +19,22 @@ export interface TestServer {
   readonly url: string;
   /** The server's log lines (JSON), for a failing test's report. */
   readonly logs: string[];
-  createUser(name: string): Promise<{ token: string; api: ApiClient; userId: string }>;
+  /**
+   * A user made by the admin (`POST /api/users`) with a password: `login` signs a person in through the sign-in
+   * page, `token` (their first API token) and `api` are for calls outside the browser.
+   */
+  createUser(name: string): Promise<TestUser>;
   close(): Promise<void>;
+}
+
+export interface TestUser {
+  userId: string;
+  email: string;
+  password: string;
+  /** What the sign-in page takes: email and password. */
+  login: { email: string; password: string };
+  token: string;
+  api: ApiClient;
 }
 
 const tempDirs = new Set<string>();
@@ -82,14 +96,22 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     logs,
     async createUser(name) {
       const email = `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`;
+      const password = `pw-${Math.random().toString(36).slice(2)}-${name.length}`;
       const res = await fetch(`${live.url}/api/users`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ email, name }),
+        body: JSON.stringify({ email, name, password }),
       });
       if (res.status !== 201) throw new Error(`POST /api/users answered ${res.status}: ${await res.text()}`);
       const body = (await res.json()) as { user: { id: string }; token: string };
-      return { token: body.token, userId: body.user.id, api: new ApiClient(live.url, body.token) };
+      return {
+        userId: body.user.id,
+        email,
+        password,
+        login: { email, password },
+        token: body.token,
+        api: new ApiClient(live.url, body.token),
+      };
     },
     close() {
       return (closing ??= (async () => {
