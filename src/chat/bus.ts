@@ -21,6 +21,8 @@ export interface EventBus {
   subscribe(conversationId: string, listener: BusListener): () => void;
   /** Number of subscriptions, for metrics and leak checks in tests. */
   size(): number;
+  /** Sends what is still pending and releases connections (a cross-process bus); call after the engine stopped. */
+  close?(): Promise<void>;
 }
 
 export function createLocalBus(onListenerError: (err: unknown) => void = () => {}): EventBus {

@@ -6,17 +6,31 @@ import type { Logger } from '../log/logger.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import type { Sql } from '../store/db.js';
 import { createLocalBus } from './bus.js';
+import { createPgBus } from './pg-bus.js';
 import type { ChatContext } from './context.js';
 import { TurnEngine } from './turn-engine.js';
 
 export const newInstanceId = () => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
-/** The domain's wiring for one process: bus, model, engine. */
-export function createChatContext(input: { config: Config; sql: Sql; log: Logger; instanceId?: string; metrics?: Metrics }): ChatContext {
+/**
+ * The domain's wiring for one process: bus, model, engine. With `databaseUrl` the bus reaches every instance on that
+ * database (PostgreSQL LISTEN/NOTIFY, src/chat/pg-bus.ts); without it, only this process.
+ */
+export function createChatContext(input: {
+  config: Config;
+  sql: Sql;
+  log: Logger;
+  instanceId?: string;
+  metrics?: Metrics;
+  databaseUrl?: string;
+}): ChatContext {
   const { config, sql, log } = input;
   const metrics = input.metrics ?? createMetrics();
   const instanceId = input.instanceId ?? newInstanceId();
-  const bus = createLocalBus((err) => log.error({ err }, 'event listener failed'));
+  const onListenerError = (err: unknown) => log.error({ err }, 'event listener failed');
+  const bus = input.databaseUrl
+    ? createPgBus({ url: input.databaseUrl, sql, instanceId, log, onListenerError })
+    : createLocalBus(onListenerError);
   const engine = new TurnEngine({
     sql,
     bus,

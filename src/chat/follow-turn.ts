@@ -48,9 +48,13 @@ async function followRemote(ctx: ChatContext, answer: MessageRow, onDelta: (text
   const finishWith = (message: MessageRow) => {
     if (finished) return;
     finished = true;
-    // Deltas we missed (a gap in offsets) are delivered here, so the joined text equals the final content.
-    if (message.content.startsWith(sent) && message.content.length > sent.length) onDelta(message.content.slice(sent.length));
     cleanup();
+    // Its owner died after streaming text it never saved (the sweeper kept its last checkpoint): what this client
+    // was shown is not what is stored, so it must not hear `saved`, and keeps the text it has (as the owner's own
+    // followers do when their final commit fails).
+    if (!message.content.startsWith(sent)) return settle({ saved: false, message: { ...message, content: sent } });
+    // Deltas we missed (a gap in offsets) are delivered here, so the joined text equals the final content.
+    if (message.content.length > sent.length) onDelta(message.content.slice(sent.length));
     settle({ saved: true, message });
   };
   // Subscribe before reading, so nothing that happens between the read and the subscription is lost.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
-import { QUICK_RETRY, withRetry } from '../store/retry.js';
+import { PATIENT_RETRY, withRetry } from '../store/retry.js';
 import type { WindowCount } from '../store/rate-limits.js';
 import { RateLimited, reserveTurn } from '../store/turns.js';
 import type { MessageRow } from '../store/types.js';
@@ -42,7 +42,9 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
   if (input.content.length > ctx.config.maxMessageChars) {
     throw new AppError('payload_too_large', `A message may hold at most ${ctx.config.maxMessageChars} characters.`);
   }
-  // A retry after a lost acknowledgement finds its own turn as a "replay": the idempotency key makes it safe.
+  // A retry after a lost acknowledgement finds its own turn as a "replay": the idempotency key makes it safe. The
+  // retries outlast a database restart: a commit whose acknowledgement was lost must be found before the client is
+  // told 503, "nothing was stored" (the torture test caught a quick give-up answering 503 for a stored message).
   let attempts = 0;
   const limits = turnLimits(ctx.config, caller.id);
   const reservation = await withRetry(() => {
@@ -58,7 +60,7 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
       leaseMs: ctx.config.turnLeaseMs,
       limits,
     });
-  }, QUICK_RETRY).catch((err: unknown) => {
+  }, PATIENT_RETRY).catch((err: unknown) => {
     throw err instanceof RateLimited ? rateLimitedError(err.counts) : err;
   });
   const { userMessage, assistantMessage } = reservation;

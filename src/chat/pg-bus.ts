@@ -1,0 +1,432 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../errors/app-error.js';
+import type { Logger } from '../log/logger.js';
+import type { Sql } from '../store/db.js';
+import { readChangesAfter, readMessage } from '../store/history.js';
+import { listenForNotifications, MAX_NOTIFY_PAYLOAD_BYTES, sendNotifications, type NotificationListener } from '../store/notify.js';
+import { isTransientDbError } from '../store/pg-errors.js';
+import { isTerminal } from '../store/types.js';
+import type { BusEvent, BusListener, EventBus } from './bus.js';
+
+/**
+ * The event bus across instances (DESIGN.md "Live updates"). The publishing process delivers to its own
+ * subscribers at once, as the local bus does; other instances learn of each event through PostgreSQL NOTIFY on one
+ * channel, with small payloads that name what changed:
+ *
+ * - a message change carries only its conversation and version: a receiver reads every message changed after the
+ *   last version it delivered (`readChangesAfter`), so a missed or late notification is made up by the next one, by
+ *   the re-read after every reconnect of the listening connection, and by a periodic check of the versions of the
+ *   conversations it has subscribers for;
+ * - a delta carries its text when small, else a marker that makes receivers read the text from the row (it is
+ *   there after the owner's next checkpoint);
+ * - stop, cleared and revoked are small payloads.
+ *
+ * Versioned changes (messages, clears) reach subscribers in version order, with none skipped after they subscribed:
+ * the events route drops anything not newer than what it last sent, so an instance that delivered version 12
+ * before version 11 would lose 11. A local change that arrives while an earlier change by another instance is still
+ * unread therefore waits for that read (a millisecond or two); otherwise it is delivered synchronously.
+ */
+
+export const NOTIFY_CHANNEL = 'report_chat_events';
+
+export interface PgBusOptions {
+  /** For the dedicated listening connection. */
+  url: string;
+  /** The instance's pool: reads and NOTIFY. */
+  sql: Sql;
+  instanceId: string;
+  log: Logger;
+  channel?: string;
+  /** application_name of the listening connection; it should start with "report-chat" like the pool's. */
+  applicationName?: string;
+  /** How often the versions of subscribed conversations are checked, in case a notification never came. */
+  resyncMs?: number;
+  /** Pauses before reconnecting the listening connection (tests lengthen them to widen the gap). */
+  reconnectBackoffMs?: { min: number; max: number };
+  onListenerError?: (err: unknown) => void;
+}
+
+export interface PgEventBus extends EventBus {
+  /** True while the listening connection is up. */
+  readonly listening: boolean;
+  /** Resolves once the listening connection first LISTENs. */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The NOTIFY payload, with short keys: `i` the sending bus, `c` the conversation. */
+type Wire =
+  | { i: string; t: 'm'; c: string; v: number }
+  | { i: string; t: 'c'; c: string; v: number }
+  | { i: string; t: 'd'; c: string; m: string; o: number; x: string }
+  | { i: string; t: 'D'; c: string; m: string; o: number; n: number }
+  | { i: string; t: 's'; c: string; m: string }
+  | { i: string; t: 'r'; c: string; u: string };
+
+type Item =
+  /** An event of this process, in publish order; `v` for versioned ones. */
+  | { kind: 'local'; event: BusEvent; v: number | undefined }
+  /** Another instance changed the conversation at version `v` (undefined: check anyway). */
+  | { kind: 'sync'; v: number | undefined }
+  | { kind: 'delta'; messageId: string; offset: number; text: string }
+  | { kind: 'fetch-delta'; messageId: string; offset: number; length: number };
+
+interface Subscribed {
+  readonly id: string;
+  readonly listeners: Set<BusListener>;
+  /** Every versioned change up to here was delivered, or committed before the first subscriber subscribed. */
+  cursor: number;
+  readonly queue: Item[];
+  draining: boolean;
+  /** Remote deltas delivered, by message: where the next one starts. Drops repeats of a re-sent NOTIFY. */
+  readonly deltaEnds: Map<string, number>;
+}
+
+const PAGE = 500;
+const KNOWN_LIMIT = 10_000;
+const OUTBOX_LIMIT = 20_000;
+const BATCH_LIMIT = 200;
+const FETCH_DELTA_ATTEMPTS = 12;
+const FETCH_DELTA_PAUSE_MS = 250;
+
+export function createPgBus(options: PgBusOptions): PgEventBus {
+  const { sql, log } = options;
+  const channel = options.channel ?? NOTIFY_CHANNEL;
+  const tag = randomBytes(6).toString('base64url');
+  const onListenerError = options.onListenerError ?? ((err: unknown) => log.error({ err }, 'event listener failed'));
+  const conversations = new Map<string, Subscribed>();
+  /**
+   * The highest version this process knows was committed, by conversation (from its own changes, notifications and
+   * reads). Everything up to it was committed before any later subscription, so it is where a new subscription's
+   * cursor may start. Without one the cursor starts at 0: the first read covers the whole conversation.
+   */
+  const known = new Map<string, number>();
+  let count = 0;
+  let closed = false;
+
+  const noteKnown = (conversationId: string, version: number) => {
+    const had = known.get(conversationId);
+    if (had !== undefined && had >= version) return;
+    known.delete(conversationId);
+    known.set(conversationId, version);
+    if (known.size > KNOWN_LIMIT) known.delete(known.keys().next().value as string);
+  };
+
+  const deliver = (conv: Subscribed, event: BusEvent) => {
+    if (event.type === 'message' && isTerminal(event.message.status)) conv.deltaEnds.delete(event.message.id);
+    for (const listener of [...conv.listeners]) {
+      try {
+        listener(event);
+      } catch (err) {
+        onListenerError(err);
+      }
+    }
+  };
+
+  // ---- Receiving: per conversation, one ordered queue, drained by one async loop.
+
+  const enqueue = (conv: Subscribed, item: Item) => {
+    const last = conv.queue.at(-1);
+    // A sync not yet started absorbs the next one (the one being drained may have read already).
+    if (item.kind === 'sync' && last?.kind === 'sync' && (conv.queue.length > 1 || !conv.draining)) {
+      last.v = last.v === undefined || item.v === undefined ? undefined : Math.max(last.v, item.v);
+      return;
+    }
+    conv.queue.push(item);
+    if (conv.queue.length > OUTBOX_LIMIT) {
+      // A conversation whose reads keep failing: drop its oldest deltas (followers repair gaps by offset).
+      const i = conv.queue.findIndex((x) => x.kind === 'delta' || x.kind === 'fetch-delta');
+      if (i >= 0) conv.queue.splice(i, 1);
+    }
+    void drain(conv);
+  };
+
+  /** Reads every change after the cursor and delivers it in version order (several pages if need be). */
+  const sync = async (conv: Subscribed) => {
+    for (let page = 0; page < 10_000; page++) {
+      const changes = await readChangesAfter(sql, conv.id, conv.cursor, PAGE);
+      if (!isActive(conv)) return;
+      const { conversation, messages } = changes;
+      if (conversation.clearedVersion > conv.cursor) {
+        deliver(conv, { type: 'cleared', conversationId: conv.id, version: conversation.clearedVersion });
+      }
+      for (const message of messages) {
+        conv.cursor = Math.max(conv.cursor, message.changedVersion);
+        deliver(conv, { type: 'message', conversationId: conv.id, message });
+      }
+      if (messages.length < PAGE) {
+        conv.cursor = Math.max(conv.cursor, conversation.version);
+        noteKnown(conv.id, conv.cursor);
+        return;
+      }
+    }
+  };
+
+  const fetchDelta = async (conv: Subscribed, item: Extract<Item, { kind: 'fetch-delta' }>) => {
+    for (let attempt = 0; attempt < FETCH_DELTA_ATTEMPTS && isActive(conv); attempt++) {
+      const row = await readMessage(sql, conv.id, item.messageId);
+      if (!row) return;
+      if (row.content.length >= item.offset + item.length) {
+        remoteDelta(conv, item.messageId, item.offset, row.content.slice(item.offset, item.offset + item.length));
+        return;
+      }
+      // The final message carries the whole text; a receiver that missed this delta repairs the gap by offset.
+      if (isTerminal(row.status)) return;
+      await sleep(FETCH_DELTA_PAUSE_MS);
+    }
+  };
+
+  const remoteDelta = (conv: Subscribed, messageId: string, offset: number, text: string) => {
+    const end = conv.deltaEnds.get(messageId);
+    if (end !== undefined && offset < end) return; // a repeat
+    conv.deltaEnds.set(messageId, offset + text.length);
+    deliver(conv, { type: 'delta', conversationId: conv.id, messageId, offset, text });
+  };
+
+  const isActive = (conv: Subscribed) => !closed && conversations.get(conv.id) === conv;
+
+  const drain = async (conv: Subscribed) => {
+    if (conv.draining) return;
+    conv.draining = true;
+    let failures = 0;
+    try {
+      while (conv.queue.length > 0 && isActive(conv)) {
+        const item = conv.queue[0]!;
+        try {
+          if (item.kind === 'local') {
+            if (item.v !== undefined && item.v > conv.cursor + 1) await sync(conv);
+            if (!isActive(conv)) return;
+            deliver(conv, item.event);
+            if (item.v !== undefined) conv.cursor = Math.max(conv.cursor, item.v);
+          } else if (item.kind === 'sync') {
+            if (item.v === undefined || item.v > conv.cursor) await sync(conv);
+          } else if (item.kind === 'delta') {
+            remoteDelta(conv, item.messageId, item.offset, item.text);
+          } else {
+            await fetchDelta(conv, item);
+          }
+          conv.queue.shift();
+          failures = 0;
+        } catch (err) {
+          failures++;
+          if (err instanceof AppError && err.code === 'not_found') {
+            conv.queue.shift(); // the conversation is gone (its report was deleted)
+            continue;
+          }
+          if (!isTransientDbError(err) && failures >= 5) {
+            log.error({ err, conversationId: conv.id }, 'event bus: could not read changes; dropping one event');
+            conv.queue.shift();
+            continue;
+          }
+          if (failures === 1 || failures % 20 === 0) log.warn({ err, conversationId: conv.id, failures }, 'event bus: read failed; will retry');
+          await sleep(Math.min(2_000, 25 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2));
+        }
+      }
+    } finally {
+      conv.draining = false;
+    }
+    // An item pushed while the last await settled, after the loop's check.
+    if (conv.queue.length > 0 && isActive(conv)) void drain(conv);
+  };
+
+  const onNotification = (payload: string) => {
+    let wire: Wire;
+    try {
+      wire = JSON.parse(payload) as Wire;
+    } catch {
+      return;
+    }
+    if (wire.i === tag || typeof wire.c !== 'string') return; // our own: delivered when published
+    if ((wire.t === 'm' || wire.t === 'c') && typeof wire.v === 'number') noteKnown(wire.c, wire.v);
+    const conv = conversations.get(wire.c);
+    if (!conv) return;
+    switch (wire.t) {
+      case 'm':
+      case 'c':
+        enqueue(conv, { kind: 'sync', v: wire.v });
+        break;
+      case 'd':
+        if (conv.queue.length === 0 && !conv.draining) remoteDelta(conv, wire.m, wire.o, wire.x);
+        else enqueue(conv, { kind: 'delta', messageId: wire.m, offset: wire.o, text: wire.x });
+        break;
+      case 'D':
+        enqueue(conv, { kind: 'fetch-delta', messageId: wire.m, offset: wire.o, length: wire.n });
+        break;
+      case 's':
+        // Not ordered with the rest: a stop must reach the answer's owner even while reads are failing.
+        deliver(conv, { type: 'stop', conversationId: wire.c, messageId: wire.m });
+        break;
+      case 'r':
+        deliver(conv, { type: 'revoked', conversationId: wire.c, userId: wire.u });
+        break;
+    }
+  };
+
+  /** After a (re)connect: notifications sent while we were away are gone, so re-read every subscribed conversation. */
+  const resyncAll = () => {
+    for (const conv of conversations.values()) enqueue(conv, { kind: 'sync', v: undefined });
+  };
+
+  const listener: NotificationListener = listenForNotifications({
+    url: options.url,
+    channel,
+    applicationName: options.applicationName ?? `report-chat listen ${options.instanceId}`,
+    onNotification,
+    onListening: resyncAll,
+    minBackoffMs: options.reconnectBackoffMs?.min,
+    maxBackoffMs: options.reconnectBackoffMs?.max,
+    onLost: (err, attempt) => {
+      if (attempt === 1 || attempt % 20 === 0) log.warn({ err, attempt }, 'event bus: listening connection lost; reconnecting');
+    },
+  });
+
+  // A notification can be lost without the connection dropping (its sender died between commit and NOTIFY):
+  // compare the versions of the subscribed conversations now and then.
+  let checking = false;
+  const resyncTimer = setInterval(() => {
+    if (checking || conversations.size === 0 || closed) return;
+    checking = true;
+    const ids = [...conversations.keys()];
+    sql<{ id: string; version: number }[]>`
+      SELECT id, version FROM conversations WHERE id IN (SELECT value::uuid FROM json_array_elements_text(${JSON.stringify(ids)}::json))`
+      .then((rows) => {
+        for (const row of rows) {
+          const conv = conversations.get(row.id);
+          if (conv && row.version > conv.cursor) enqueue(conv, { kind: 'sync', v: row.version });
+        }
+      })
+      .catch((err: unknown) => log.debug({ err }, 'event bus: version check failed'))
+      .finally(() => {
+        checking = false;
+      });
+  }, options.resyncMs ?? 5_000);
+  resyncTimer.unref();
+
+  // ---- Sending: one ordered outbox, flushed in batches (one statement each), retried while the database is away.
+
+  const outbox: Wire[] = [];
+  /** The first this many of the outbox are being sent: they must not change any more. */
+  let inFlight = 0;
+  let flushing: Promise<void> | undefined;
+  /** Set by close(): how long the last notifications may still take. */
+  let flushDeadline = Infinity;
+  const fits = (wire: Wire) => Buffer.byteLength(JSON.stringify(wire)) <= MAX_NOTIFY_PAYLOAD_BYTES;
+
+  const send = (wire: Wire) => {
+    const last = outbox.length > inFlight ? outbox.at(-1) : undefined;
+    // While a batch is on its way, consecutive deltas of one answer pile up: send them as one.
+    const merged =
+      wire.t === 'd' && last?.t === 'd' && last.c === wire.c && last.m === wire.m && last.o + last.x.length === wire.o
+        ? { ...last, x: last.x + wire.x }
+        : undefined;
+    if (merged && fits(merged)) outbox[outbox.length - 1] = merged;
+    else outbox.push(wire);
+    if (outbox.length > OUTBOX_LIMIT) {
+      const i = outbox.findIndex((w, at) => at >= inFlight && (w.t === 'd' || w.t === 'D'));
+      outbox.splice(i >= 0 ? i : inFlight, 1);
+    }
+    flushing ??= flush().finally(() => {
+      flushing = undefined;
+    });
+  };
+
+  const flush = async () => {
+    await Promise.resolve(); // gather what this tick publishes into one batch
+    let failures = 0;
+    while (outbox.length > 0 && Date.now() < flushDeadline) {
+      const batch = outbox.slice(0, BATCH_LIMIT);
+      inFlight = batch.length;
+      try {
+        await sendNotifications(sql, channel, batch.map((w) => JSON.stringify(w)));
+        outbox.splice(0, batch.length);
+        failures = 0;
+      } catch (err) {
+        failures++;
+        if (failures === 1 || failures % 20 === 0) log.warn({ err, failures, pending: outbox.length }, 'event bus: NOTIFY failed; will retry');
+        await sleep(Math.min(2_000, 25 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2));
+      } finally {
+        inFlight = 0;
+      }
+    }
+  };
+
+  const toWire = (event: BusEvent): Wire => {
+    switch (event.type) {
+      case 'message':
+        return { i: tag, t: 'm', c: event.conversationId, v: event.message.changedVersion };
+      case 'cleared':
+        return { i: tag, t: 'c', c: event.conversationId, v: event.version };
+      case 'stop':
+        return { i: tag, t: 's', c: event.conversationId, m: event.messageId };
+      case 'revoked':
+        return { i: tag, t: 'r', c: event.conversationId, u: event.userId };
+      case 'delta': {
+        const wire: Wire = { i: tag, t: 'd', c: event.conversationId, m: event.messageId, o: event.offset, x: event.text };
+        if (fits(wire)) return wire;
+        return { i: tag, t: 'D', c: event.conversationId, m: event.messageId, o: event.offset, n: event.text.length };
+      }
+    }
+  };
+
+  return {
+    publish(event) {
+      if (closed) return;
+      const v = event.type === 'message' ? event.message.changedVersion : event.type === 'cleared' ? event.version : undefined;
+      if (v !== undefined) noteKnown(event.conversationId, v);
+      send(toWire(event));
+      const conv = conversations.get(event.conversationId);
+      if (!conv) return;
+      if (event.type === 'stop' || event.type === 'revoked') return deliver(conv, event);
+      if (conv.queue.length === 0 && !conv.draining && (v === undefined || v <= conv.cursor + 1)) {
+        deliver(conv, event);
+        if (v !== undefined) conv.cursor = Math.max(conv.cursor, v);
+        return;
+      }
+      enqueue(conv, { kind: 'local', event, v });
+    },
+    subscribe(conversationId, fn) {
+      let conv = conversations.get(conversationId);
+      if (!conv) {
+        conv = {
+          id: conversationId,
+          listeners: new Set(),
+          cursor: known.get(conversationId) ?? 0,
+          queue: [],
+          draining: false,
+          deltaEnds: new Map(),
+        };
+        conversations.set(conversationId, conv);
+      }
+      const mine = conv;
+      mine.listeners.add(fn);
+      count++;
+      let active = true;
+      return () => {
+        if (!active) return;
+        active = false;
+        count--;
+        mine.listeners.delete(fn);
+        if (mine.listeners.size === 0 && conversations.get(conversationId) === mine) {
+          conversations.delete(conversationId);
+          noteKnown(conversationId, mine.cursor);
+        }
+      };
+    },
+    size: () => count,
+    get listening() {
+      return listener.listening;
+    },
+    ready: listener.ready,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(resyncTimer);
+      // What this process published last (answers saved as interrupted at shutdown) still goes out.
+      flushDeadline = Date.now() + 2_000;
+      const deadline = sleep(2_000, undefined, { ref: false });
+      await Promise.race([flushing ?? (outbox.length > 0 ? flush() : undefined), deadline]);
+      await listener.close();
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BusEvent } from '../src/chat/bus.js';
+import { createPgBus, NOTIFY_CHANNEL, type PgBusOptions, type PgEventBus } from '../src/chat/pg-bus.js';
+import { createLogger } from '../src/log/logger.js';
+import { connect, type Sql } from '../src/store/db.js';
+import { reserveTurn, startAnswer } from '../src/store/turns.js';
+import type { MessageRow } from '../src/store/types.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { seedReport } from './support/fixtures.js';
+
+let db: TestDatabase;
+let sqlB: Sql;
+const buses: PgEventBus[] = [];
+const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  sqlB = connect(db.url, { max: 4, applicationName: 'report-chat-test-b' });
+});
+afterAll(async () => {
+  await Promise.all(buses.map((b) => b.close()));
+  await sqlB?.end({ timeout: 5 });
+  await db?.drop();
+});
+
+async function bus(name: string, sql: Sql, extra: Partial<PgBusOptions> = {}): Promise<PgEventBus> {
+  const b = createPgBus({ url: db.url, sql, instanceId: `${name}-${randomUUID().slice(0, 8)}`, log, ...extra });
+  buses.push(b);
+  await b.ready;
+  return b;
+}
+
+async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Reserves a turn straight in the store, as an instance would, without publishing anything. */
+async function reserve(sql: Sql, conversationId: string, owner = 'test-owner') {
+  const r = await reserveTurn(sql, {
+    conversationId,
+    userMessageId: randomUUID(),
+    assistantMessageId: randomUUID(),
+    content: 'a question',
+    maxMessages: 1_000,
+    leaseOwner: owner,
+    leaseMs: 60_000,
+  });
+  if (r.kind !== 'created') throw new Error('expected a new turn');
+  return r;
+}
+
+const versionsOf = (events: BusEvent[]) => events.flatMap((e) => (e.type === 'message' ? [e.message.changedVersion] : []));
+
+describe('the PostgreSQL event bus', () => {
+  it("delivers its own events once, synchronously, and other instances' through NOTIFY", async () => {
+    const a = await bus('a', db.sql);
+    const b = await bus('b', sqlB);
+    const { conversationId } = await seedReport(db.sql);
+    const seenA: BusEvent[] = [];
+    const seenB: BusEvent[] = [];
+    const offA = a.subscribe(conversationId, (e) => seenA.push(e));
+    const offB = b.subscribe(conversationId, (e) => seenB.push(e));
+    const turn = await reserve(db.sql, conversationId);
+    a.publish({ type: 'message', conversationId, message: turn.userMessage });
+    a.publish({ type: 'message', conversationId, message: turn.assistantMessage });
+    a.publish({ type: 'delta', conversationId, messageId: turn.assistantMessage.id, offset: 0, text: 'Hello' });
+    a.publish({ type: 'stop', conversationId, messageId: turn.assistantMessage.id });
+    // Local delivery happened inside publish().
+    expect(seenA.map((e) => e.type)).toEqual(['message', 'message', 'delta', 'stop']);
+    await until('B to see the delta and the stop', () => seenB.some((e) => e.type === 'stop') && seenB.some((e) => e.type === 'delta'));
+    await until('B to see both messages', () => versionsOf(seenB).includes(2));
+    await sleep(300); // our own notifications come back to A too: they must be ignored
+    expect(seenA).toHaveLength(4);
+    expect(versionsOf(seenB)).toEqual([1, 2]);
+    const delta = seenB.find((e) => e.type === 'delta');
+    expect(delta).toEqual({ type: 'delta', conversationId, messageId: turn.assistantMessage.id, offset: 0, text: 'Hello' });
+    offA();
+    offB();
+    expect(a.size()).toBe(0);
+    expect(b.size()).toBe(0);
+  });
+
+  it('keeps every notification under 8000 bytes: a large delta goes as a marker and receivers read its text from the row', async () => {
+    const a = await bus('a', db.sql);
+    const b = await bus('b', sqlB);
+    const { conversationId } = await seedReport(db.sql);
+    const payloads: string[] = [];
+    const raw = await db.sql.listen(NOTIFY_CHANNEL, (p) => payloads.push(p));
+    const seenB: BusEvent[] = [];
+    const off = b.subscribe(conversationId, (e) => seenB.push(e));
+    const turn = await reserve(db.sql, conversationId);
+    const small = 'small start ';
+    const big = 'é'.repeat(3_000) + 'x'.repeat(6_000); // 15,000 bytes of UTF-8
+    // The owner's checkpoint stores the text; the marker makes B read it from there.
+    await db.sql`UPDATE messages SET content = ${small + big} WHERE id = ${turn.assistantMessage.id}`;
+    a.publish({ type: 'message', conversationId, message: turn.assistantMessage });
+    a.publish({ type: 'delta', conversationId, messageId: turn.assistantMessage.id, offset: 0, text: small });
+    a.publish({ type: 'delta', conversationId, messageId: turn.assistantMessage.id, offset: small.length, text: big });
+    await until('B to get both deltas', () => seenB.filter((e) => e.type === 'delta').length === 2);
+    const deltas = seenB.filter((e) => e.type === 'delta');
+    expect(deltas.map((d) => d.offset)).toEqual([0, small.length]);
+    expect(deltas.map((d) => d.text).join('')).toBe(small + big);
+    await until('the raw listener to see the notifications', () => payloads.length >= 3);
+    for (const p of payloads) expect(Buffer.byteLength(p)).toBeLessThan(8_000);
+    expect(payloads.some((p) => p.includes('xxxxxxxx'))).toBe(false);
+    off();
+    await raw.unlisten();
+  });
+
+  it("delivers versions in order: a local change waits while another instance's earlier change is unread", async () => {
+    const b = await bus('b', sqlB);
+    const { conversationId } = await seedReport(db.sql);
+    const seen: BusEvent[] = [];
+    const off = b.subscribe(conversationId, (e) => seen.push(e));
+    // Another instance commits versions 1 and 2; its notification is late (never sent here).
+    const turn = await reserve(db.sql, conversationId, 'instance-a');
+    // This instance then starts that answer (version 3) and publishes it: 1 and 2 must come first.
+    const started = await startAnswer(sqlB, { conversationId, seq: turn.assistantMessage.seq, owner: 'instance-b', leaseMs: 60_000, model: 'm' });
+    b.publish({ type: 'message', conversationId, message: started! });
+    await until('version 3', () => versionsOf(seen).includes(3));
+    // The read gives each message as it is now: the question (1), then the answer as of its latest change (3).
+    const first = seen[0];
+    expect(first?.type === 'message' && [first.message.id, first.message.changedVersion]).toEqual([turn.userMessage.id, 1]);
+    const v = versionsOf(seen);
+    expect(v[1]).toBe(3);
+    for (let i = 1; i < v.length; i++) expect(v[i]!).toBeGreaterThanOrEqual(v[i - 1]!);
+    off();
+  });
+
+  it("finds a change whose notification was never sent (its sender died) by checking the subscribed conversations' versions", async () => {
+    const b = await bus('b', sqlB, { resyncMs: 200 });
+    const { conversationId } = await seedReport(db.sql);
+    const seen: MessageRow[] = [];
+    const off = b.subscribe(conversationId, (e) => e.type === 'message' && seen.push(e.message));
+    const turn = await reserve(db.sql, conversationId, 'dead-instance');
+    const got = await until('the unannounced turn', () => seen.length >= 2 && seen);
+    expect(got.map((m) => m.id)).toEqual([turn.userMessage.id, turn.assistantMessage.id]);
+    off();
+  });
+
+  it('comes back after its listening connection is terminated, and re-reads what it missed', async () => {
+    const a = await bus('a', db.sql);
+    const b = await bus('b-reconnect', sqlB, { resyncMs: 3_600_000, reconnectBackoffMs: { min: 3_000, max: 3_000 } });
+    const { conversationId } = await seedReport(db.sql);
+    const seen: MessageRow[] = [];
+    const off = b.subscribe(conversationId, (e) => e.type === 'message' && seen.push(e.message));
+    const first = await reserve(db.sql, conversationId);
+    a.publish({ type: 'message', conversationId, message: first.userMessage });
+    a.publish({ type: 'message', conversationId, message: first.assistantMessage });
+    await until('the first turn on B', () => seen.length >= 2);
+
+    const killed = await db.admin<{ pid: number }[]>`
+      SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'report-chat listen b-reconnect-%'`;
+    expect(killed.length).toBe(1);
+    await db.admin`SELECT pg_terminate_backend(${killed[0]!.pid})`;
+    await until('B to notice', () => !b.listening);
+    const second = await reserve(db.sql, conversationId);
+    a.publish({ type: 'message', conversationId, message: second.userMessage });
+    a.publish({ type: 'message', conversationId, message: second.assistantMessage });
+    await sleep(300);
+    expect(b.listening).toBe(false); // the notifications above went nowhere
+    expect(seen.map((m) => m.id)).not.toContain(second.userMessage.id);
+
+    await until('B to listen again', () => b.listening, 15_000);
+    await until('the missed turn on B', () => seen.some((m) => m.id === second.assistantMessage.id));
+    expect(seen.map((m) => m.changedVersion)).toEqual([1, 2, 3, 4]);
+    off();
+  });
+});

@@ -1,0 +1,392 @@
+/**
+ * `npm run torture`: the list-append torture test of issue 6. Starts PostgreSQL (embedded, behind a relay so it can
+ * be restarted), a fake model server and N instances of `report-chat serve`; runs simulated tabs against them for a
+ * set time while injecting faults; then checks the recorded history (test/torture/checker.ts), prints a summary,
+ * writes the history as JSON lines, and exits 1 on any anomaly.
+ *
+ *   npm run torture                      # 5 minutes, 3 instances, every fault kind
+ *   npm run torture -- --short           # about 2 minutes in all (CI)
+ *   npm run torture -- --duration 900 --seed 7 --out /tmp/history.jsonl
+ *
+ * Options (or env TORTURE_<NAME>, e.g. TORTURE_SHORT=1): --duration <s>, --instances <n>, --reports <n>,
+ * --writers <per report>, --readers <n>, --subscribers <n>, --lease-ms <ms>, --seed <n>, --out <file>,
+ * --faults <kind,kind|all|none>.
+ */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/store/embedded-postgres.js';
+import { connect } from '../../src/store/db.js';
+import { runMigrations } from '../../src/store/migrate.js';
+import { startFakeOpenAI } from '../fakes/fake-openai-server.js';
+import type { FakeProviderServer } from '../fakes/fake-behavior.js';
+import { check, countByKind, ANOMALY_KINDS, type Anomaly, type FaultKind, type History, type SendOp, type StoredConversation } from './checker.js';
+import { Database, Instance, randomModelBehavior, seededRandom } from './cluster.js';
+import { FAULT_KINDS, runFaults, type FaultResults } from './faults.js';
+import { Recorder, readerTab, Subscriber, writerTab, type ReportRef, type World } from './tabs.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ADMIN_TOKEN = `torture-admin-${randomUUID()}`;
+
+interface Options {
+  durationS: number;
+  instances: number;
+  reports: number;
+  writers: number;
+  readers: number;
+  subscribers: number;
+  leaseMs: number;
+  seed: number;
+  out: string;
+  short: boolean;
+  faults: FaultKind[];
+}
+
+function parseOptions(argv: string[]): Options {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) continue;
+    const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+    const next = argv[i + 1];
+    if (inline !== undefined) flags.set(name, inline);
+    else if (next !== undefined && !next.startsWith('--')) flags.set(name, argv[++i]!);
+    else flags.set(name, 'true');
+  }
+  const get = (name: string) => flags.get(name) ?? process.env[`TORTURE_${name.toUpperCase().replaceAll('-', '_')}`];
+  const num = (name: string, fallback: number) => {
+    const raw = get(name);
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number (got ${raw})`);
+    return n;
+  };
+  const short = ['1', 'true', 'yes'].includes(get('short') ?? '');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return {
+    short,
+    durationS: num('duration', short ? 100 : 300),
+    instances: num('instances', 3),
+    reports: num('reports', short ? 8 : 12),
+    writers: num('writers', 3),
+    readers: num('readers', short ? 3 : 5),
+    subscribers: num('subscribers', short ? 10 : 16),
+    leaseMs: num('lease-ms', 3_000),
+    seed: num('seed', Math.floor(Math.random() * 1_000_000)),
+    out: get('out') ?? join(tmpdir(), 'report-chat-torture', `history-${stamp}.jsonl`),
+    faults: parseFaults(get('faults')),
+  };
+}
+
+function parseFaults(raw: string | undefined): FaultKind[] {
+  if (raw === undefined || raw === '' || raw === 'all') return [...FAULT_KINDS];
+  if (raw === 'none') return [];
+  const kinds = raw.split(',').map((k) => k.trim());
+  for (const k of kinds) if (!FAULT_KINDS.includes(k as FaultKind)) throw new Error(`--faults: unknown kind ${k} (${FAULT_KINDS.join(', ')})`);
+  return kinds as FaultKind[];
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const random = seededRandom(options.seed);
+  const say = (line: string) => process.stdout.write(`[torture ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  mkdirSync(dirname(options.out), { recursive: true });
+  const logDir = options.out.replace(/\.jsonl$/, '') + '-logs';
+  mkdirSync(logDir, { recursive: true });
+  const work = mkdtempSync(join(tmpdir(), 'report-chat-torture-'));
+  say(`seed ${options.seed}; ${options.instances} instances, ${options.reports} reports, ${options.durationS} s; logs in ${logDir}`);
+
+  let fake: FakeProviderServer | undefined;
+  let db: Database | undefined;
+  const instances: Instance[] = [];
+  const world: World = { rec: new Recorder(), random, instances, stopping: false };
+  const abort = new AbortController();
+  const onSignal = () => {
+    say('interrupted: cleaning up');
+    world.stopping = true;
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const harnessProblems: string[] = [];
+
+  try {
+    fake = await startFakeOpenAI({ behavior: randomModelBehavior(random) });
+    const fakeRequests = fake.requests;
+    const trimRequests = setInterval(() => fakeRequests.splice(0), 2_000);
+    trimRequests.unref();
+    db = await Database.start(join(work, 'pg'), REPO);
+    const migrator = connect(db.url, { max: 2, applicationName: 'torture-migrate' });
+    await runMigrations(migrator);
+    await migrator.end({ timeout: 5 });
+    say(`PostgreSQL up (relay on port ${db.proxyPort}); fake model at ${fake.baseUrl}`);
+
+    for (let i = 0; i < options.instances; i++) {
+      const port = await freePort();
+      instances.push(
+        new Instance(
+          i,
+          port,
+          {
+            DATABASE_URL: db.url,
+            HOST: '127.0.0.1',
+            DATA_DIR: join(work, `instance-${i}`),
+            SEED_DEMO: 'false',
+            ADMIN_TOKEN,
+            LLM_PROVIDER: 'openai-compatible',
+            LLM_BASE_URL: fake.baseUrl,
+            LLM_MODEL: 'fake-model',
+            LLM_API_KEY: 'torture',
+            RATE_LIMIT_PER_HOUR: '0',
+            RATE_LIMIT_PER_DAY: '0',
+            TURN_LEASE_MS: String(options.leaseMs),
+            CONTEXT_MAX_TOKENS: '2000',
+            LOG_LEVEL: 'warn',
+          },
+          join(logDir, `instance-${i}.log`),
+          REPO,
+        ),
+      );
+    }
+    await Promise.all(instances.map((i) => i.start()));
+    say(`instances up on ports ${instances.map((i) => i.port).join(', ')}`);
+
+    const reports = await createReports(instances[0]!, options.reports);
+    const tabs: Array<Promise<void>> = [];
+    const subscribers: Subscriber[] = [];
+    for (const [r, report] of reports.entries()) {
+      for (let w = 0; w < options.writers; w++) tabs.push(writerTab(world, `w${r}.${w}`, report));
+    }
+    for (let i = 0; i < options.readers; i++) tabs.push(readerTab(world, `r${i}`, reports));
+    for (let i = 0; i < options.subscribers; i++) {
+      const s = new Subscriber(world, `s${i}`, reports[i % reports.length]!);
+      subscribers.push(s);
+    }
+    const subscriberRuns = subscribers.map((s) => s.run());
+
+    const durationMs = options.durationS * 1_000;
+    const faultResults: FaultResults = { badExits: [], errors: [] };
+    const faults = runFaults(
+      world,
+      db,
+      {
+        kinds: options.faults,
+        firstAt: Math.min(8_000, durationMs / 10),
+        minGapMs: options.short ? 4_000 : 6_000,
+        maxGapMs: options.short ? 8_000 : 14_000,
+        lastStartAt: durationMs - 12_000,
+        leaseMs: options.leaseMs,
+      },
+      faultResults,
+    );
+    const progress = setInterval(() => {
+      const sends = world.rec.ops.filter((o): o is SendOp => o.type === 'send');
+      const ok = sends.filter((s) => s.outcome === 'ok').length;
+      const faultsSoFar = world.rec.ops.filter((o) => o.type === 'fault').length;
+      say(`${Math.round(world.rec.now() / 1000)} s: ${sends.length} sends (${ok} acknowledged), ${faultsSoFar} faults; instances ${instances.map((i) => i.state).join('/')}`);
+    }, 15_000);
+    progress.unref();
+
+    await sleep(Math.max(0, durationMs - world.rec.now()), undefined, { signal: abort.signal }).catch(() => {});
+    world.stopping = true;
+    say('time is up: letting the tabs finish');
+    await faults;
+    await withTimeout(Promise.all(tabs), 150_000, () => harnessProblems.push('some tabs did not finish within 150 s'));
+    clearInterval(progress);
+    if (abort.signal.aborted) return 130;
+
+    // Everyone back: frozen ones continue, dead ones start; then every answer must end (leases expire, sweeps run).
+    for (const inst of instances) inst.resume();
+    await Promise.all(instances.filter((i) => i.state === 'down').map((i) => i.start()));
+    if (!(await waitFor(() => instances.every((i) => i.state === 'up'), 120_000))) harnessProblems.push('an instance did not come back up');
+    const drained = await waitForTerminal(db, 120_000);
+    if (!drained) harnessProblems.push('answers were still queued or streaming 120 s after the run');
+
+    const final = await readFinal(db, reports);
+    const versions = new Map(final.map((c) => [c.report, c.version]));
+    const caughtUp = await waitFor(() => subscribers.every((s) => s.lastVersion >= (versions.get(s.report.id) ?? 0)), 60_000);
+    if (!caughtUp) say('some events subscribers did not reach the final version within 60 s');
+    for (const s of subscribers) s.stop();
+    await withTimeout(Promise.all(subscriberRuns), 30_000, () => harnessProblems.push('some subscribers did not stop'));
+
+    // Graceful shutdown of every instance: SIGTERM must end each with exit code 0.
+    const exits = await Promise.all(instances.map(async (i) => [i, await i.terminate()] as const));
+    for (const [inst, code] of exits) if (code !== 0) faultResults.badExits.push(`${inst.name}: SIGTERM at the end ended it with ${String(code)}`);
+
+    const history: History = { ops: world.rec.ops, subscribers: subscribers.map((s) => s.record()), final };
+    const anomalies = check(history);
+    const crashes = instances.flatMap((i) => i.crashes.map((c) => `${i.name} ${c}`));
+    writeHistory(options, history, anomalies, [...faultResults.badExits, ...crashes, ...harnessProblems]);
+    printSummary(say, options, history, anomalies, { badExits: faultResults.badExits, crashes, harnessProblems, faultErrors: faultResults.errors });
+    const failed = anomalies.length + faultResults.badExits.length + crashes.length + harnessProblems.length;
+    say(failed === 0 ? 'PASS: no anomalies' : `FAIL: ${failed} problem(s); history in ${options.out}`);
+    return failed === 0 ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.all(instances.map((i) => i.close().catch(() => {})));
+    await db?.stop().catch(() => {});
+    await fake?.close().catch(() => {});
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function createReports(inst: Instance, count: number): Promise<ReportRef[]> {
+  const reports: ReportRef[] = [];
+  for (let i = 0; i < count; i++) {
+    const user = await post(inst, '/api/users', ADMIN_TOKEN, { email: `torture-${i}-${randomUUID().slice(0, 8)}@example.com` });
+    const token = (user as { token: string }).token;
+    const content = `# Incident ${i}\n\nThe cache was cold after the deploy, so every request went to the database.\n\n## Fix\n\nWarm the cache before taking traffic.`;
+    const report = await post(inst, '/api/reports', token, { title: `Incident ${i}`, content });
+    reports.push({ id: (report as { id: string }).id, token });
+  }
+  return reports;
+}
+
+async function post(inst: Instance, path: string, token: string, body: unknown): Promise<unknown> {
+  const res = await fetch(`${inst.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await sleep(250);
+  }
+  return condition();
+}
+
+async function withTimeout(promise: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {
+  const timedOut = await Promise.race([promise.then(() => false), sleep(ms, true, { ref: false })]);
+  if (timedOut) onTimeout();
+}
+
+function waitForTerminal(db: Database, timeoutMs: number): Promise<boolean> {
+  return waitFor(async () => {
+    try {
+      const [row] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM messages WHERE status IN ('queued', 'streaming')`;
+      return row?.n === 0;
+    } catch {
+      return false;
+    }
+  }, timeoutMs);
+}
+
+async function readFinal(db: Database, reports: ReportRef[]): Promise<StoredConversation[]> {
+  const out: StoredConversation[] = [];
+  for (const report of reports) {
+    const [conv] = await db.sql<{ id: string; version: string }[]>`SELECT id, version FROM conversations WHERE report_id = ${report.id}`;
+    const rows = await db.sql<
+      { id: string; seq: string; role: 'user' | 'assistant'; status: string; content: string; reply_to: string | null; changed_version: string }[]
+    >`SELECT id, seq, role, status, content, reply_to, changed_version FROM messages WHERE conversation_id = ${conv!.id} ORDER BY seq`;
+    out.push({
+      report: report.id,
+      version: Number(conv!.version),
+      messages: rows.map((r) => ({
+        id: r.id,
+        seq: Number(r.seq),
+        role: r.role,
+        status: r.status,
+        content: r.content,
+        replyTo: r.reply_to,
+        changedVersion: Number(r.changed_version),
+      })),
+    });
+  }
+  return out;
+}
+
+function writeHistory(options: Options, history: History, anomalies: Anomaly[], problems: string[]): void {
+  const out = createWriteStream(options.out);
+  out.write(`${JSON.stringify({ type: 'meta', seed: options.seed, options })}\n`);
+  for (const op of history.ops) out.write(`${JSON.stringify(op)}\n`);
+  for (const s of history.subscribers) out.write(`${JSON.stringify(s)}\n`);
+  for (const c of history.final) out.write(`${JSON.stringify({ type: 'final', ...c })}\n`);
+  for (const a of anomalies) out.write(`${JSON.stringify({ type: 'anomaly', ...a })}\n`);
+  for (const p of problems) out.write(`${JSON.stringify({ type: 'problem', message: p })}\n`);
+  out.end();
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function printSummary(
+  say: (line: string) => void,
+  options: Options,
+  history: History,
+  anomalies: Anomaly[],
+  extra: { badExits: string[]; crashes: string[]; harnessProblems: string[]; faultErrors: string[] },
+): void {
+  const lines: string[] = [];
+  const row = (cells: Array<string | number>, widths: number[]) =>
+    cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]!) : String(c).padStart(widths[i]!))).join('  ');
+  const w = [28, 8, 8, 8, 8];
+  lines.push(`report-chat torture: ${options.durationS} s, ${options.instances} instances, ${options.reports} reports, seed ${options.seed}`);
+  lines.push('', row(['operation', 'ok', 'failed', 'unknown', 'total'], w));
+  const kinds = new Map<string, { ok: number; failed: number; unknown: number }>();
+  for (const op of history.ops) {
+    if (op.type === 'fault') continue;
+    const key = op.type === 'send' ? `send ${op.purpose}${op.mode === 'json' ? ' (json)' : ''}${op.disconnected ? ' (left)' : ''}` : op.type;
+    const k = kinds.get(key) ?? { ok: 0, failed: 0, unknown: 0 };
+    k[op.outcome]++;
+    kinds.set(key, k);
+  }
+  for (const [key, k] of [...kinds].sort()) lines.push(row([`  ${key}`, k.ok, k.failed, k.unknown, k.ok + k.failed + k.unknown], w));
+  const faults = new Map<FaultKind, number>();
+  for (const op of history.ops) if (op.type === 'fault') faults.set(op.kind, (faults.get(op.kind) ?? 0) + 1);
+  lines.push('', row(['fault', 'count'], w));
+  for (const kind of FAULT_KINDS) lines.push(row([`  ${kind}`, faults.get(kind) ?? 0], w));
+  lines.push('', row(['anomaly', 'count'], w));
+  const counts = countByKind(anomalies);
+  for (const kind of ANOMALY_KINDS) lines.push(row([`  ${kind}`, counts[kind]], w));
+  lines.push(row(['  unclean exit (SIGTERM)', extra.badExits.length], w));
+  lines.push(row(['  crash', extra.crashes.length], w));
+  lines.push(row(['  harness', extra.harnessProblems.length], w));
+
+  const sends = history.ops.filter((o): o is SendOp => o.type === 'send');
+  const ttft = sends.flatMap((s) => (s.firstTokenMs !== undefined && s.purpose === 'fresh' ? [s.firstTokenMs] : [])).sort((a, b) => a - b);
+  const answers = new Map<string, number>();
+  let turns = 0;
+  for (const c of history.final) {
+    for (const m of c.messages) {
+      if (m.role === 'user') turns++;
+      else answers.set(m.status, (answers.get(m.status) ?? 0) + 1);
+    }
+  }
+  const savedTrue = sends.filter((s) => s.saved === true).length;
+  const savedFalse = sends.filter((s) => s.saved === false).length;
+  lines.push('');
+  lines.push(`turns stored: ${turns}; answers ${[...answers].map(([s, n]) => `${s} ${n}`).join(', ')}`);
+  lines.push(`clients told saved: true ${savedTrue}, false ${savedFalse}`);
+  lines.push(
+    `time to first token (fresh streamed sends, ${ttft.length}): p50 ${percentile(ttft, 50)} ms, p99 ${percentile(ttft, 99)} ms, ` +
+      `worst ${ttft.at(-1) ?? 0} ms`,
+  );
+  const reconnects = history.subscribers.reduce((n, s) => n + s.connects, 0);
+  lines.push(`events subscribers: ${history.subscribers.length}, ${reconnects} connections in all`);
+  for (const a of anomalies.slice(0, 30)) lines.push(`ANOMALY ${a.kind}: ${a.message}`);
+  if (anomalies.length > 30) lines.push(`... and ${anomalies.length - 30} more (see the history file)`);
+  for (const p of [...extra.badExits, ...extra.crashes, ...extra.harnessProblems]) lines.push(`PROBLEM: ${p}`);
+  for (const e of extra.faultErrors) lines.push(`(a fault could not be injected: ${e})`);
+  lines.push(`history: ${options.out}`);
+  for (const line of lines) say(line);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`torture: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  },
+);
