@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import postgres from 'postgres';
+import { createProfiler } from './profiler.js';
+import { nowMs } from '../lib/stats.js';
+import { collectGarbage, usage, type FromChild, type Published, type ToChild } from './protocol.js';
+
+/**
+ * The HTTP baseline: what a turn costs with nothing but node:http and two plain transactions. It does the same
+ * work for the client as the app — commit the user message and the answer placeholder, stream the model's
+ * answer as the same UI message stream events, commit the final answer, say saved — and nothing else: no
+ * authentication, no access check, no queue, no context history, no metrics or logs.
+ *
+ *   POST /baseline/:conversationId/messages  {"id": uuid, "content": "..."}
+ *
+ * It is also the bare fan-out of the fan-out suite: GET /fanout streams, to which an IPC `broadcast` writes given
+ * bytes in a plain loop of res.write().
+ */
+const send = (message: FromChild) => process.send?.(message);
+
+interface Row {
+  conversation_id: string;
+  seq: number;
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  status: string;
+  reply_to: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const env = JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}') as Record<string, string>;
+const sql = postgres(env.DATABASE_URL!, { max: Number(env.POOL_MAX ?? 20), onnotice: () => {} });
+const modelUrl = new URL(`${env.LLM_BASE_URL!}/chat/completions`);
+const system = env.SYSTEM_PROMPT ?? 'Answer questions about the report.';
+const OWNER = `baseline-${process.pid}`;
+
+const apiMessage = (row: Row) => ({
+  id: row.id,
+  reportId: row.conversation_id,
+  seq: row.seq,
+  role: row.role,
+  content: row.content,
+  status: row.status,
+  replyTo: row.reply_to,
+  error: null,
+  createdAt: new Date(row.created_at).toISOString(),
+  updatedAt: new Date(row.updated_at).toISOString(),
+});
+
+async function reserve(conversationId: string, userId: string, content: string): Promise<[Row, Row]> {
+  return sql.begin(async (tx) => {
+    const [conv] = await tx<{ seq: number; v: number }[]>`
+      UPDATE conversations SET next_seq = next_seq + 2, version = version + 2, message_count = message_count + 2, updated_at = now()
+      WHERE id = ${conversationId} RETURNING (next_seq - 2)::int AS seq, (version - 2)::int AS v`;
+    if (!conv) throw new Error('no such conversation');
+    const rows = await tx<Row[]>`
+      INSERT INTO messages (conversation_id, seq, id, role, content, status, reply_to, changed_version, lease_owner, lease_expires_at)
+      VALUES (${conversationId}, ${conv.seq}, ${userId}, 'user', ${content}, 'complete', NULL, ${conv.v + 1}, NULL, NULL),
+             (${conversationId}, ${conv.seq + 1}, ${randomUUID()}, 'assistant', '', 'streaming', ${userId}, ${conv.v + 2}, ${OWNER},
+              now() + interval '15 seconds')
+      RETURNING conversation_id, seq::int AS seq, id, role, content, status, reply_to, created_at, updated_at`;
+    return [rows.find((r) => r.role === 'user')!, rows.find((r) => r.role === 'assistant')!];
+  });
+}
+
+async function finish(answer: Row, content: string): Promise<Row> {
+  return sql.begin(async (tx) => {
+    const [conv] = await tx<{ v: number }[]>`
+      UPDATE conversations SET version = version + 1, updated_at = now() WHERE id = ${answer.conversation_id} RETURNING version::int AS v`;
+    const [row] = await tx<Row[]>`
+      UPDATE messages SET status = 'complete', content = ${content}, changed_version = ${conv!.v}, lease_owner = NULL,
+             lease_expires_at = NULL, updated_at = now()
+      WHERE conversation_id = ${answer.conversation_id} AND seq = ${answer.seq}
+      RETURNING conversation_id, seq::int AS seq, id, role, content, status, reply_to, created_at, updated_at`;
+    return row!;
+  });
+}
+
+/** Streams the model's answer (OpenAI chat completions SSE), calling onText for each piece of text. */
+function streamModel(question: string, onText: (text: string) => void): Promise<void> {
+  const body = JSON.stringify({
+    model: 'bench-model',
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [
+      { role: 'system', content: system },
+      { role: 'user', content: question },
+    ],
+  });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(modelUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer bench' } }, (res) => {
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        for (let sep = buffer.indexOf('\n\n'); sep >= 0; sep = buffer.indexOf('\n\n')) {
+          const event = buffer.slice(0, sep);
+          buffer = buffer.slice(sep + 2);
+          if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
+          const text = (JSON.parse(event.slice(6)) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content;
+          if (text) onText(text);
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, conversationId: string): Promise<void> {
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  const input = JSON.parse(Buffer.concat(parts).toString('utf8')) as { id: string; content: string };
+  const [user, answer] = await reserve(conversationId, input.id, input.content);
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-vercel-ai-ui-message-stream': 'v1' });
+  const data = (value: unknown) => res.write(`data: ${JSON.stringify(value)}\n\n`);
+  data({ type: 'start', messageId: answer.id });
+  data({ type: 'data-turn', data: { userMessage: apiMessage(user), assistantMessage: apiMessage(answer) } });
+  data({ type: 'text-start', id: answer.id });
+  let text = '';
+  await streamModel(input.content, (delta) => {
+    text += delta;
+    data({ type: 'text-delta', id: answer.id, delta });
+  });
+  const saved = await finish(answer, text);
+  data({ type: 'text-end', id: answer.id });
+  data({ type: 'data-saved', data: { saved: true, message: apiMessage(saved) } });
+  data({ type: 'finish' });
+  res.end('data: [DONE]\n\n');
+}
+
+/** GET /fanout streams, for the bare fan-out baseline: the same bytes as the app's events, written in a loop. */
+const fanout = new Set<ServerResponse>();
+
+async function broadcast(events: { key: string; text: string; delayMs: number }[]): Promise<Published[]> {
+  const published: Published[] = [];
+  for (const event of events) {
+    if (event.delayMs > 0) await sleep(event.delayMs);
+    published.push({ key: event.key, at: nowMs() });
+    for (const res of fanout) res.write(event.text);
+  }
+  return published;
+}
+
+const server = createServer((req, res) => {
+  if (req.method === 'GET' && req.url === '/fanout') {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform' });
+    res.write(': connected\n\n');
+    fanout.add(res);
+    res.on('close', () => fanout.delete(res));
+    return;
+  }
+  const match = /^\/baseline\/([0-9a-f-]{36})\/messages$/.exec(req.url ?? '');
+  if (req.method !== 'POST' || !match) {
+    res.writeHead(404).end();
+    return;
+  }
+  handle(req, res, match[1]!).catch((err: unknown) => {
+    process.stderr.write(`baseline turn failed: ${String(err)}\n`);
+    if (!res.headersSent) res.writeHead(500);
+    res.end();
+  });
+});
+
+const profiler = createProfiler();
+const reply = (work: Promise<void>) =>
+  work.then(
+    () => send({ type: 'profiling' }),
+    (err: unknown) => send({ type: 'failed', error: String(err) }),
+  );
+
+process.on('message', (raw: ToChild) => {
+  if (raw.type === 'usage') {
+    if (raw.gc) collectGarbage();
+    send({ type: 'usage', usage: usage() });
+  }
+  else if (raw.type === 'clock') send({ type: 'clock', at: nowMs() });
+  else if (raw.type === 'broadcast') {
+    broadcast(raw.events).then(
+      (events) => send({ type: 'published', events }),
+      (err: unknown) => send({ type: 'failed', error: String(err) }),
+    );
+  } else if (raw.type === 'profile-start') void reply(profiler.start());
+  else if (raw.type === 'profile-stop') void reply(profiler.stop(raw.file));
+  else if (raw.type === 'close') {
+    server.close();
+    server.closeAllConnections();
+    sql
+      .end({ timeout: 5 })
+      .then(() => {
+        send({ type: 'closed' });
+        setTimeout(() => process.exit(0), 50);
+      })
+      .catch(() => process.exit(1));
+  }
+});
+
+server.listen(0, '127.0.0.1', () => {
+  send({ type: 'ready', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, pid: process.pid });
+});
