@@ -5,6 +5,7 @@ import type { BusEvent } from '../src/chat/bus.js';
 import { createPgBus, NOTIFY_CHANNEL, type PgBusOptions, type PgEventBus } from '../src/chat/pg-bus.js';
 import { createLogger } from '../src/log/logger.js';
 import { connect, type Sql } from '../src/store/db.js';
+import { sendNotifications } from '../src/store/notify.js';
 import { reserveTurn, startAnswer } from '../src/store/turns.js';
 import type { MessageRow } from '../src/store/types.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -115,6 +116,19 @@ describe('the PostgreSQL event bus', () => {
     await raw.unlisten();
   });
 
+  it('sends a batch of notifications in one statement, in order, each arriving once', async () => {
+    const received: string[] = [];
+    const raw = await sqlB.listen('report_chat_batch_test', (p) => received.push(p));
+    const batch = ['{"a":1}', 'two', 'three, with "quotes" and é', 'two'];
+    await sendNotifications(db.sql, 'report_chat_batch_test', batch);
+    await sendNotifications(db.sql, 'report_chat_batch_test', ['alone']);
+    await until('the notifications', () => received.length >= 4);
+    await sleep(100);
+    // PostgreSQL folds a payload repeated within one transaction: the second "two" is not delivered.
+    expect(received).toEqual(['{"a":1}', 'two', 'three, with "quotes" and é', 'alone']);
+    await raw.unlisten();
+  });
+
   it("delivers versions in order: a local change waits while another instance's earlier change is unread", async () => {
     const b = await bus('b', sqlB);
     const { conversationId } = await seedReport(db.sql);
@@ -141,7 +155,7 @@ describe('the PostgreSQL event bus', () => {
     const seen: MessageRow[] = [];
     const off = b.subscribe(conversationId, (e) => e.type === 'message' && seen.push(e.message));
     const turn = await reserve(db.sql, conversationId, 'dead-instance');
-    const got = await until('the unannounced turn', () => seen.length >= 2 && seen);
+    const got = await until('the unannounced turn', () => seen.length >= 2 && seen, 30_000);
     expect(got.map((m) => m.id)).toEqual([turn.userMessage.id, turn.assistantMessage.id]);
     off();
   });

@@ -289,7 +289,8 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
     checking = true;
     const ids = [...conversations.keys()];
     sql<{ id: string; version: number }[]>`
-      SELECT id, version FROM conversations WHERE id IN (SELECT value::uuid FROM json_array_elements_text(${JSON.stringify(ids)}::json))`
+      SELECT id, version FROM conversations
+      WHERE id IN (SELECT value::uuid FROM json_array_elements_text(${JSON.stringify(ids)}::text::json))`
       .then((rows) => {
         for (const row of rows) {
           const conv = conversations.get(row.id);

@@ -166,5 +166,6 @@ export async function sendNotifications(sql: Sql, channel: string, payloads: rea
     await sql`SELECT pg_notify(${channel}, ${payloads[0]!})`;
     return;
   }
-  await sql`SELECT pg_notify(${channel}, p) FROM json_array_elements_text(${JSON.stringify(payloads)}::json) AS p`;
+  // ::text first: a parameter the server sees as json, postgres.js would JSON-encode a second time.
+  await sql`SELECT pg_notify(${channel}, p) FROM json_array_elements_text(${JSON.stringify(payloads)}::text::json) AS p`;
 }
