@@ -16,6 +16,11 @@ export interface ProfileSummary {
   idleMs: number;
   /** Self time by where the code lives: src/<folder>, a package, node internals, GC. */
   byArea: { area: string; ms: number; share: number }[];
+  /**
+   * Self time by the nearest caller that is not Node itself: a src/ file or a package. Node's streams, sockets and
+   * timers are charged to whoever called them (a socket write made by postgres.js counts for postgres).
+   */
+  byOwner: { owner: string; ms: number; share: number }[];
   /** The functions with the most self time. */
   topFunctions: { fn: string; where: string; ms: number; share: number }[];
   /** Inclusive time of frames from src/ (self + callees), by function: what our own code costs with what it calls. */
@@ -36,11 +41,20 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
   let idleMs = 0;
   let busyMs = 0;
   const areas = new Map<string, number>();
+  const owners = new Map<string, number>();
   const fns = new Map<string, { fn: string; where: string; ms: number }>();
   const inclusive = new Map<string, { fn: string; where: string; ms: number }>();
+  // Samples taken while the profiler itself was starting (bench/servers/profiler.ts) are not the app's work.
+  const profilerOwn = (id: number) => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      if (byId.get(cur)!.callFrame.url.endsWith('/bench/servers/profiler.ts')) return true;
+    }
+    return false;
+  };
   for (const [id, ms] of self) {
     const node = byId.get(id)!;
     const { functionName, url, lineNumber } = node.callFrame;
+    if (profilerOwn(id)) continue;
     if (functionName === '(idle)') {
       idleMs += ms;
       continue;
@@ -48,6 +62,8 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     busyMs += ms;
     const area = areaOf(functionName, url);
     areas.set(area, (areas.get(area) ?? 0) + ms);
+    const owner = ownerOf(id, byId, parent, functionName);
+    owners.set(owner, (owners.get(owner) ?? 0) + ms);
     const where = url ? `${shortUrl(url)}:${lineNumber + 1}` : '';
     const key = `${functionName}@${where}`;
     const entry = fns.get(key) ?? { fn: functionName || '(anonymous)', where, ms: 0 };
@@ -72,9 +88,25 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     busyMs,
     idleMs,
     byArea: [...areas].map(([area, ms]) => ({ area, ms, share: share(ms) })).sort((a, b) => b.ms - a.ms),
+    byOwner: [...owners].map(([owner, ms]) => ({ owner, ms, share: share(ms) })).sort((a, b) => b.ms - a.ms),
     topFunctions: [...fns.values()].sort((a, b) => b.ms - a.ms).slice(0, top).map((f) => ({ ...f, share: share(f.ms) })),
     topSrcInclusive: [...inclusive.values()].sort((a, b) => b.ms - a.ms).slice(0, top).map((f) => ({ ...f, share: share(f.ms) })),
   };
+}
+
+type Frame = { callFrame: { functionName: string; url: string } };
+
+function ownerOf(id: number, byId: Map<number, Frame>, parent: Map<number, number>, selfName: string): string {
+  if (selfName === '(garbage collector)') return 'GC';
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const url = byId.get(cur)!.callFrame.url;
+    const pkg = /node_modules\/(@[^/]+\/[^/]+|[^/]+)/.exec(url);
+    if (pkg) return `pkg ${pkg[1]}`;
+    const src = /\/(src\/.+)$/.exec(url);
+    if (src) return src[1]!;
+    if (url.includes('/bench/')) return 'bench (the baseline server, fakes)';
+  }
+  return 'Node and V8 only (event loop, microtasks, native)';
 }
 
 function shortUrl(url: string): string {

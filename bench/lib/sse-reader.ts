@@ -8,6 +8,8 @@ export interface Received {
   at: number;
   /** The event's bytes as sent. */
   text: string;
+  /** For a delta: the answer and the span of its text it carries (an instance may merge consecutive deltas). */
+  delta?: { id: string; start: number; end: number };
 }
 
 /**
@@ -40,8 +42,13 @@ export function sseReader(stream: EventStream): { take(): Received[]; stream: Ev
               const m = JSON.parse(data) as { id: string; status: string };
               out.push({ key: eventKey({ kind: 'message', id: m.id, status: m.status }), at: piece.at, text });
             } else if (type === 'delta') {
-              const d = JSON.parse(data) as { id: string; offset: number };
-              out.push({ key: eventKey({ kind: 'delta', id: d.id, offset: d.offset }), at: piece.at, text });
+              const d = JSON.parse(data) as { id: string; offset: number; text: string };
+              out.push({
+                key: eventKey({ kind: 'delta', id: d.id, offset: d.offset }),
+                at: piece.at,
+                text,
+                delta: { id: d.id, start: d.offset, end: d.offset + d.text.length },
+              });
             }
           }
         }

@@ -34,7 +34,7 @@ interface Round {
   /** Owed events (user message, deltas, final answer) times streams, and how many of them arrived. */
   expected: number;
   delivered: number;
-  /** Owed events that did not arrive (before the final answer, or at all), by the instance of the stream. */
+  /** Owed events whose text never arrived (within 0.5 s after the final answer), by the instance of the stream. */
   missingByInstance: number[];
   /** Deltas that arrived after the stream had received the final answer. */
   afterFinal: number;
@@ -281,22 +281,35 @@ function deliveryLatencies(received: Received[][], lists: Published[][], instanc
   let delivered = 0;
   let afterFinal = 0;
   for (const [stream, events] of received.entries()) {
-    const seen = new Set<string>();
+    const firstArrival = new Map<string, number>();
+    const spans: NonNullable<Received['delta']>[] = [];
+    const spanArrivals: number[] = [];
     let final = false;
     for (const r of events) {
-      if (final && r.key.startsWith('delta:')) afterFinal++;
+      if (final && r.delta) afterFinal++;
       if (/"role":"assistant"[^\n]*"status":"complete"/.test(r.text)) final = true;
-      const at = origin.get(r.key);
-      if (at === undefined) continue;
-      all.push(r.at - at);
-      byInstance[instanceOf(stream)]?.push(r.at - at);
-      if (r.key.startsWith('delta:')) deltas.push(r.at - at);
-      if (required.has(r.key) && !seen.has(r.key)) {
-        seen.add(r.key);
-        delivered++;
-      }
+      if (r.delta) {
+        spans.push(r.delta);
+        spanArrivals.push(r.at);
+      } else if (!firstArrival.has(r.key)) firstArrival.set(r.key, r.at);
     }
-    missing[instanceOf(stream)]! += required.size - seen.size;
+    for (const [key, publishedAt] of origin) {
+      let arrival: number | undefined;
+      if (key.startsWith('delta:')) {
+        // A published delta arrived when a received delta carries its first character (merged ones carry several).
+        const [, id, offset] = key.split(':');
+        const i = spans.findIndex((d) => d.id === id && d.start <= Number(offset) && Number(offset) < d.end);
+        arrival = i >= 0 ? spanArrivals[i] : undefined;
+      } else arrival = firstArrival.get(key);
+      if (arrival === undefined) {
+        if (required.has(key)) missing[instanceOf(stream)]! += 1;
+        continue;
+      }
+      all.push(arrival - publishedAt);
+      byInstance[instanceOf(stream)]?.push(arrival - publishedAt);
+      if (key.startsWith('delta:')) deltas.push(arrival - publishedAt);
+      if (required.has(key)) delivered++;
+    }
   }
   const loops: number[] = [];
   for (const list of lists) {
@@ -384,8 +397,8 @@ function report(runs: FanoutRun[], ctx: SuiteContext, profiles: ProfileSummary[]
   ];
   const profileTables = profiles.slice(0, 1).flatMap((p) => [
     {
-      title: `CPU profile of instance 1 during the fan-out rounds: ${fmt(p.busyMs, 0)} ms busy, self time by area`,
-      body: renderTable(['area', 'ms', 'share'], p.byArea.slice(0, 12).map((x) => [x.area, fmt(x.ms, 0), `${fmt(x.share * 100, 1)}%`])),
+      title: `CPU profile of instance 1 during the fan-out rounds: ${fmt(p.busyMs, 0)} ms busy, self time by who caused it`,
+      body: renderTable(['charged to (nearest non-Node caller)', 'ms', 'share'], p.byOwner.slice(0, 14).map((x) => [x.owner, fmt(x.ms, 0), `${fmt(x.share * 100, 1)}%`])),
     },
     {
       title: 'CPU profile of instance 1 during the fan-out rounds: top functions by self time',

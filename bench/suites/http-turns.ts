@@ -286,10 +286,10 @@ function report(cells: HttpCell[], runs: number, profiles: { target: Target; sum
   }
   for (const p of profiles) {
     tables.push({
-      title: `CPU profile of the ${p.target} server process over the measured cell at the highest level (V8 sampler, as node --cpu-prof): ${fmt(p.summary.busyMs, 0)} ms busy, self time by area`,
+      title: `CPU profile of the ${p.target} server process over the measured cell at the highest level (V8 sampler, as node --cpu-prof): ${fmt(p.summary.busyMs, 0)} ms busy, self time by who caused it`,
       body: renderTable(
-        ['area', 'ms', 'share'],
-        p.summary.byArea.slice(0, 12).map((a) => [a.area, fmt(a.ms, 0), `${fmt(a.share * 100, 1)}%`]),
+        ['charged to (nearest non-Node caller)', 'ms', 'share'],
+        p.summary.byOwner.slice(0, 14).map((a) => [a.owner, fmt(a.ms, 0), `${fmt(a.share * 100, 1)}%`]),
       ),
     });
     tables.push({
