@@ -207,27 +207,27 @@ describe('two instances on one database', () => {
     }
   });
 
-  // Skipped: in one CI run of three B's subscriber received A's `complete` ~600 ms after B's own `streaming`, an
-  // inversion of version order in the pg bus's delivery (or of this test's clock) not yet explained. Issue 6 is
-  // open on it; the ordering property itself is tested in pg-bus.test.ts ("delivers versions in order").
-  it.skip("an answer queued on B behind one streaming on A starts as soon as A's ends, woken by its notification", async () => {
+  it("an answer queued on B behind one streaming on A starts as soon as A's ends, woken by its notification", async () => {
     const reportId = await createReport(a);
     const [conv] = await db.sql<{ id: string }[]>`SELECT id FROM conversations WHERE report_id = ${reportId}`;
-    fake.setBehavior({ chunks: CHUNKS.concat(CHUNKS), chunkDelayMs: 30 });
+    // Long enough (60 chunks, 40 ms apart) that B's question is queued while A's answer is still streaming.
+    fake.setBehavior({ chunks: Array.from({ length: 6 }, () => CHUNKS).flat(), chunkDelayMs: 40 });
     try {
-      // What B's engine sees, with B's clock: when A's answer ended, when B's own answer started.
-      const ids: { first?: string } = {};
-      let firstEndedAt: number | undefined;
+      // What B's engine sees, on B's clock: when A's answer (seq 2) ended, when B's own answer (seq 4) was queued
+      // and started. By seq, not id: A's answer can reach B before this test has read its id from A's stream.
+      let firstEnded: { at: number; version: number } | undefined;
+      let secondQueuedVersion: number | undefined;
       let secondStartedAt: number | undefined;
       const unsubscribe = b.bus.subscribe(conv!.id, (e) => {
         if (e.type !== 'message' || e.message.role !== 'assistant') return;
-        if (e.message.id === ids.first && e.message.status === 'complete') firstEndedAt ??= performance.now();
-        if (e.message.id !== ids.first && e.message.status === 'streaming') secondStartedAt ??= performance.now();
+        const { seq, status, changedVersion } = e.message;
+        if (seq === 2 && status === 'complete') firstEnded ??= { at: performance.now(), version: changedVersion };
+        if (seq === 4 && status === 'queued') secondQueuedVersion ??= changedVersion;
+        if (seq === 4 && status === 'streaming') secondStartedAt ??= performance.now();
       });
       const first = readSse(await a.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: { id: randomUUID(), content: 'First' } }));
       const head: StreamEvent[] = [];
       while (!head.some((e) => e.type === 'text-delta')) head.push(JSON.parse((await first.next())!.data) as StreamEvent);
-      ids.first = head.find((e) => e.type === 'data-turn')!.data!.assistantMessage!.id;
 
       const second = await b.request(`/api/reports/${reportId}/messages`, {
         method: 'POST',
@@ -240,11 +240,13 @@ describe('two instances on one database', () => {
       unsubscribe();
       expect(body.saved).toBe(true);
       expect(body.assistantMessage).toMatchObject({ status: 'complete', seq: 4 });
-      expect(firstEndedAt).toBeDefined();
+      expect(firstEnded).toBeDefined();
       expect(secondStartedAt).toBeDefined();
+      // B's answer really waited: it was queued before A's ended.
+      expect(secondQueuedVersion).toBeLessThan(firstEnded!.version);
       // B's fallback poll is a minute: only A's notification can have started it this soon.
-      expect(secondStartedAt! - firstEndedAt!).toBeGreaterThanOrEqual(0);
-      expect(secondStartedAt! - firstEndedAt!).toBeLessThan(2_000);
+      expect(secondStartedAt! - firstEnded!.at).toBeGreaterThanOrEqual(0);
+      expect(secondStartedAt! - firstEnded!.at).toBeLessThan(2_000);
     } finally {
       fake.setBehavior({ chunks: CHUNKS, chunkDelayMs: 20 });
     }

@@ -19,6 +19,9 @@ export function connect(url: string, options: DbOptions = {}): Sql {
     idle_timeout: 30,
     connect_timeout: 5,
     max_lifetime: 60 * 30,
+    // Reconnect quickly after a database restart: the default backoff grows with every failed attempt, so a pool
+    // took up to 20 s to recover from a 1.5 s outage (measured by the torture test); capped at 1 s, with jitter.
+    backoff: (attempt: number) => Math.min(0.05 * 2 ** Math.min(attempt, 10), 1) * (0.5 + Math.random() / 2),
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'report-chat' },
     transform: { column: { from: postgres.toCamel } },

@@ -115,6 +115,10 @@ export interface SubscriberRecord {
   messages: SubscriberMessage[];
   /** Deltas that did not fit the text the subscriber held: the text they built is not a prefix of the final one. */
   deltaMismatches: string[];
+  /** Answers it saw before they ended, and of those, how many it had whole from deltas when they ended (a health
+   * measure of live delivery, not a check: a reconnect legitimately loses deltas). */
+  followedAnswers?: number;
+  fullyStreamedAnswers?: number;
 }
 
 export interface StoredMessage {

