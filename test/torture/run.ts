@@ -389,8 +389,9 @@ function printSummary(
   lines.push(`turns stored: ${turns}; answers ${[...answers].map(([s, n]) => `${s} ${n}`).join(', ')}`);
   lines.push(`clients told saved: true ${savedTrue}, false ${savedFalse}`);
   lines.push(
-    `time to first token (fresh streamed sends, ${ttft.length}): p50 ${percentile(ttft, 50)} ms, p99 ${percentile(ttft, 99)} ms, ` +
-      `worst ${ttft.at(-1) ?? 0} ms`,
+    `time to first token (fresh streamed sends, ${ttft.length}; send to first delta, with the wait behind earlier ` +
+      `answers of the conversation and the model's own delay): p50 ${percentile(ttft, 50)} ms, ` +
+      `p99 ${percentile(ttft, 99)} ms, worst ${ttft.at(-1) ?? 0} ms`,
   );
   const reconnects = history.subscribers.reduce((n, s) => n + s.connects, 0);
   const followed = history.subscribers.reduce((n, s) => n + (s.followedAnswers ?? 0), 0);
