@@ -48,40 +48,40 @@ describe('GET …/events', () => {
     await sender;
 
     const messages = events.filter((e) => e.event === 'message').map((e) => ({ id: Number(e.id), m: messageSchema.parse(JSON.parse(e.data)) }));
+    // Nothing was ahead of the answer, so it was created streaming (no queued event; docs/api-notes.md).
     expect(messages.map(({ id, m }) => [id, m.seq, m.status])).toEqual([
       [1, 1, 'complete'],
-      [2, 2, 'queued'],
-      [3, 2, 'streaming'],
-      [4, 2, 'complete'],
+      [2, 2, 'streaming'],
+      [3, 2, 'complete'],
     ]);
     const deltas = events.filter((e) => e.event === 'delta').map((e) => JSON.parse(e.data) as { id: string; offset: number; text: string });
     expect(deltas.map((d) => d.text)).toEqual(CHUNKS);
     let offset = 0;
     for (const d of deltas) {
       expect(d.offset).toBe(offset);
-      expect(d.id).toBe(messages[3]!.m.id);
+      expect(d.id).toBe(messages[2]!.m.id);
       offset += d.text.length;
     }
-    expect(messages[3]!.m.content).toBe(CHUNKS.join(''));
+    expect(messages[2]!.m.content).toBe(CHUNKS.join(''));
   });
 
   it('reconnecting with Last-Event-ID gets exactly what changed since, including a streaming answer with its text so far', async () => {
     const reportId = await t.createReport(token);
     await t.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: { content: 'first' }, headers: { accept: 'application/json' } });
-    // version is now 4; a slow second turn is mid-answer when we reconnect.
+    // version is now 3 (question, answer created streaming, final answer); a slow second turn is mid-answer when we reconnect.
     fake.setBehavior({ chunks: LONG, chunkDelayMs: 20 });
     const sender = readSse(await t.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: { content: 'second' } }));
     for (let i = 0; i < 40; i++) await sender.next(); // well past the first checkpoint (1 s)... at least some deltas
     await new Promise((r) => setTimeout(r, 1_200));
 
-    const resumed = readSse(await t.request(`/api/reports/${reportId}/events`, { token, headers: { 'last-event-id': '4' } }));
+    const resumed = readSse(await t.request(`/api/reports/${reportId}/events`, { token, headers: { 'last-event-id': '3' } }));
     const first = await collectUntil(resumed, (evs) => evs.filter((e) => e.event === 'message').length >= 2);
     const replayed = first.filter((e) => e.event === 'message').map((e) => ({ id: Number(e.id), m: messageSchema.parse(JSON.parse(e.data)) }));
-    // One event per message changed after version 4, with its latest state, in version order: the question
-    // (created at 5) and the answer (queued at 6, then streaming at 7, so it is sent once, as of 7).
+    // One event per message changed after version 3, with its latest state, in version order: the question
+    // (created at 4) and the answer (created streaming at 5; checkpoints are not versioned changes).
     expect(replayed.map(({ id, m }) => [id, m.seq, m.role, m.status])).toEqual([
-      [5, 3, 'user', 'complete'],
-      [7, 4, 'assistant', 'streaming'],
+      [4, 3, 'user', 'complete'],
+      [5, 4, 'assistant', 'streaming'],
     ]);
     const streaming = replayed[1]!.m;
     expect(streaming.content.length).toBeGreaterThan(0); // its text so far (the last checkpoint)
@@ -100,11 +100,11 @@ describe('GET …/events', () => {
   it('after a clear, a resume first says the conversation was cleared', async () => {
     const reportId = await t.createReport(token);
     await t.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: { content: 'x' }, headers: { accept: 'application/json' } });
-    expect((await t.request(`/api/reports/${reportId}/messages`, { method: 'DELETE', token, headers: { 'if-match': '"4"' } })).status).toBe(204);
+    expect((await t.request(`/api/reports/${reportId}/messages`, { method: 'DELETE', token, headers: { 'if-match': '"3"' } })).status).toBe(204);
     const resumed = readSse(await t.request(`/api/reports/${reportId}/events?after=2`, { token }));
     const ev = await resumed.next();
     await resumed.stop();
-    expect(ev).toMatchObject({ event: 'cleared', id: '5' });
+    expect(ev).toMatchObject({ event: 'cleared', id: '4' });
   });
 
   it('closing an events stream releases its subscription', async () => {

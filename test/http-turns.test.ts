@@ -42,7 +42,8 @@ describe('a turn over SSE', () => {
     const start = events[0]!;
     const turn = events[1]!.data as { userMessage: unknown; assistantMessage: { id: string; status: string } };
     expect(messageSchema.parse(turn.userMessage)).toMatchObject({ id, seq: 1, role: 'user', content: 'What was the root cause?' });
-    expect(turn.assistantMessage).toMatchObject({ seq: 2, role: 'assistant', replyTo: id, status: 'queued' });
+    // Nothing was ahead of it, so the reserve started it: its first status is streaming (docs/api-notes.md).
+    expect(turn.assistantMessage).toMatchObject({ seq: 2, role: 'assistant', replyTo: id, status: 'streaming' });
     expect(start.messageId).toBe(turn.assistantMessage.id);
 
     const text = events.filter((e) => e.type === 'text-delta').map((e) => e.delta as string).join('');
@@ -59,7 +60,8 @@ describe('a turn over SSE', () => {
       [2, 'assistant', 'complete'],
     ]);
     expect(page.messages[1]!.content).toBe(text);
-    expect(page.version).toBe(4);
+    // Versions: the question (1), the answer created streaming (2), its final content (3).
+    expect(page.version).toBe(3);
   });
 
   it('answers in JSON with 201 when asked, and a replay gets 200 with the same turn', async () => {
@@ -133,7 +135,7 @@ describe('replay and preconditions', () => {
     expect(((await stale.json()) as { error: { code: string } }).error.code).toBe('precondition_failed');
     const current = await t.request(`/api/reports/${reportId}/messages`, { token });
     const etag = current.headers.get('etag')!;
-    expect(etag).toBe('"4"');
+    expect(etag).toBe('"3"');
     const fresh = await send(reportId, { id: randomUUID(), content: 'three' }, { accept: 'application/json', 'if-match': etag });
     expect(fresh.status).toBe(201);
     const page = messagesPageSchema.parse(await (await t.request(`/api/reports/${reportId}/messages`, { token })).json());
@@ -185,10 +187,10 @@ describe('history, export and clear', () => {
     expect(((await noMatch.json()) as { error: { code: string } }).error.code).toBe('precondition_required');
     const stale = await t.request(`/api/reports/${reportId}/messages`, { method: 'DELETE', token, headers: { 'if-match': '"1"' } });
     expect(stale.status).toBe(412);
-    const cleared = await t.request(`/api/reports/${reportId}/messages`, { method: 'DELETE', token, headers: { 'if-match': '"4"' } });
+    const cleared = await t.request(`/api/reports/${reportId}/messages`, { method: 'DELETE', token, headers: { 'if-match': '"3"' } });
     expect(cleared.status).toBe(204);
     const empty = messagesPageSchema.parse(await (await t.request(`/api/reports/${reportId}/messages`, { token })).json());
-    expect(empty).toEqual({ messages: [], version: 5, hasMoreBefore: false });
+    expect(empty).toEqual({ messages: [], version: 4, hasMoreBefore: false });
     const next = turnSchema.parse(await (await send(reportId, { id: randomUUID(), content: 'again' }, { accept: 'application/json' })).json());
     expect(next.userMessage.seq).toBe(3);
   });

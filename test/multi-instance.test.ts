@@ -164,7 +164,8 @@ describe('two instances on one database', () => {
     expect(messages[0]!.m).toMatchObject({ seq: 1, role: 'user', content: 'Explain' });
     const final = messages.at(-1)!.m;
     expect(final).toMatchObject({ id: answerId, seq: 2, status: 'complete', content: CHUNKS.join('') });
-    expect(messages.at(-1)!.version).toBe(4);
+    // The question (1), the answer created streaming (2: nothing was ahead of it), its final content (3).
+    expect(messages.at(-1)!.version).toBe(3);
     const deltas = events.filter((e) => e.event === 'delta').map((e) => JSON.parse(e.data) as { id: string; offset: number; text: string });
     // Every delta, in order (deltas sent while a NOTIFY is on its way travel merged, so count characters, not events).
     expect(deltas.map((d) => d.text).join('')).toBe(CHUNKS.join(''));
@@ -335,7 +336,8 @@ describe('two instances on one database', () => {
       headers: { accept: 'application/json' },
     });
     expect(first.status).toBe(201);
-    const subscriber = readSse(await b.request(`/api/reports/${reportId}/events`, { token, headers: { 'last-event-id': '4' } }));
+    // The first turn took versions 1 to 3 (its answer started in the reserve, then ended).
+    const subscriber = readSse(await b.request(`/api/reports/${reportId}/events`, { token, headers: { 'last-event-id': '3' } }));
     await sleep(100);
 
     const [listener] = await db.admin<{ pid: number }[]>`
@@ -360,8 +362,8 @@ describe('two instances on one database', () => {
     expect(b.bus.listening).toBe(true);
     const messages = messagesOf(events);
     expect(messages.map(({ version, m }) => [version, m.seq, m.role, m.status])).toEqual([
-      [5, 3, 'user', 'complete'],
-      [8, 4, 'assistant', 'complete'],
+      [4, 3, 'user', 'complete'],
+      [6, 4, 'assistant', 'complete'],
     ]);
     expect(messages[1]!.m.content).toBe(turn.assistantMessage.content);
   });

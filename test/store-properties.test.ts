@@ -80,8 +80,9 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------------- commands
 
 type Cmd =
-  | { t: 'reserve'; content: string; tinyLease: boolean }
-  /** A retry of an id already sent (maybe still in flight), same content; a new answer id, as sendMessage makes. */
+  /** `start`: the reserve starts the answer when nothing is ahead of it, as sendMessage asks; else always queued. */
+  | { t: 'reserve'; content: string; tinyLease: boolean; start: boolean }
+  /** A retry of an id already sent (maybe still in flight), same content; a new answer id, or the same one as sendMessage reuses. */
   | { t: 'replay'; pick: number; sameAnswerId: boolean }
   | { t: 'conflict'; pick: number; suffix: string }
   /** One step of the engine's queue loop: start if no earlier answer is active, else renew the queued lease. */
@@ -96,7 +97,10 @@ const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme'
 const pick = fc.nat({ max: 1000 });
 
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('reserve' as const), content: text, tinyLease: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ t: fc.constant('reserve' as const), content: text, tinyLease: fc.boolean(), start: fc.boolean() }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('replay' as const), pick, sameAnswerId: fc.boolean() }) },
   {
     weight: 1,
@@ -199,17 +203,17 @@ class Run {
     // new message), as an engine would: skipped commands would make most runs idle.
     switch (cmd.t) {
       case 'reserve':
-        return this.reserve(op, client, cmd.content, cmd.tinyLease);
+        return this.reserve(op, client, cmd.content, cmd.tinyLease, cmd.start);
       case 'replay': {
         const orig = this.sent[cmd.pick % Math.max(1, this.sent.length)];
-        if (!orig) return this.reserve(op, client, `q${op}`, false);
+        if (!orig) return this.reserve(op, client, `q${op}`, false, true);
         const aid = cmd.sameAnswerId ? orig.assistantMessageId : randomUUID();
-        return this.send(op, client, 'replay', orig.userMessageId, aid, orig.content, LONG_LEASE_MS);
+        return this.send(op, client, 'replay', orig.userMessageId, aid, orig.content, LONG_LEASE_MS, cmd.sameAnswerId);
       }
       case 'conflict': {
         const orig = this.sent[cmd.pick % Math.max(1, this.sent.length)];
-        if (!orig) return this.reserve(op, client, cmd.suffix, false);
-        return this.send(op, client, 'conflict', orig.userMessageId, randomUUID(), orig.content + cmd.suffix, LONG_LEASE_MS);
+        if (!orig) return this.reserve(op, client, cmd.suffix, false, false);
+        return this.send(op, client, 'conflict', orig.userMessageId, randomUUID(), orig.content + cmd.suffix, LONG_LEASE_MS, true);
       }
       case 'start': {
         // Mostly its oldest queued answer, the one an engine could start first; sometimes any other.
@@ -232,7 +236,7 @@ class Run {
       }
       case 'stop': {
         const seq = this.answerSeqs[cmd.pick % Math.max(1, this.answerSeqs.length)];
-        if (seq === undefined) return this.reserve(op, client, `q${op}`, true);
+        if (seq === undefined) return this.reserve(op, client, `q${op}`, true, true);
         return this.stop(op, client, seq);
       }
       case 'sweep': {
@@ -247,17 +251,17 @@ class Run {
   /** The next step of this client's oldest open answer; a new message when it has none. */
   private async advance(op: number, client: number, delta: string, tinyLease: boolean): Promise<void> {
     const open = this.own[client]!.find((a) => a.state !== 'done');
-    if (!open) return this.reserve(op, client, `q${op}${delta}`, tinyLease);
+    if (!open) return this.reserve(op, client, `q${op}${delta}`, tinyLease, delta.length % 2 === 0);
     if (open.state === 'queued') return this.startStep(op, client, open, tinyLease);
     if (open.lostLease) return this.finish(op, client, open, 'interrupted', open.text + delta);
     return this.checkpoint(op, client, open, delta, tinyLease);
   }
 
-  private async reserve(op: number, client: number, content: string, tinyLease: boolean): Promise<void> {
+  private async reserve(op: number, client: number, content: string, tinyLease: boolean, start: boolean): Promise<void> {
     const userMessageId = randomUUID();
     const assistantMessageId = randomUUID();
     this.sent.push({ userMessageId, assistantMessageId, content });
-    return this.send(op, client, 'fresh', userMessageId, assistantMessageId, content, tinyLease ? TINY_LEASE_MS : LONG_LEASE_MS);
+    return this.send(op, client, 'fresh', userMessageId, assistantMessageId, content, tinyLease ? TINY_LEASE_MS : LONG_LEASE_MS, start);
   }
 
   /** One pass of the engine's queue loop: start when no earlier answer is active, else renew the queued lease. */
@@ -302,8 +306,9 @@ class Run {
     assistantMessageId: string,
     content: string,
     leaseMs: number,
+    start: boolean,
   ): Promise<void> {
-    const base = { op, client, intent, userMessageId, assistantMessageId, content };
+    const base = { op, client, intent, userMessageId, assistantMessageId, content, start };
     try {
       const reservation = await reserveTurn(this.sql(client), {
         conversationId: this.conversationId,
@@ -313,16 +318,18 @@ class Run {
         maxMessages: 10_000,
         leaseOwner: ownerOf(client),
         leaseMs,
+        start: start ? { model: modelOf(client) } : undefined,
       });
       this.record.sends.push({ ...base, outcome: { kind: 'reservation', reservation } });
       const u = reservation.userMessage;
+      const a = reservation.assistantMessage;
       if (reservation.kind === 'created') {
-        const seq = reservation.assistantMessage.seq;
-        this.own[client]!.push({ seq, state: 'queued', text: '', lostLease: false });
-        this.answerSeqs.push(seq);
+        // An answer the reserve started is this client's to generate at once, as the engine does.
+        this.own[client]!.push({ seq: a.seq, state: a.status === 'streaming' ? 'streaming' : 'queued', text: '', lostLease: false });
+        this.answerSeqs.push(a.seq);
       }
-      const sent = `${intent} ${short(userMessageId)} ${JSON.stringify(content)} lease ${leaseMs}`;
-      this.note(op, client, `${sent} -> ${reservation.kind} seq ${u.seq} v${u.changedVersion}`);
+      const sent = `${intent} ${short(userMessageId)} ${JSON.stringify(content)} lease ${leaseMs}${start ? ' start' : ''}`;
+      this.note(op, client, `${sent} -> ${reservation.kind} seq ${u.seq} v${u.changedVersion}, answer ${a.status} v${a.changedVersion}`);
     } catch (err) {
       if (err instanceof AppError && err.code === 'idempotency_conflict') {
         this.record.sends.push({ ...base, outcome: { kind: 'conflict' } });
@@ -451,7 +458,8 @@ function tally(run: Run, messages: MessageRow[]): void {
   add('runs');
   for (const x of run.record.sends) {
     const r = x.outcome.kind === 'reservation' ? x.outcome.reservation.kind : x.outcome.kind;
-    add(`send ${x.intent} -> ${r}`);
+    const how = x.outcome.kind === 'reservation' && x.outcome.reservation.kind === 'created' ? ` ${x.outcome.reservation.assistantMessage.status}` : '';
+    add(`send ${x.intent}${x.start ? ' start' : ''} -> ${r}${how}`);
   }
   for (const o of run.record.answerOps) {
     const applied =

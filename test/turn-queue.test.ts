@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusEvent } from '../src/chat/bus.js';
 import { sendMessage } from '../src/chat/send-message.js';
+import { stopAnswer } from '../src/chat/stop-answer.js';
+import { reserveTurn } from '../src/store/turns.js';
 import type { MessageRow } from '../src/store/types.js';
 import { isTerminal } from '../src/store/types.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { createTestApp, type TestApp } from './support/test-app.js';
+import { createTestApp, SAMPLE_REPORT, type TestApp } from './support/test-app.js';
 
 let db: TestDatabase;
 let t: TestApp;
@@ -41,8 +44,56 @@ describe('the answer queue of a conversation', () => {
     const endedAt = new Map(ordered.filter((m) => isTerminal(m.status)).map((m) => [m.seq, m.changedVersion]));
     const seqs = [...startedAt.keys()].sort((a, b) => a - b);
     expect(seqs).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
+    // The first answer had nothing ahead of it: its reserve created it streaming (its first event), at the version
+    // right after its question's. The others were created queued behind it (or streaming, if all before had ended).
+    const first = ordered.find((m) => m.seq === 2)!;
+    expect(first.status).toBe('streaming');
+    expect(startedAt.get(2)).toBe(turns.find((turn) => turn.assistantMessage.seq === 2)!.userMessage.changedVersion + 1);
     for (let i = 1; i < seqs.length; i++) {
       expect(startedAt.get(seqs[i]!)!).toBeGreaterThan(endedAt.get(seqs[i - 1]!)!);
+    }
+  });
+});
+
+describe('an answer started in its reserve', () => {
+  it('a stop sent between the reserve commit and its owner listening for stops still stops it', async () => {
+    const slow = await createTestApp(db, { LOCAL_MODEL_CHUNK_DELAY_MS: '20' });
+    try {
+      const user = await slow.createUser();
+      const reportId = await slow.createReport(user.token);
+      const caller = { id: user.id, email: 'x', name: null };
+      const [conv] = await db.sql<{ id: string }[]>`SELECT id FROM conversations WHERE report_id = ${reportId}`;
+      // What sendMessage does, cut in two: the reserve has committed the answer as streaming under this instance's
+      // lease, but the instance has not yet handed it to its engine (its acknowledgement is still on its way)...
+      const reserved = await reserveTurn(slow.ctx.sql, {
+        conversationId: conv!.id,
+        userMessageId: randomUUID(),
+        assistantMessageId: randomUUID(),
+        content: 'What was the root cause?',
+        maxMessages: 1_000,
+        leaseOwner: slow.ctx.instanceId,
+        leaseMs: slow.ctx.config.turnLeaseMs,
+        start: { model: slow.ctx.engine.modelId },
+      });
+      expect(reserved.assistantMessage.status).toBe('streaming');
+      // ...when a stop arrives: it finds the answer streaming and asks its owner, who is not listening yet.
+      const stopping = stopAnswer(slow.ctx, caller, { reportId, messageId: reserved.userMessage.id });
+      await sleep(300);
+      const live = slow.ctx.engine.start({
+        conversationId: conv!.id,
+        reportId,
+        reportTitle: 'Connection pool incident',
+        reportContent: SAMPLE_REPORT,
+        question: reserved.userMessage.content,
+        assistant: reserved.assistantMessage,
+      });
+      const outcome = await live.done;
+      const stopped = await stopping;
+      expect(outcome.saved).toBe(true);
+      expect(outcome.message.status).toBe('stopped');
+      expect(stopped.message).toMatchObject({ id: reserved.assistantMessage.id, status: 'stopped' });
+    } finally {
+      await slow.close();
     }
   });
 });

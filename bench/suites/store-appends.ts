@@ -15,6 +15,7 @@ import {
   seedConversations,
   storedMessages,
   type ApproachName,
+  type OursCounts,
 } from './append-approaches.js';
 
 type Distribution = 'hot' | 'spread';
@@ -38,12 +39,16 @@ interface Cell1 {
   /** PostgreSQL and bench-process CPU per acknowledged exchange, in microseconds. */
   pgCpuUs?: number;
   clientCpuUs: number;
+  /** For `ours`: the share of exchanges whose answer reserveTurn started (the rest were left queued and went through startAnswer). */
+  startedByReserve?: number;
   load1: number;
 }
 
 /**
  * Suite 1: one exchange = a user message and its answer, committed. Four ways of storing it, side by side on the
  * same server, at 1, 8 and 32 concurrent writers, on one hot conversation and spread over 1,000 conversations.
+ * `ours` is the app's path: reserveTurn (which starts the answer when nothing is ahead of it) and finishAnswer, with
+ * startAnswer in between only when the reserve left the answer queued; the table shows how often it did not.
  */
 export async function storeAppendsSuite(ctx: SuiteContext): Promise<SuiteReport> {
   const { options, server, log } = ctx;
@@ -68,7 +73,8 @@ export async function storeAppendsSuite(ctx: SuiteContext): Promise<SuiteReport>
             cells.push(cell);
             log(
               `store run ${run} ${distribution} ${writers}w ${approach}: ${fmt(cell.perSecond, 0)}/s p50 ${fmt(cell.p50, 2)} ms` +
-                ` lost ${cell.lost}${cell.errors ? ` errors ${cell.errors} (${cell.firstErrors[0]})` : ''}`,
+                ` lost ${cell.lost}${cell.errors ? ` errors ${cell.errors} (${cell.firstErrors[0]})` : ''}` +
+                (cell.startedByReserve !== undefined ? `, started by reserve ${fmt(cell.startedByReserve * 100, 1)}%` : ''),
             );
           }
         }
@@ -93,7 +99,8 @@ async function measureCell(
   // The app's own pool settings (src/store/db.ts), one connection per writer.
   const sql = connect(url, { max: writers, applicationName: `bench ${approach}` });
   try {
-    const append = appender(approach, sql);
+    const counts: OursCounts = { exchanges: 0, startedByReserve: 0, fallbacks: 0 };
+    const append = appender(approach, sql, counts);
     // Open every connection before the clock starts: a new connection's SCRAM handshake is not an append.
     await Promise.all(Array.from({ length: writers }, () => sql`SELECT pg_sleep(0.01)`));
     const pick = () => conversations[conversations.length === 1 ? 0 : Math.floor(Math.random() * conversations.length)]!;
@@ -133,6 +140,7 @@ async function measureCell(
       firstErrors: result.firstErrors,
       pgCpuUs: pg0 !== undefined && pg1 !== undefined ? ((pg1 - pg0) * 1e6) / Math.max(1, result.acknowledged) : undefined,
       clientCpuUs: (cpu.user + cpu.system) / Math.max(1, result.acknowledged),
+      startedByReserve: approach === 'ours' ? counts.startedByReserve / Math.max(1, counts.exchanges) : undefined,
       load1: load1(),
     };
   } finally {
@@ -166,6 +174,7 @@ function report(cells: Cell1[], runs: number, isolation: string): SuiteReport {
           cs.reduce((s, c) => s + c.errors + c.duplicated + c.answersNotComplete, 0),
           fmt(median(cs.map((c) => c.pgCpuUs ?? Number.NaN)), 0),
           fmt(median(cs.map((c) => c.clientCpuUs)), 0),
+          a === 'ours' ? fmtShare(median(cs.map((c) => c.startedByReserve ?? Number.NaN))) : '–',
         ]);
       }
       const ratioOf = (a: ApproachName) => median(of(a, d, w).map((c) => c.perSecond / (floorByRun.get(c.run) ?? Number.NaN)));
@@ -200,7 +209,7 @@ function report(cells: Cell1[], runs: number, isolation: string): SuiteReport {
       {
         title: `Store appends (medians of ${runs} run${runs > 1 ? 's' : ''}; losses summed over all runs; JSONB function at ${isolation})`,
         body: renderTable(
-          ['conversations', 'writers', 'approach', 'exchanges/s', 'p50 ms', 'p99 ms', 'vs floor', 'messages lost (of acknowledged)', 'errors+dups', 'PG CPU µs/exch', 'app CPU µs/exch'],
+          ['conversations', 'writers', 'approach', 'exchanges/s', 'p50 ms', 'p99 ms', 'vs floor', 'messages lost (of acknowledged)', 'errors+dups', 'PG CPU µs/exch', 'app CPU µs/exch', 'started by reserve'],
           rows,
         ),
       },
@@ -213,3 +222,5 @@ function report(cells: Cell1[], runs: number, isolation: string): SuiteReport {
     data: { isolation, cells },
   };
 }
+
+const fmtShare = (share: number): string => (Number.isFinite(share) ? `${fmt(share * 100, 1)}%` : '–');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 import { PATIENT_RETRY, withRetry } from '../store/retry.js';
 import type { WindowCount } from '../store/rate-limits.js';
+import { isCommitUncertain } from '../store/transaction.js';
 import { RateLimited, reserveTurn } from '../store/turns.js';
 import type { MessageRow } from '../store/types.js';
 import { CHAT_ROLES, requireRole, visibleReport } from './access.js';
@@ -21,7 +22,10 @@ export interface SentTurn {
   replayed: boolean;
   reportId: string;
   userMessage: MessageRow;
-  /** The answer as reserved (queued) or, for a replay, as stored when the replay arrived. */
+  /**
+   * The answer as reserved (`queued`, or `streaming` when nothing was ahead of it and it started at once) or, for a
+   * replay, as stored when the replay arrived.
+   */
   assistantMessage: MessageRow;
   /** The caller's turn-limit windows after this send (empty for a replay: replays are not counted). */
   limits: WindowCount[];
@@ -45,31 +49,49 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
   // A retry after a lost acknowledgement finds its own turn as a "replay": the idempotency key makes it safe. The
   // retries outlast a database restart: a commit whose acknowledgement was lost must be found before the client is
   // told 503, "nothing was stored" (the torture test caught a quick give-up answering 503 for a stored message).
-  let attempts = 0;
   const limits = turnLimits(ctx.config, caller.id);
-  const reservation = await withRetry(() => {
-    attempts++;
-    return reserveTurn(ctx.sql, {
-      conversationId: report.conversationId,
-      userMessageId: input.messageId,
-      assistantMessageId: randomUUID(),
-      content: input.content,
-      ifMatch: input.ifMatch,
-      maxMessages: ctx.config.maxMessagesPerConversation,
-      leaseOwner: ctx.instanceId,
-      leaseMs: ctx.config.turnLeaseMs,
-      limits,
-    });
-  }, PATIENT_RETRY).catch((err: unknown) => {
-    throw err instanceof RateLimited ? rateLimitedError(err.counts) : err;
+  // One answer id for every attempt of this request: an attempt that did not commit left it unused, and one that
+  // did is found again as a replay, recognisable as this request's own by this id.
+  const assistantMessageId = randomUUID();
+  // Set once an attempt may have committed (its connection was lost during the COMMIT): from then on, if the
+  // retries run out, the client must not be told 503 "nothing was stored".
+  let maybeStored = false;
+  const reservation = await withRetry(
+    () =>
+      reserveTurn(ctx.sql, {
+        conversationId: report.conversationId,
+        userMessageId: input.messageId,
+        assistantMessageId,
+        content: input.content,
+        ifMatch: input.ifMatch,
+        maxMessages: ctx.config.maxMessagesPerConversation,
+        leaseOwner: ctx.instanceId,
+        leaseMs: ctx.config.turnLeaseMs,
+        // Nothing ahead of it: the answer is created streaming under our lease and generated at once.
+        start: { model: ctx.engine.modelId },
+        limits,
+      }),
+    { ...PATIENT_RETRY, onRetry: (err) => (maybeStored ||= isCommitUncertain(err)) },
+  ).catch((err: unknown) => {
+    if (err instanceof RateLimited) throw rateLimitedError(err.counts);
+    if (maybeStored || isCommitUncertain(err)) {
+      throw new AppError(
+        'internal',
+        'Your message may have been saved, but the database stopped answering before it could be confirmed. ' +
+          'Send it again with the same id: it is never stored twice, and you will get its answer.',
+        { cause: err },
+      );
+    }
+    throw err;
   });
   const { userMessage, assistantMessage } = reservation;
-  // Our own first attempt committed but its acknowledgement was lost: the "replay" is this request's own turn,
-  // and nobody generates its answer yet. Run it here instead of leaving it to expire.
+  // Our own earlier attempt committed but its acknowledgement was lost: the "replay" is this request's own turn
+  // (its answer carries the id only this request made), and nobody generates its answer yet, whether it was
+  // created queued or already streaming under our lease. Run it here instead of leaving it to expire.
   const ownUnacknowledged =
     reservation.kind === 'replay' &&
-    attempts > 1 &&
-    assistantMessage.status === 'queued' &&
+    assistantMessage.id === assistantMessageId &&
+    (assistantMessage.status === 'queued' || assistantMessage.status === 'streaming') &&
     assistantMessage.leaseOwner === ctx.instanceId &&
     !ctx.engine.liveTurn(assistantMessage.id);
   const created = reservation.kind === 'created' || ownUnacknowledged;

@@ -8,6 +8,7 @@ import { CHAT_ROLES, requireRole, visibleReport } from './access.js';
 import type { Caller, ChatContext } from './context.js';
 
 const STOP_WAIT_MS = 5_000;
+const STOP_REPEAT_MS = 250;
 
 /**
  * Stops an answer wherever it is generated: a queued answer is ended here; a streaming one is asked to stop
@@ -37,17 +38,30 @@ export async function stopAnswer(
   }
   // Streaming (or it just started): its owner ends it. Wait a moment for the terminal status to answer with it.
   const id = answer.id;
+  let ended: MessageRow | undefined;
   const terminal = new Promise<MessageRow>((resolve) => {
     const unsubscribe = ctx.bus.subscribe(conversationId, (event) => {
       if (event.type === 'message' && event.message.id === id && isTerminal(event.message.status)) {
         unsubscribe();
+        ended = event.message;
         resolve(event.message);
       }
     });
     setTimeout(unsubscribe, STOP_WAIT_MS).unref();
   });
-  ctx.bus.publish({ type: 'stop', conversationId, messageId: id });
-  const ended = await Promise.race([terminal, sleep(STOP_WAIT_MS).then(() => undefined)]);
+  // The request is repeated until the answer ends: an answer that reserveTurn started is `streaming` from its
+  // commit, a moment before its owner (which learns of the commit from the acknowledgement) listens for stops, so a
+  // single request sent in that moment would be lost. A repeat that reaches an answer already stopping is ignored.
+  const stop = () => ctx.bus.publish({ type: 'stop', conversationId, messageId: id });
+  stop();
+  const repeat = setInterval(() => {
+    if (!ended) stop();
+  }, STOP_REPEAT_MS);
+  try {
+    await Promise.race([terminal, sleep(STOP_WAIT_MS)]);
+  } finally {
+    clearInterval(repeat);
+  }
   const message = ended ?? (await readMessage(ctx.sql, conversationId, id)) ?? answer;
   return { reportId: report.id, message };
 }

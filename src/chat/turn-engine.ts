@@ -79,7 +79,11 @@ export class TurnEngine {
     return this.waiting.size;
   }
 
-  /** Starts generating a freshly reserved answer; the returned turn can be followed and awaited. */
+  /**
+   * Starts generating a freshly reserved answer; the returned turn can be followed and awaited. A `queued` answer
+   * waits for the answers before it and is then started; one that reserveTurn already started (`streaming` under
+   * this instance's lease) is generated at once.
+   */
   start(turn: TurnToRun): LiveTurn {
     const live = new LiveTurn(turn.conversationId, turn.reportId, turn.assistant.id);
     this.live.set(turn.assistant.id, live);
@@ -115,6 +119,15 @@ export class TurnEngine {
     const { sql, log } = this.deps;
     const ref: AnswerRef = { conversationId: turn.conversationId, seq: turn.assistant.seq };
     const tlog = log.child({ messageId: turn.assistant.id, conversationId: turn.conversationId, seq: ref.seq });
+
+    if (turn.assistant.status === 'streaming' && turn.assistant.leaseOwner === this.deps.instanceId) {
+      // reserveTurn started it (nothing was ahead of it): it is streaming under our lease and its creation was
+      // published with the turn, so steps 3 and 4 are done. A stop or shutdown that came meanwhile is handled by
+      // generate(), which then ends it through finish() as stopped or interrupted.
+      live.emit({ type: 'started', message: turn.assistant });
+      const result = await this.generate(turn, ref, live, tlog);
+      return this.finish(turn, live, result, tlog);
+    }
 
     this.waiting.add(turn.assistant.id);
     const ready = await this.waitForEarlierAnswers(ref, live)

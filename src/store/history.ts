@@ -77,21 +77,54 @@ export async function readAll(sql: Sql, conversationId: string): Promise<Page> {
   });
 }
 
+const CONTEXT_FIRST_PAGE = 200;
+const CONTEXT_MAX_PAGE = 2_000;
+
 /**
  * The newest completed messages before `seq`, newest first, for the model's context: failed, stopped and
- * interrupted answers are not sent. `maxChars` bounds what is read; the context builder trims to its budget.
+ * interrupted answers are not sent. `maxChars` bounds what is read: a message is included while the messages newer
+ * than it (among those returned) hold fewer than `maxChars` characters in all, so the one that crosses the budget is
+ * included too and the context builder trims to its budget. Characters are counted as PostgreSQL's `length()`
+ * counts them (code points), the way this read always has.
+ *
+ * Read newest-first in pages (`seq < last ORDER BY seq DESC LIMIT n`, a backward scan of the primary key), adding up
+ * the budget here and stopping when it is spent, so the cost is bounded by the budget, not by the length of the
+ * conversation. The first page is small (most conversations fit in it); later pages are sized from the average
+ * length seen so far, so a long conversation takes two or three round trips.
+ *
+ * Not one snapshot, and it needs none: the caller reads the history of an answer that is `streaming` under its
+ * lease, which it became only once no earlier answer was `queued` or `streaming` (reserveTurn's or the engine's
+ * check, under the conversation lock). Every row before `seq` is then final: user messages never change, a terminal
+ * answer never changes again, new messages get larger seqs, and a clear is refused while an answer is in progress.
+ * So the pages, read at different moments, see the same rows one snapshot would. (Were the answer swept and the
+ * conversation cleared between two pages, the model would see part of the history, but that answer can no longer
+ * be finished by its owner, so nothing generated from it is stored.)
  */
 export async function readContextHistory(sql: Sql, conversationId: string, seq: number, maxChars: number): Promise<MessageRow[]> {
-  const rows = await sql<MessageRow[]>`
-    SELECT * FROM (
-      SELECT *, sum(length(content)) OVER (ORDER BY seq DESC) AS running_chars
+  const out: MessageRow[] = [];
+  let used = 0;
+  let before = seq;
+  let limit = CONTEXT_FIRST_PAGE;
+  while (used < maxChars) {
+    const page = await sql<(MessageRow & { contextChars: number })[]>`
+      SELECT *, length(content) AS context_chars
       FROM messages
-      WHERE conversation_id = ${conversationId} AND seq < ${seq} AND status = 'complete'
+      WHERE conversation_id = ${conversationId} AND seq < ${before} AND status = 'complete'
       ORDER BY seq DESC
-    ) newest
-    WHERE running_chars - length(content) < ${maxChars}
-    ORDER BY seq DESC`;
-  return rows;
+      LIMIT ${limit}`;
+    for (const { contextChars, ...message } of page) {
+      if (used >= maxChars) break;
+      out.push(message);
+      used += contextChars;
+    }
+    const last = page.at(-1);
+    if (page.length < limit || !last) break;
+    before = last.seq;
+    // Enough rows for the rest of the budget at the average length so far, and a little more.
+    const average = Math.max(1, used / out.length);
+    limit = Math.min(CONTEXT_MAX_PAGE, Math.max(CONTEXT_FIRST_PAGE, Math.ceil(((maxChars - used) / average) * 1.1) + 10));
+  }
+  return out;
 }
 
 /**

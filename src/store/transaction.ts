@@ -1,4 +1,32 @@
 import type { Sql, TxSql } from './db.js';
+import { isTransientDbError } from './pg-errors.js';
+
+// Errors raised after the transaction's body had finished, while its COMMIT was in flight.
+const commitUncertain = new WeakSet<object>();
+
+/**
+ * Runs `fn` in one transaction (sql.begin) and remembers when the connection was lost during the COMMIT: the
+ * transaction may then have committed or not, and nobody can know until the database answers again. A failure
+ * during the body is certain: a transaction the server never saw committed is rolled back with the connection.
+ */
+export async function beginTracked<T>(sql: Sql, fn: (tx: TxSql) => Promise<T>): Promise<T> {
+  let committing = false;
+  try {
+    return (await sql.begin(async (tx) => {
+      const result = await fn(tx);
+      committing = true;
+      return result;
+    })) as T;
+  } catch (err) {
+    if (committing && typeof err === 'object' && err !== null && isTransientDbError(err)) commitUncertain.add(err);
+    throw err;
+  }
+}
+
+/** True for an error of beginTracked() after which the transaction may have committed. */
+export function isCommitUncertain(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && commitUncertain.has(err);
+}
 
 /** Thrown inside a transaction to roll it back without an error: a conditional change found nothing to change. */
 class NoChange extends Error {}

@@ -1,7 +1,7 @@
 import { AppError } from '../errors/app-error.js';
 import type { Sql } from './db.js';
 import { hitWindows, type WindowCount, type WindowLimit } from './rate-limits.js';
-import { inTransaction, lockForChange } from './transaction.js';
+import { beginTracked, inTransaction, lockForChange } from './transaction.js';
 import type { MessageRow, TerminalStatus } from './types.js';
 
 export interface ReserveInput {
@@ -14,6 +14,13 @@ export interface ReserveInput {
   maxMessages: number;
   leaseOwner: string;
   leaseMs: number;
+  /**
+   * Start the answer in this transaction when it has nothing to wait for: when no earlier answer of the conversation
+   * is `queued` or `streaming`, the answer is created `streaming` with this model and the lease, as `startAnswer`
+   * would leave it, and the caller generates it at once (no `countActiveBefore`, no `startAnswer`). Otherwise, and
+   * always without `start`, it is created `queued` and goes through `startAnswer` when its turn comes.
+   */
+  start?: { model: string };
   /** Per-user turn limits, counted in this transaction: a refused or replayed send counts nothing. */
   limits?: readonly WindowLimit[];
 }
@@ -39,12 +46,14 @@ class ReplayFound extends Error {
 
 /**
  * Step 2 of a turn: one transaction that locks the conversation row, inserts the user message `n` and the
- * answer placeholder `n+1` (queued, leased to this instance), and bumps the version by two (two messages
- * created). An id already stored means a replay: the transaction rolls back and the stored turn is returned.
+ * answer `n+1`, leased to this instance, and bumps the version by two (two messages created). The answer is
+ * `queued`, or, with `start` and no earlier answer queued or streaming, already `streaming` (steps 3 and 4 done
+ * here: one transaction and one version less per turn). An id already stored means a replay: the transaction rolls
+ * back and the stored turn is returned, in whatever status it now has.
  */
 export async function reserveTurn(sql: Sql, input: ReserveInput): Promise<Reservation> {
   try {
-    return await sql.begin(async (tx) => {
+    return await beginTracked(sql, async (tx) => {
       // The UPDATE takes the row lock: concurrent turns of this conversation queue here, and each one's
       // statements below run after the previous turn committed, so its replay check sees that turn.
       const [conv] = await tx<{ seq: number; prevVersion: number; prevCount: number }[]>`
@@ -55,15 +64,29 @@ export async function reserveTurn(sql: Sql, input: ReserveInput): Promise<Reserv
       if (!conv) throw new AppError('not_found', 'No such conversation.');
       const v = conv.prevVersion;
       // ON CONFLICT (id) waits for an in-flight insert of the same id (in any conversation), then skips.
+      // Whether the answer can start at once is decided in this statement, not in the UPDATE above: at READ
+      // COMMITTED each statement takes a fresh snapshot, and this one starts after the row lock was granted, so it
+      // sees every answer committed before (every change of an answer's status takes that lock), while the UPDATE's
+      // snapshot may predate a turn that committed while it waited for the lock. The check reads the partial index
+      // of answers in progress.
+      const model = input.start?.model ?? null;
       const inserted = await tx<MessageRow[]>`
+        WITH ahead AS (
+          SELECT ${model}::text IS NULL OR EXISTS (
+            SELECT 1 FROM messages
+            WHERE conversation_id = ${input.conversationId} AND seq < ${conv.seq} AND status IN ('queued', 'streaming')
+          ) AS must_wait
+        )
         INSERT INTO messages (conversation_id, seq, id, role, content, status, reply_to, changed_version,
-                              lease_owner, lease_expires_at)
+                              model, lease_owner, lease_expires_at)
         VALUES
           (${input.conversationId}, ${conv.seq}, ${input.userMessageId}, 'user', ${input.content}, 'complete',
-           NULL, ${v + 1}, NULL, NULL),
-          (${input.conversationId}, ${conv.seq + 1}, ${input.assistantMessageId}, 'assistant', '', 'queued',
-           ${input.userMessageId}, ${v + 2}, ${input.leaseOwner},
-           now() + ${input.leaseMs} * interval '1 millisecond')
+           NULL, ${v + 1}, NULL, NULL, NULL),
+          (${input.conversationId}, ${conv.seq + 1}, ${input.assistantMessageId}, 'assistant', '',
+           CASE WHEN (SELECT must_wait FROM ahead) THEN 'queued' ELSE 'streaming' END,
+           ${input.userMessageId}, ${v + 2},
+           CASE WHEN (SELECT must_wait FROM ahead) THEN NULL ELSE ${model}::text END,
+           ${input.leaseOwner}, now() + ${input.leaseMs} * interval '1 millisecond')
         ON CONFLICT (id) DO NOTHING
         RETURNING *`;
       const userMessage = inserted.find((m) => m.role === 'user');

@@ -20,6 +20,8 @@ export interface SendRecord {
   userMessageId: string;
   assistantMessageId: string;
   content: string;
+  /** Whether the reserve was asked to start the answer when nothing is ahead of it (`ReserveInput.start`). */
+  start: boolean;
   outcome: { kind: 'reservation'; reservation: Reservation } | { kind: 'conflict' } | { kind: 'error'; error: string };
 }
 
@@ -107,6 +109,8 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
     client: number;
     userVersion: number;
     answerVersion: number;
+    /** The reserve created the answer `streaming`: a start at its creation version, by the sending client. */
+    startedBy: AnswerOp | undefined;
   }
   const turns: Turn[] = [];
   for (const [id, sends] of groups) {
@@ -121,7 +125,17 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
     if (u.id !== id || u.content !== winner.content || u.role !== 'user' || u.status !== 'complete') {
       v.push(`inv1: op ${winner.op} created ${JSON.stringify(u)} for a send of ${JSON.stringify(winner.content)} under id ${id}`);
     }
-    if (a.id !== winner.assistantMessageId || a.seq !== u.seq + 1 || a.replyTo !== id || a.status !== 'queued' || a.content !== '') {
+    // Created queued, or streaming (only when the reserve was asked to start it) with the sender's model and lease.
+    const startedInReserve = a.status === 'streaming' && winner.start;
+    if (
+      a.id !== winner.assistantMessageId ||
+      a.seq !== u.seq + 1 ||
+      a.replyTo !== id ||
+      !(a.status === 'queued' || startedInReserve) ||
+      a.content !== '' ||
+      a.leaseOwner !== ownerOf(winner.client) ||
+      a.model !== (startedInReserve ? modelOf(winner.client) : null)
+    ) {
       v.push(`inv3: op ${winner.op} created answer ${JSON.stringify(a)} for user message seq ${u.seq}`);
     }
     if (a.changedVersion !== u.changedVersion + 1) {
@@ -135,6 +149,7 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
       client: winner.client,
       userVersion: u.changedVersion,
       answerVersion: a.changedVersion,
+      startedBy: startedInReserve ? { op: winner.op, client: winner.client, kind: 'start', seq: a.seq, row: a } : undefined,
     });
     for (const s of sends) {
       if (s === winner) continue;
@@ -218,7 +233,8 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
   for (const t of turns) {
     const seq = t.seq + 1;
     const ops = (opsBySeq.get(seq) ?? []).sort((x, y) => x.op - y.op);
-    const starts = ops.filter((o) => o.kind === 'start' && o.row !== undefined);
+    // A start in the reserve shares the answer's creation version, already counted above.
+    const starts = [...(t.startedBy ? [t.startedBy] : []), ...ops.filter((o) => o.kind === 'start' && o.row !== undefined)];
     const stops = ops.filter((o) => o.kind === 'stop' && o.row !== undefined);
     const sweeps = ops.filter((o) => o.kind === 'sweep');
     const othersVersions = new Set(
@@ -246,7 +262,7 @@ export function checkConversation(run: RunRecord, stored: StoredConversation, op
           : o.kind === 'sweep'
             ? o.row.changedVersion
             : undefined;
-    for (const o of [...starts, ...finishes, ...stops, ...sweeps]) {
+    for (const o of [...starts.filter((o) => o !== t.startedBy), ...finishes, ...stops, ...sweeps]) {
       versions.push({ version: changeVersion(o)!, what: `${describe(o)} of answer ${seq}` });
     }
     if (starts.length > 1) v.push(`inv2: answer ${seq} was started ${starts.length} times: ${starts.map(describe).join('; ')}`);

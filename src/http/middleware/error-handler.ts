@@ -18,8 +18,12 @@ export function errorResponse(c: Context, code: ErrorCode, message: string, head
  */
 export function errorHandler(log: Logger, metrics: Metrics) {
   return function handleError(err: Error, c: Context): Response {
-    if (err instanceof AppError) return errorResponse(c, err.code, err.message, err.headers);
     const requestId = c.get('requestId') as string | undefined;
+    if (err instanceof AppError) {
+      // A fault we could name for the client (e.g. a send whose commit could not be confirmed) is still a fault.
+      if (err.status >= 500) log.error({ err, cause: err.cause, requestId, method: c.req.method, path: c.req.path }, err.message);
+      return errorResponse(c, err.code, err.message, err.headers);
+    }
     if (sqlState(err) !== undefined) metrics.dbErrors.inc({ class: sqlStateClass(err) });
     if (isUnavailableError(err)) {
       log.warn({ err, requestId }, 'database unavailable');

@@ -54,8 +54,9 @@ async function sendOnce(host: TurnHost, turn: RunningTurn, content: string): Pro
     res = await api.sendMessage(host.reportId, { id: turn.userId, content }, host.signal);
   } catch (err) {
     if (isAbort(err)) return { kind: 'done' };
-    // Nothing was stored (503) or nothing is known (no answer): the same id is safe to send again.
-    if (err instanceof NetworkError || (err instanceof ApiError && err.status === 503)) return { kind: 'retry', reason: err.message };
+    // Nothing was stored (503), or nothing is known (no answer; a 500, which the server also sends when it could not
+    // confirm a commit): the same id is safe to send again, and finds the stored turn if there is one.
+    if (err instanceof NetworkError || (err instanceof ApiError && err.status >= 500)) return { kind: 'retry', reason: err.message };
     // The server refused the question (too long, rate limited, no longer allowed…): it was not stored.
     const answer = turn.assistantId ? host.current(turn.assistantId) : undefined;
     if (answer) host.unsaved(answer, describeError(err));

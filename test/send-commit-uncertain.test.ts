@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorSchema } from '../src/http/schemas.js';
+import { connect, type Sql } from '../src/store/db.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { startTcpRelay, type TcpRelay } from './support/tcp-relay.js';
+import { createTestApp, type TestApp } from './support/test-app.js';
+
+/**
+ * The one send whose outcome the server cannot know: the connection drops after the reserve's COMMIT was sent,
+ * and the database stays unreachable past the retries. The client must not be told 503 "nothing was stored".
+ */
+
+let db: TestDatabase;
+let relay: TcpRelay;
+let appSql: Sql;
+let t: TestApp;
+let token: string;
+let reportId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  relay = await startTcpRelay(Number(new URL(db.url).port));
+  const url = new URL(db.url);
+  url.port = String(relay.port);
+  // Unprepared statements carry their text on every execution, so the relay can see the COMMIT go by.
+  url.searchParams.set('prepare', 'false');
+  appSql = connect(url.toString(), { max: 4, applicationName: 'report-chat-relay' });
+  t = await createTestApp({ ...db, url: url.toString(), sql: appSql }, { TURN_LEASE_MS: '1000' });
+  ({ token } = await t.createUser());
+  reportId = await t.createReport(token);
+});
+afterAll(async () => {
+  await t?.close();
+  await appSql?.end({ timeout: 1 });
+  await relay?.close();
+  await db?.drop();
+});
+
+const storedWithId = async (id: string) =>
+  (await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM messages WHERE id = ${id}`)[0]!.n;
+
+describe('a send whose commit cannot be confirmed', () => {
+  it('is answered 500 "may have been saved", never 503; sent again with the same id it is a replay', async () => {
+    const id = randomUUID();
+    const send = () =>
+      t.request(`/api/reports/${reportId}/messages`, {
+        method: 'POST',
+        token,
+        json: { id, content: 'Which pool setting caused the outage?' },
+        headers: { accept: 'application/json' },
+      });
+
+    relay.mode = 'cut-after-commit';
+    const res = await send();
+    expect(relay.cut).toBe(true);
+    expect(res.status).toBe(500);
+    const body = errorSchema.parse(await res.json());
+    expect(body.error.code).toBe('internal');
+    expect(body.error.message).toMatch(/may have been saved/);
+    expect(await storedWithId(id)).toBe(1); // it was committed: a 503 here would have been a lie
+
+    relay.mode = 'pass';
+    const again = await send();
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const replay = (await again.json()) as { userMessage: { id: string }; assistantMessage: { status: string } };
+    expect(replay.userMessage.id).toBe(id);
+    // Nobody generated that answer (the request that reserved it gave up): its lease expired and it was swept.
+    expect(replay.assistantMessage.status).toBe('interrupted');
+    expect(await storedWithId(id)).toBe(1);
+    const rows = await db.sql<{ seq: number; role: string }[]>`SELECT seq, role FROM messages ORDER BY seq`;
+    expect(rows).toEqual([
+      { seq: 1, role: 'user' },
+      { seq: 2, role: 'assistant' },
+    ]);
+  }, 60_000);
+
+});
