@@ -58,24 +58,32 @@ export async function explainSuite(ctx: SuiteContext): Promise<SuiteReport> {
       await step('authenticate (API token)', 0, () => authenticateToken(sql, token));
       for (const [size, c] of conversations) {
         await step('access check (findVisibleReport)', size, () => findVisibleReport(sql, c.reportId, user.id));
-        const reserved = await stepValue(step, 'reserveTurn', size, () =>
-          reserveTurn(sql, {
-            conversationId: c.conversationId,
-            userMessageId: randomUUID(),
-            assistantMessageId: randomUUID(),
-            content: question('explain'),
-            maxMessages: 100_000_000,
-            leaseOwner: 'explain',
-            leaseMs: 60_000,
-          }),
-        );
+        // The common path: nothing ahead, so the reserve starts the answer itself (no countActiveBefore, no
+        // startAnswer); the queued path's two statements are explained after it, on the next turn, for reference.
+        const reserve = (name: string, start: boolean) =>
+          stepValue(step, name, size, () =>
+            reserveTurn(sql, {
+              conversationId: c.conversationId,
+              userMessageId: randomUUID(),
+              assistantMessageId: randomUUID(),
+              content: question('explain'),
+              maxMessages: 100_000_000,
+              leaseOwner: 'explain',
+              leaseMs: 60_000,
+              start: start ? { model: 'bench' } : undefined,
+            }),
+          );
+        const reserved = await reserve('reserveTurn (starts the answer)', true);
         const ref = { conversationId: c.conversationId, seq: reserved.assistantMessage.seq };
-        await step('countActiveBefore', size, () => countActiveBefore(sql, ref));
-        await step('startAnswer', size, () => startAnswer(sql, { ...ref, owner: 'explain', leaseMs: 60_000, model: 'bench' }));
         await step('readContextHistory (400k chars)', size, () => readContextHistory(sql, c.conversationId, ref.seq - 1, 400_000));
         await step('finishAnswer', size, () =>
           finishAnswer(sql, { ...ref, owner: 'explain', status: 'complete', content: ANSWER, error: null, inputTokens: 1, outputTokens: 20 }),
         );
+        const queued = await reserve('reserveTurn (queued path)', false);
+        const qref = { conversationId: c.conversationId, seq: queued.assistantMessage.seq };
+        await step('countActiveBefore (queued path)', size, () => countActiveBefore(sql, qref));
+        await step('startAnswer (queued path)', size, () => startAnswer(sql, { ...qref, owner: 'explain', leaseMs: 60_000, model: 'bench' }));
+        await finishAnswer(sql, { ...qref, owner: 'explain', status: 'complete', content: ANSWER, error: null, inputTokens: 1, outputTokens: 20 });
         await step('floor: bare 2-row INSERT', size, () => appender('floor', sql)(c.conversationId, question('explain')));
         await step('JSONB concat', size, () => appender('jsonb-concat', sql)(c.conversationId, question('explain')));
         await step('JSONB plpgsql function', size, () => appender('jsonb-function', sql)(c.conversationId, question('explain')));
