@@ -97,3 +97,34 @@ describe('an answer started in its reserve', () => {
     }
   });
 });
+
+describe('a graceful shutdown', () => {
+  it('saves the answer in progress as interrupted with its text, and ends its queued answers at once, not at lease expiry', async () => {
+    // A long lease: an answer ended by the sweep instead of the shutdown would still be queued when we look.
+    const app = await createTestApp(db, { LOCAL_MODEL_CHUNK_DELAY_MS: '30', TURN_LEASE_MS: '600000' });
+    const user = await app.createUser();
+    const reportId = await app.createReport(user.token);
+    const caller = { id: user.id, email: 'x', name: null };
+    const first = await sendMessage(app.ctx, caller, { reportId, messageId: randomUUID(), content: 'What was the root cause?' });
+    const second = await sendMessage(app.ctx, caller, { reportId, messageId: randomUUID(), content: 'And what should we do first?' });
+    expect(first.assistantMessage.status).toBe('streaming');
+    expect(second.assistantMessage.status).toBe('queued');
+    const following = await first.follow(() => {});
+    const waiting = await second.follow(() => {});
+    // Let the first answer produce some text.
+    for (let i = 0; i < 100 && app.ctx.engine.liveTurn(first.assistantMessage.id)!.text.length === 0; i++) await sleep(20);
+
+    await app.close(); // stops the engine as a SIGTERM does after its grace period
+    const [a, b] = [await following.done, await waiting.done];
+    expect(a).toMatchObject({ saved: true, message: { status: 'interrupted' } });
+    expect(a.message.content.length).toBeGreaterThan(0);
+    expect(b).toMatchObject({ saved: true, message: { status: 'interrupted', content: '' } });
+    const rows = await db.sql<{ seq: number; status: string; leaseOwner: string | null }[]>`
+      SELECT seq, status, lease_owner FROM messages WHERE id IN (${first.assistantMessage.id}, ${second.assistantMessage.id})
+      ORDER BY seq`;
+    expect(rows).toEqual([
+      { seq: 2, status: 'interrupted', leaseOwner: null },
+      { seq: 4, status: 'interrupted', leaseOwner: null },
+    ]);
+  });
+});

@@ -12,6 +12,7 @@ import {
   finishAnswer,
   renewQueuedLease,
   startAnswer,
+  interruptQueuedAnswer,
   stopQueuedAnswer,
   type AnswerRef,
 } from '../store/turns.js';
@@ -188,6 +189,10 @@ export class TurnEngine {
       if (live.abort.signal.reason === 'stop') {
         const stopped = await withRetry(() => stopQueuedAnswer(this.deps.sql, ref), PATIENT_RETRY);
         if (stopped) this.publishMessage(stopped);
+      } else if (live.abort.signal.reason === 'shutdown') {
+        const owner = this.deps.instanceId;
+        const ended = await withRetry(() => interruptQueuedAnswer(this.deps.sql, { ...ref, owner }), QUICK_RETRY);
+        if (ended) this.publishMessage(ended);
       }
       const stored = await withRetry(() => readMessageBySeq(this.deps.sql, ref.conversationId, ref.seq), PATIENT_RETRY);
       // Still queued or streaming under someone else means not ours to report as saved: its lease decides its fate.

@@ -239,6 +239,25 @@ export async function stopQueuedAnswer(sql: Sql, ref: AnswerRef): Promise<Messag
 }
 
 export const INTERRUPTED_ERROR = 'The server stopped while this answer was being generated.';
+export const NOT_STARTED_ERROR = 'The server stopped before this answer could start. Ask again to get one.';
+
+/**
+ * A graceful shutdown ends its own answers still waiting in the queue at once, rather than leaving them to expire:
+ * nobody else will generate them, and answers queued behind them (on other instances) would wait for the sweep.
+ */
+export async function interruptQueuedAnswer(sql: Sql, ref: AnswerRef & { owner: string }): Promise<MessageRow | undefined> {
+  return inTransaction(sql, async (tx) => {
+    const version = await lockForChange(tx, ref.conversationId);
+    const [row] = await tx<MessageRow[]>`
+      UPDATE messages
+      SET status = 'interrupted', error = ${NOT_STARTED_ERROR}, changed_version = ${version}, lease_owner = NULL,
+          lease_expires_at = NULL, updated_at = now()
+      WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} AND status = 'queued'
+        AND lease_owner = ${ref.owner}
+      RETURNING *`;
+    return row;
+  });
+}
 
 /**
  * Marks answers whose lease expired as `interrupted`, keeping their saved text. Safe to run on every instance at
