@@ -4,10 +4,11 @@ import { isTerminal, type Message } from '../api/types.js';
 import type { ChatMessage } from './chat-message.js';
 import { ConversationState } from './conversation-state.js';
 import { DeltaRepair } from './delta-repair.js';
-import { connectEvents, type EventsConnection, type LiveStatus } from './events-connection.js';
+import type { EventsConnection, LiveStatus } from './events-connection.js';
 import { isStoredFinal } from './message-merge.js';
 import { newMessageId } from './new-message-id.js';
 import { SeqGapFiller } from './seq-gap-filler.js';
+import { connectSharedEvents } from './shared-events.js';
 import { runTurn, type RunningTurn, type TurnHost } from './turn-runner.js';
 
 export const PAGE_SIZE = 50;
@@ -49,9 +50,12 @@ export class ConversationStore {
   private notifyQueued = false;
   private readonly turnHost: TurnHost;
   readonly reportId: string;
+  /** The signed-in user: this tab shares its events stream with the other tabs of this user (shared-events.ts). */
+  private readonly userId: string | undefined;
 
-  constructor(reportId: string) {
+  constructor(reportId: string, userId?: string) {
     this.reportId = reportId;
+    this.userId = userId;
     this.turnHost = this.createTurnHost();
     this.repair = new DeltaRepair({
       apply: (id, offset, text) => this.state.applyDelta(id, offset, text),
@@ -86,7 +90,10 @@ export class ConversationStore {
       this.phase = 'ready';
       this.loadError = undefined;
       this.changed();
-      this.events = connectEvents(this.reportId, page.version, {
+      // From the version of that page, or, if this tab comes to hold a stream shared with other tabs later, from the
+      // highest version it has seen by then.
+      const target = { reportId: this.reportId, userId: this.userId, version: () => this.state.version };
+      this.events = connectSharedEvents(target, {
         onMessage: (message, version) => {
           this.state.seenVersion(version);
           this.stored(message);
