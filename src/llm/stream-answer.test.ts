@@ -1,4 +1,4 @@
-import type { LanguageModelV3StreamPart } from '@ai-sdk/provider';
+import { APICallError, type LanguageModelV3StreamPart } from '@ai-sdk/provider';
 import { simulateReadableStream } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
@@ -96,5 +96,125 @@ describe('streamAnswer', () => {
       break;
     }
     expect(modelSignal?.aborted).toBe(true);
+  });
+
+  it('sends the system prompt, then the turns as plain text parts in the provider’s format', { timeout: 5_000 }, async () => {
+    const model = modelStreaming([{ type: 'text-start', id: 't' }, delta('ok'), finish]);
+    const history = {
+      system: 'the system prompt',
+      messages: [
+        { role: 'user' as const, content: 'first question' },
+        { role: 'assistant' as const, content: 'first answer' },
+        { role: 'user' as const, content: 'second question' },
+      ],
+      droppedHistory: 0,
+    };
+    await collect(streamAnswer({ model, input: history, signal: new AbortController().signal }));
+    const call = (model.model as MockLanguageModelV3).doStreamCalls[0]!;
+    expect(call.prompt).toEqual([
+      { role: 'system', content: 'the system prompt' },
+      { role: 'user', content: [{ type: 'text', text: 'first question' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'first answer' }] },
+      { role: 'user', content: [{ type: 'text', text: 'second question' }] },
+    ]);
+    expect(call.abortSignal).toBeInstanceOf(AbortSignal);
+  });
+
+  it('describes an HTTP error of the model call by its status only', { timeout: 5_000 }, async () => {
+    const failure = new APICallError({
+      message: 'Internal error at https://api.example.com/v1?key=sk-secret',
+      url: 'https://api.example.com/v1',
+      requestBodyValues: {},
+      statusCode: 500,
+    });
+    const model = {
+      id: 'mock',
+      model: new MockLanguageModelV3({
+        doStream: async () => {
+          throw failure;
+        },
+      }),
+    };
+    const events = await collect(streamAnswer({ model, input, signal: new AbortController().signal }));
+    expect(events).toEqual([{ type: 'error', message: 'The model provider returned an error (HTTP 500).', cause: failure }]);
+  });
+
+  it('fails with "The model stopped responding." when the stream ends part-way without a finish', { timeout: 5_000 }, async () => {
+    const model = modelStreaming([{ type: 'text-start', id: 't' }, delta('Half an ans')]);
+    const events = await collect(streamAnswer({ model, input, signal: new AbortController().signal }));
+    expect(events).toEqual([
+      { type: 'delta', text: 'Half an ans' },
+      { type: 'error', message: 'The model stopped responding.', cause: expect.any(Error) },
+    ]);
+  });
+
+  it('fails without a finish when the stream ends with nothing in it', { timeout: 5_000 }, async () => {
+    const model = modelStreaming([{ type: 'stream-start', warnings: [] }]);
+    const events = await collect(streamAnswer({ model, input, signal: new AbortController().signal }));
+    expect(events).toEqual([{ type: 'error', message: 'The model failed to answer.', cause: expect.any(Error) }]);
+  });
+
+  it('times out a model call that never returns, and cancels the stream it returns late', { timeout: 5_000 }, async () => {
+    let cancelled = false;
+    let respond!: () => void;
+    const model = {
+      id: 'mock',
+      model: new MockLanguageModelV3({
+        doStream: async () => {
+          await new Promise<void>((resolve) => (respond = resolve));
+          const stream = new ReadableStream<LanguageModelV3StreamPart>({
+            cancel() {
+              cancelled = true;
+            },
+          });
+          return { stream };
+        },
+      }),
+    };
+    const events = await collect(streamAnswer({ model, input, signal: new AbortController().signal, idleTimeoutMs: 50 }));
+    expect(events).toEqual([{ type: 'error', message: 'The model stopped responding.', cause: expect.any(Error) }]);
+    respond();
+    await expect.poll(() => cancelled).toBe(true);
+  });
+
+  it('keeps the idle clock still while the consumer handles a delta', { timeout: 5_000 }, async () => {
+    const model = modelStreaming([{ type: 'text-start', id: 't' }, delta('a'), delta('b'), finish]);
+    const events: AnswerEvent[] = [];
+    for await (const event of streamAnswer({ model, input, signal: new AbortController().signal, idleTimeoutMs: 40 })) {
+      events.push(event);
+      await new Promise((resolve) => setTimeout(resolve, 80)); // a slow consumer is not a silent model
+    }
+    expect(events.map((e) => e.type)).toEqual(['delta', 'delta', 'finish']);
+  });
+
+  it('cancels the model’s stream when the caller aborts mid-answer', { timeout: 5_000 }, async () => {
+    let cancelled = false;
+    const model = {
+      id: 'mock',
+      model: new MockLanguageModelV3({
+        doStream: async () => ({
+          stream: new ReadableStream<LanguageModelV3StreamPart>({
+            start(controller) {
+              controller.enqueue({ type: 'text-start', id: 't' });
+              controller.enqueue(delta('first'));
+            },
+            cancel() {
+              cancelled = true;
+            },
+          }),
+        }),
+      }),
+    };
+    const controller = new AbortController();
+    const events = await collect(
+      (async function* () {
+        for await (const event of streamAnswer({ model, input, signal: controller.signal })) {
+          yield event;
+          controller.abort(); // the stream has nothing more; only the abort can end this answer
+        }
+      })(),
+    );
+    expect(events).toEqual([{ type: 'delta', text: 'first' }]);
+    expect(cancelled).toBe(true);
   });
 });

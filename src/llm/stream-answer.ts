@@ -1,4 +1,11 @@
-import { streamText, type TextStreamPart, type ToolSet } from 'ai';
+import type {
+  LanguageModelV3Message,
+  LanguageModelV3Prompt,
+  LanguageModelV3StreamPart,
+  LanguageModelV3StreamResult,
+  LanguageModelV3TextPart,
+} from '@ai-sdk/provider';
+import type { ModelMessage } from 'ai';
 import { describeModelError, MODEL_STOPPED_RESPONDING } from './error-message.js';
 import type { AnswerEvent, AnswerModel, ModelInput } from './types.js';
 
@@ -14,87 +21,185 @@ export interface StreamAnswerArgs {
 
 const IDLE = Symbol('idle');
 const ABORTED = Symbol('aborted');
+type Interrupt = typeof IDLE | typeof ABORTED;
 
 /**
  * Streams one answer: a `delta` per non-empty piece of text, then exactly one `finish` or `error`. When the
  * caller aborts, the iteration just ends: the caller knows why, and no terminal event could be true anyway.
+ *
+ * It calls the provider's `LanguageModelV3.doStream` directly rather than through the AI SDK's `streamText`:
+ * nothing `streamText` adds is used here (retries are the caller's, no tools, no telemetry, text-only prompts),
+ * and its extra web streams and per-chunk validation were the largest CPU cost of a turn (BENCHMARKS.md).
  */
 export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<AnswerEvent, void, undefined> {
   const { signal } = args;
   if (signal.aborted) return;
-  const idleMs = args.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   // Our own controller also cancels the request when the model goes idle or the consumer stops iterating.
   const internal = new AbortController();
   const onAbort = () => internal.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
+  const waiter = new Waiter(args.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, internal.signal);
 
-  let parts: AsyncIterator<TextStreamPart<ToolSet>> | undefined;
+  let started: PromiseLike<LanguageModelV3StreamResult> | undefined;
+  let reader: ReadableStreamDefaultReader<LanguageModelV3StreamPart> | undefined;
   let failure: unknown;
   let finish: AnswerEvent | undefined;
+  /** Anything but bookkeeping arrived; a stream with none of it is a model that did not answer at all. */
+  let output = false;
 
   try {
-    parts = streamText({
-      model: args.model.model,
-      system: args.input.system,
-      messages: args.input.messages,
-      maxRetries: 0, // the caller owns retries: it knows whether a partial answer was already shown
-      abortSignal: internal.signal,
-      onError: () => {}, // errors reach the caller as events; the SDK's default would print them raw
-    }).fullStream[Symbol.asyncIterator]();
+    // No retries here: the caller owns them, it knows whether a partial answer was already shown.
+    const request = args.model.model.doStream({ prompt: toPrompt(args.input), abortSignal: internal.signal, includeRawChunks: false });
+    started = request;
+    // The request itself (up to the response headers) counts against the idle timeout too: a provider that never
+    // answers is as silent as one that stops.
+    const result = await waiter.wait(request);
+    if (signal.aborted || result === ABORTED) return;
+    if (result === IDLE) {
+      yield idleError(internal, waiter.idleMs);
+      return;
+    }
+    reader = result.stream.getReader();
     for (;;) {
       // The idle clock runs only while we wait on the model, not while the consumer handles a delta.
-      const next = await nextOrInterrupt(parts.next(), idleMs, internal.signal);
+      const next = await waiter.wait(reader.read());
       if (signal.aborted || next === ABORTED) return;
       if (next === IDLE) {
-        internal.abort(new Error(MODEL_STOPPED_RESPONDING));
-        yield { type: 'error', message: MODEL_STOPPED_RESPONDING, cause: new Error(`no chunk for ${idleMs} ms`) };
+        yield idleError(internal, waiter.idleMs);
         return;
       }
       if (next.done) break;
       const part = next.value;
-      if (part.type === 'text-delta') {
-        if (part.text !== '') yield { type: 'delta', text: part.text };
-      } else if (part.type === 'error') {
-        // Some providers keep going after an error event; the answer is failed either way, first cause wins.
-        failure ??= part.error ?? new Error('the provider reported an unspecified error');
-      } else if (part.type === 'abort') {
-        return;
-      } else if (part.type === 'finish') {
-        finish = { type: 'finish', inputTokens: part.totalUsage.inputTokens, outputTokens: part.totalUsage.outputTokens };
+      switch (part.type) {
+        case 'text-delta':
+          output = true;
+          if (part.delta !== '') yield { type: 'delta', text: part.delta };
+          break;
+        case 'error':
+          // Some providers keep going after an error event; the answer is failed either way, first cause wins.
+          failure ??= part.error ?? new Error('the provider reported an unspecified error');
+          break;
+        case 'finish':
+          finish = { type: 'finish', inputTokens: tokenCount(part.usage?.inputTokens), outputTokens: tokenCount(part.usage?.outputTokens) };
+          break;
+        case 'stream-start':
+        case 'response-metadata':
+        case 'raw':
+          break;
+        default:
+          // text-start/-end, reasoning, sources, files: not shown, but the model did answer something.
+          output = true;
       }
     }
   } catch (error) {
     if (signal.aborted) return;
+    // doStream rejects for a failed request (an APICallError with the HTTP status, or a network error), and the
+    // stream errors for a connection lost mid-answer; either is described the same way as an error part.
     failure ??= error;
   } finally {
     signal.removeEventListener('abort', onAbort);
+    waiter.dispose();
     // Ends the HTTP request if we leave early (abort, idle, or the consumer broke out of its loop).
     internal.abort();
-    void parts?.return?.().catch(() => {});
+    if (reader) void reader.cancel().catch(() => {});
+    // A request we stopped waiting for may still produce a stream later: nobody will read it, so cancel it.
+    else started?.then((r) => r.stream.cancel().catch(() => {}), () => {});
   }
 
   if (signal.aborted) return; // a stop that raced the last chunk is still a stop
+  // A stream that closes without a single part worth the name is "the model failed to answer", as `streamText`
+  // reported it (its NoOutputGeneratedError); one that stops part-way through an answer "stopped responding".
+  if (failure === undefined && !finish && !output) failure = new Error('no output: the model stream ended without a finish part');
   if (failure !== undefined) yield { type: 'error', message: describeModelError(failure), cause: failure };
   else if (finish) yield finish;
   else yield { type: 'error', message: MODEL_STOPPED_RESPONDING, cause: new Error('stream ended without finishing') };
 }
 
-/** Waits for the next part, or for the idle timeout, or for an abort, whichever comes first. */
-function nextOrInterrupt<T>(next: Promise<T>, idleMs: number, signal: AbortSignal): Promise<T | typeof IDLE | typeof ABORTED> {
-  if (signal.aborted) return Promise.resolve(ABORTED);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(IDLE), idleMs);
-    const onAbort = () => done(ABORTED);
-    signal.addEventListener('abort', onAbort, { once: true });
-    function done(value: T | typeof IDLE | typeof ABORTED) {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      resolve(value);
+function idleError(internal: AbortController, idleMs: number): AnswerEvent {
+  internal.abort(new Error(MODEL_STOPPED_RESPONDING));
+  return { type: 'error', message: MODEL_STOPPED_RESPONDING, cause: new Error(`no chunk for ${idleMs} ms`) };
+}
+
+/** V3 usage counts are objects (`{ total, … }`); a plain number is accepted too, from a model written to V2. */
+function tokenCount(count: { total: number | undefined } | number | undefined): number | undefined {
+  return typeof count === 'number' ? count : count?.total;
+}
+
+/**
+ * Waits for the model, or for the idle timeout, or for an abort, whichever comes first. One timer (re-armed at
+ * each wait) and one abort listener serve the whole answer, instead of a new timer and listener per chunk.
+ */
+class Waiter {
+  private readonly timer: ReturnType<typeof setTimeout>;
+  /** Ends the wait in progress; unset between waits, so the timer firing then is ignored. */
+  private interrupt: ((why: Interrupt) => void) | undefined;
+  private readonly onAbort = () => this.interrupt?.(ABORTED);
+
+  constructor(
+    readonly idleMs: number,
+    private readonly signal: AbortSignal,
+  ) {
+    this.timer = setTimeout(() => this.interrupt?.(IDLE), idleMs);
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  wait<T>(next: PromiseLike<T>): Promise<T | Interrupt> {
+    if (this.signal.aborted) {
+      next.then(undefined, () => {}); // nobody waits for it any more; its rejection is expected
+      return Promise.resolve(ABORTED);
     }
-    next.then(done, (error: unknown) => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      reject(error);
+    // Re-arms a timer that already fired while the consumer was busy, too.
+    this.timer.refresh();
+    return new Promise<T | Interrupt>((resolve, reject) => {
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return; // the model answering after an interrupt (or the other way round) changes nothing
+        settled = true;
+        this.interrupt = undefined;
+        outcome();
+      };
+      this.interrupt = (why) => settle(() => resolve(why));
+      next.then(
+        (value) => settle(() => resolve(value)),
+        (error: unknown) => settle(() => reject(error)),
+      );
     });
-  });
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.interrupt = undefined;
+  }
+}
+
+/**
+ * The prompt in the provider's own (V3) format, as `streamText` would have built it for our input: the system
+ * prompt first, then plain-text user and assistant turns (src/llm/context.ts makes nothing else). Anything else
+ * is refused rather than half-converted; the answer then fails with a generic message.
+ */
+function toPrompt(input: ModelInput): LanguageModelV3Prompt {
+  if (input.messages.length === 0) throw new Error('the prompt has no messages');
+  const prompt: LanguageModelV3Message[] = [{ role: 'system', content: input.system }];
+  for (const message of input.messages) prompt.push(toPromptMessage(message));
+  return prompt;
+}
+
+function toPromptMessage(message: ModelMessage): LanguageModelV3Message {
+  const { role } = message;
+  // The system prompt comes only from `input.system`: one inside the conversation would be an injection risk.
+  if (role !== 'user' && role !== 'assistant') throw new Error(`unsupported prompt message role: ${role}`);
+  const content: LanguageModelV3TextPart[] = [];
+  if (typeof message.content === 'string') {
+    content.push({ type: 'text', text: message.content });
+  } else {
+    for (const part of message.content) {
+      if (part.type !== 'text') throw new Error(`unsupported prompt part: ${part.type}`);
+      // Empty text parts are dropped, as the SDK does: some providers reject them.
+      if (part.text !== '' || (role === 'assistant' && part.providerOptions != null)) {
+        content.push({ type: 'text', text: part.text, providerOptions: part.providerOptions });
+      }
+    }
+  }
+  return { role, content, providerOptions: message.providerOptions };
 }

@@ -7,13 +7,45 @@ import type { MessageRow } from '../../store/types.js';
 import { AppError } from '../../errors/app-error.js';
 import type { AppEnv } from '../env.js';
 import { uuidParam } from '../request.js';
-import { sseResponse } from '../sse.js';
+import { SseFrame, sseResponse } from '../sse.js';
 
 const PING_MS = 15_000;
 // Access is checked again this often, so a member removed on another instance loses the stream soon after.
 const ACCESS_CHECK_MS = 5_000;
 /** Open events streams per user on one instance: enough for many tabs, not enough to exhaust the server. */
 export const MAX_STREAMS_PER_USER = 20;
+
+/**
+ * The SSE text of a bus event, built once per event rather than once per subscriber: the bus hands the same event
+ * object to every subscriber of a conversation, and the text depends only on the event (and, for a message, on
+ * the report id, which is the conversation's). Which events a subscriber sends stays its own decision (versions,
+ * offsets, revocations). Weak keys: an entry goes away with its event.
+ */
+const frames = new WeakMap<BusEvent, { reportId: string; frame: SseFrame }>();
+
+function frameOf(event: BusEvent, reportId: string): SseFrame {
+  const cached = frames.get(event);
+  if (cached?.reportId === reportId) return cached.frame;
+  const frame = new SseFrame(eventText(event, reportId));
+  frames.set(event, { reportId, frame });
+  return frame;
+}
+
+const messageText = (m: MessageRow, reportId: string) =>
+  `event: message\nid: ${m.changedVersion}\ndata: ${JSON.stringify(toApiMessage(m, reportId))}\n\n`;
+
+function eventText(event: BusEvent, reportId: string): string {
+  switch (event.type) {
+    case 'message':
+      return messageText(event.message, reportId);
+    case 'delta':
+      return `event: delta\ndata: ${JSON.stringify({ id: event.messageId, offset: event.offset, text: event.text })}\n\n`;
+    case 'cleared':
+      return `event: cleared\nid: ${event.version}\ndata: ${JSON.stringify({ version: event.version })}\n\n`;
+    default:
+      throw new Error(`no SSE text for a ${event.type} event`);
+  }
+}
 
 export interface StreamCounts {
   open: number;
@@ -60,10 +92,12 @@ export function eventRoutes(ctx: ChatContext, streams: StreamCounts) {
       async (w) => {
         w.onClose(release);
         let lastVersion = since ?? -1;
-        const writeMessage = (m: MessageRow) => {
+        const frame = (event: BusEvent) => frameOf(event, report.id);
+        /** `event`: the bus event carrying `m`, whose text other subscribers share; none for a resume read's row. */
+        const writeMessage = (m: MessageRow, event?: BusEvent) => {
           if (m.changedVersion <= lastVersion) return; // already sent by the resume read
           lastVersion = m.changedVersion;
-          w.write(`event: message\nid: ${m.changedVersion}\ndata: ${JSON.stringify(toApiMessage(m, report.id))}\n\n`);
+          w.write(event ? frame(event) : messageText(m, report.id));
         };
         // A resumed answer that this instance is generating is sent with its live text, not its last checkpoint;
         // deltas already contained in that text are then skipped, so the client can apply the next one directly.
@@ -75,15 +109,15 @@ export function eventRoutes(ctx: ChatContext, streams: StreamCounts) {
           return { ...m, content: live.text };
         };
         const writeEvent = (event: BusEvent) => {
-          if (event.type === 'message') writeMessage(event.message);
+          if (event.type === 'message') writeMessage(event.message, event);
           else if (event.type === 'delta') {
             if (event.offset < (sentUpTo.get(event.messageId) ?? 0)) return;
-            w.write(`event: delta\ndata: ${JSON.stringify({ id: event.messageId, offset: event.offset, text: event.text })}\n\n`);
+            w.write(frame(event));
           } else if (event.type === 'revoked' && event.userId === caller.id) {
             w.close();
           } else if (event.type === 'cleared' && event.version > lastVersion) {
             lastVersion = event.version;
-            w.write(`event: cleared\nid: ${event.version}\ndata: ${JSON.stringify({ version: event.version })}\n\n`);
+            w.write(frame(event));
           }
         };
         // Subscribe first and hold live events while the resume read runs: nothing falls between the two.
