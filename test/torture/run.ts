@@ -387,6 +387,13 @@ function printSummary(
   const savedFalse = sends.filter((s) => s.saved === false).length;
   lines.push('');
   lines.push(`turns stored: ${turns}; answers ${[...answers].map(([s, n]) => `${s} ${n}`).join(', ')}`);
+  // Issue 6 asks the default configuration for at least 2,000 turns; a starved machine can fall short, and a pass
+  // over fewer turns proves less. Said plainly, not failed: the checker's verdict is about correctness.
+  if (!options.short && options.durationS >= 300 && turns < 2_000) {
+    lines.push(`note: only ${turns} turns (the default configuration aims at 2,000 or more): this run proves less`);
+  }
+  const missingFaults = FAULT_KINDS.filter((kind) => options.faults.includes(kind) && !faults.get(kind));
+  if (missingFaults.length > 0) lines.push(`note: no fault of kind ${missingFaults.join(', ')} was injected in this run`);
   lines.push(`clients told saved: true ${savedTrue}, false ${savedFalse}`);
   lines.push(
     `time to first token (fresh streamed sends, ${ttft.length}; send to first delta, with the wait behind earlier ` +
