@@ -4,7 +4,7 @@ import { messageSchema } from '../src/http/schemas.js';
 import { startFakeOpenAI } from './fakes/fake-openai-server.js';
 import type { FakeProviderServer } from './fakes/fake-behavior.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { createTestApp, readSse, type SseEvent, type TestApp } from './support/test-app.js';
+import { collectUntil, createTestApp, readSse, type SseEvent, type TestApp } from './support/test-app.js';
 
 let db: TestDatabase;
 let fake: FakeProviderServer;
@@ -24,16 +24,6 @@ afterAll(async () => {
   await fake?.close();
   await db?.drop();
 });
-
-async function collectUntil(stream: ReturnType<typeof readSse>, done: (events: SseEvent[]) => boolean, max = 500): Promise<SseEvent[]> {
-  const events: SseEvent[] = [];
-  for (let i = 0; i < max && !done(events); i++) {
-    const ev = await stream.next();
-    if (!ev) break;
-    events.push(ev);
-  }
-  return events;
-}
 
 const isFinalAnswer = (e: SseEvent) => e.event === 'message' && /"role":"assistant"/.test(e.data) && /"status":"complete"/.test(e.data);
 

@@ -4,20 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../src/chat/accounts.js';
 import type { ChatContext } from '../src/chat/context.js';
 import { createChatContext } from '../src/chat/create-context.js';
-import { createPgBus, type PgBusOptions, type PgEventBus } from '../src/chat/pg-bus.js';
+import type { PgBusOptions, PgEventBus } from '../src/chat/pg-bus.js';
 import { startSweeper } from '../src/chat/sweeper.js';
-import { TurnEngine } from '../src/chat/turn-engine.js';
 import { loadConfig } from '../src/config/config.js';
 import { createApp } from '../src/http/app.js';
 import { messageSchema } from '../src/http/schemas.js';
-import { createAnswerModel } from '../src/llm/index.js';
 import { createLogger } from '../src/log/logger.js';
-import { createMetrics } from '../src/metrics/metrics.js';
 import { connect, type Sql } from '../src/store/db.js';
 import { reserveTurn, startAnswer } from '../src/store/turns.js';
 import { startFakeOpenAI, type FakeProviderServer } from './fakes/fake-openai-server.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { ADMIN_TOKEN, readSse, type SseEvent } from './support/test-app.js';
+import { ADMIN_TOKEN, collectUntil, readSse, requestVia, type SseEvent } from './support/test-app.js';
 
 /**
  * Two instances of the service on one database, in one process: each has its own connection pool, PostgreSQL event
@@ -58,16 +55,7 @@ function instance(ctx: ChatContext, sweeps = true): Instance {
   return {
     ctx,
     bus: ctx.bus as PgEventBus,
-    request(path, init = {}) {
-      const headers = new Headers(init.headers);
-      if (init.token) headers.set('authorization', `Bearer ${init.token}`);
-      let body = init.body;
-      if (init.json !== undefined) {
-        headers.set('content-type', 'application/json');
-        body = JSON.stringify(init.json);
-      }
-      return Promise.resolve(app.request(`http://127.0.0.1${path}`, { ...init, headers, body }));
-    },
+    request: requestVia(app),
     async close() {
       stopSweeper();
       await ctx.engine.shutdown();
@@ -86,23 +74,10 @@ function startA(): Instance {
  * can only start promptly if A's notification woke it; a slow reconnect, so a test can act while it is away; and no
  * sweeper, so only A's can end the answers of an instance that died.
  */
-function startB(sql: Sql, busOptions: Partial<PgBusOptions>): Instance {
-  const config = configFor();
+function startB(sql: Sql, bus: Pick<PgBusOptions, 'resyncMs' | 'reconnectBackoffMs'>): Instance {
   const instanceId = `b-${randomUUID().slice(0, 8)}`;
-  const metrics = createMetrics();
-  const bus = createPgBus({ url: db.url, sql, instanceId, log, ...busOptions });
-  const engine = new TurnEngine({
-    sql,
-    bus,
-    model: createAnswerModel(config.llm),
-    instanceId,
-    leaseMs: config.turnLeaseMs,
-    contextMaxTokens: config.contextMaxTokens,
-    log,
-    metrics,
-    queuePollMs: 60_000,
-  });
-  return instance({ config, sql, bus, engine, instanceId, log, metrics }, false);
+  const ctx = createChatContext({ config: configFor(), sql, log, instanceId, databaseUrl: db.url, tuning: { queuePollMs: 60_000, bus } });
+  return instance(ctx, false);
 }
 
 beforeAll(async () => {
@@ -128,16 +103,6 @@ async function createReport(on: Instance): Promise<string> {
   const res = await on.request('/api/reports', { method: 'POST', token, json: { title: 'A report', content: '# Findings\n\nThe cache was cold.' } });
   expect(res.status).toBe(201);
   return ((await res.json()) as { id: string }).id;
-}
-
-async function collectUntil(stream: ReturnType<typeof readSse>, done: (events: SseEvent[]) => boolean, max = 2_000): Promise<SseEvent[]> {
-  const events: SseEvent[] = [];
-  for (let i = 0; i < max && !done(events); i++) {
-    const ev = await stream.next();
-    if (!ev) break;
-    events.push(ev);
-  }
-  return events;
 }
 
 const messagesOf = (events: SseEvent[]) =>

@@ -1,23 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { SAMPLE_REPORT } from '../../test/support/fixtures.js';
 import { jsonRequest } from './http-client.js';
 
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 
-export const BENCH_REPORT = `# Connection pool incident
-
-## Summary
-
-On 12 March the API returned errors for 47 minutes because the PostgreSQL connection pool was exhausted.
-
-## Root cause
-
-Transactions held their connection while calling the payment provider, which answered in 30 seconds instead of 300 ms.
-
-## Recommendations
-
-1. Move external calls out of transactions.
-2. Alert when pool wait time exceeds 100 ms.
-`;
+// The report the HTTP suite chats about: the tests' sample incident report.
+export const BENCH_REPORT = SAMPLE_REPORT;
 
 /**
  * The app's configuration for a bench instance: issue 7's settings (the fake model, no turn limits, no demo

@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import type { Sql } from '../store/db.js';
 import { createLocalBus } from './bus.js';
-import { createPgBus } from './pg-bus.js';
+import { createPgBus, type PgBusOptions } from './pg-bus.js';
 import type { ChatContext } from './context.js';
 import { TurnEngine } from './turn-engine.js';
 
@@ -23,13 +23,18 @@ export function createChatContext(input: {
   instanceId?: string;
   metrics?: Metrics;
   databaseUrl?: string;
+  /** Timings for tests that need a slower queue poll or bus (the defaults are production's). */
+  tuning?: {
+    queuePollMs?: number;
+    bus?: Pick<PgBusOptions, 'resyncMs' | 'reconnectBackoffMs'>;
+  };
 }): ChatContext {
   const { config, sql, log } = input;
   const metrics = input.metrics ?? createMetrics();
   const instanceId = input.instanceId ?? newInstanceId();
   const onListenerError = (err: unknown) => log.error({ err }, 'event listener failed');
   const bus = input.databaseUrl
-    ? createPgBus({ url: input.databaseUrl, sql, instanceId, log, onListenerError })
+    ? createPgBus({ url: input.databaseUrl, sql, instanceId, log, onListenerError, ...input.tuning?.bus })
     : createLocalBus(onListenerError);
   const engine = new TurnEngine({
     sql,
@@ -40,6 +45,7 @@ export function createChatContext(input: {
     contextMaxTokens: config.contextMaxTokens,
     log,
     metrics,
+    queuePollMs: input.tuning?.queuePollMs,
   });
   metrics.observe({ queuedAnswers: () => engine.queuedCount(), activeAnswers: () => engine.activeCount() });
   return { config, sql, bus, engine, instanceId, log, metrics };

@@ -10,9 +10,9 @@ import {
   checkpointAnswer,
   countActiveBefore,
   finishAnswer,
+  interruptQueuedAnswer,
   renewQueuedLease,
   startAnswer,
-  interruptQueuedAnswer,
   stopQueuedAnswer,
   type AnswerRef,
 } from '../store/turns.js';

@@ -38,11 +38,11 @@ class NoChange extends Error {}
  */
 export async function inTransaction<T>(sql: Sql, fn: (tx: TxSql) => Promise<T | undefined>): Promise<T | undefined> {
   try {
-    return (await sql.begin(async (tx) => {
+    return await beginTracked(sql, async (tx) => {
       const result = await fn(tx);
       if (result === undefined) throw new NoChange();
       return result;
-    })) as T;
+    });
   } catch (err) {
     if (err instanceof NoChange) return undefined;
     throw err;

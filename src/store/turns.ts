@@ -225,14 +225,29 @@ export async function finishAnswer(sql: Sql, input: FinishInput): Promise<Finish
 }
 
 /** A stop that reaches an answer still waiting in the queue ends it here; a streaming one is stopped by its owner. */
-export async function stopQueuedAnswer(sql: Sql, ref: AnswerRef): Promise<MessageRow | undefined> {
+export function stopQueuedAnswer(sql: Sql, ref: AnswerRef): Promise<MessageRow | undefined> {
+  return endQueuedAnswer(sql, ref, 'stopped', null);
+}
+
+/**
+ * Ends an answer still waiting in the queue, under the conversation lock; `owner`, when given, must still hold its
+ * lease. Undefined when it is no longer queued (it started, or ended otherwise).
+ */
+function endQueuedAnswer(
+  sql: Sql,
+  ref: AnswerRef,
+  status: 'stopped' | 'interrupted',
+  error: string | null,
+  owner?: string,
+): Promise<MessageRow | undefined> {
   return inTransaction(sql, async (tx) => {
     const version = await lockForChange(tx, ref.conversationId);
     const [row] = await tx<MessageRow[]>`
       UPDATE messages
-      SET status = 'stopped', changed_version = ${version}, lease_owner = NULL, lease_expires_at = NULL,
-          updated_at = now()
+      SET status = ${status}, error = ${error}, changed_version = ${version}, lease_owner = NULL,
+          lease_expires_at = NULL, updated_at = now()
       WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} AND status = 'queued'
+        AND (${owner ?? null}::text IS NULL OR lease_owner = ${owner ?? null})
       RETURNING *`;
     return row;
   });
@@ -245,18 +260,8 @@ export const NOT_STARTED_ERROR = 'The server stopped before this answer could st
  * A graceful shutdown ends its own answers still waiting in the queue at once, rather than leaving them to expire:
  * nobody else will generate them, and answers queued behind them (on other instances) would wait for the sweep.
  */
-export async function interruptQueuedAnswer(sql: Sql, ref: AnswerRef & { owner: string }): Promise<MessageRow | undefined> {
-  return inTransaction(sql, async (tx) => {
-    const version = await lockForChange(tx, ref.conversationId);
-    const [row] = await tx<MessageRow[]>`
-      UPDATE messages
-      SET status = 'interrupted', error = ${NOT_STARTED_ERROR}, changed_version = ${version}, lease_owner = NULL,
-          lease_expires_at = NULL, updated_at = now()
-      WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} AND status = 'queued'
-        AND lease_owner = ${ref.owner}
-      RETURNING *`;
-    return row;
-  });
+export function interruptQueuedAnswer(sql: Sql, ref: AnswerRef & { owner: string }): Promise<MessageRow | undefined> {
+  return endQueuedAnswer(sql, ref, 'interrupted', NOT_STARTED_ERROR, ref.owner);
 }
 
 /**

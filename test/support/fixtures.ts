@@ -11,3 +11,20 @@ export async function seedReport(sql: Sql, content = '# Report\n\nSome findings.
   if (!conv) throw new Error('report has no conversation');
   return { userId: user.id, reportId: report.id, conversationId: conv.id };
 }
+
+/** A short incident report, the one most tests and the benchmarks chat about. */
+export const SAMPLE_REPORT = `# Connection pool incident
+
+## Summary
+
+On 12 March the API returned errors for 47 minutes because the PostgreSQL connection pool was exhausted.
+
+## Root cause
+
+Transactions held their connection while calling the payment provider, which answered in 30 seconds instead of 300 ms.
+
+## Recommendations
+
+1. Move external calls out of transactions.
+2. Alert when pool wait time exceeds 100 ms.
+`;

@@ -10,6 +10,7 @@ import type { AppEnv } from '../../src/http/env.js';
 import type { StreamCounts } from '../../src/http/routes/events.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { TestDatabase } from './database.js';
+import { SAMPLE_REPORT } from './fixtures.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -23,21 +24,21 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export const SAMPLE_REPORT = `# Connection pool incident
+export { SAMPLE_REPORT };
 
-## Summary
-
-On 12 March the API returned errors for 47 minutes because the PostgreSQL connection pool was exhausted.
-
-## Root cause
-
-Transactions held their connection while calling the payment provider, which answered in 30 seconds instead of 300 ms.
-
-## Recommendations
-
-1. Move external calls out of transactions.
-2. Alert when pool wait time exceeds 100 ms.
-`;
+/** Requests to an app without a port (app.request), with a bearer token and a JSON body made for the caller. */
+export function requestVia(app: Hono<AppEnv>): TestApp['request'] {
+  return (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set('content-type', 'application/json');
+      body = JSON.stringify(init.json);
+    }
+    return Promise.resolve(app.request(`http://127.0.0.1${path}`, { ...init, headers, body }));
+  };
+}
 
 /** The real app (http → chat → store → llm) on a test database, driven through app.request() without a port. */
 export async function createTestApp(db: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
@@ -54,16 +55,7 @@ export async function createTestApp(db: TestDatabase, env: Record<string, string
   const stopSweeper = startSweeper(ctx, 200);
   const { app, streams } = createApp({ ctx, adminTokenHash: hashToken(ADMIN_TOKEN) });
 
-  const request: TestApp['request'] = (path, init = {}) => {
-    const headers = new Headers(init.headers);
-    if (init.token) headers.set('authorization', `Bearer ${init.token}`);
-    let body = init.body;
-    if (init.json !== undefined) {
-      headers.set('content-type', 'application/json');
-      body = JSON.stringify(init.json);
-    }
-    return Promise.resolve(app.request(`http://127.0.0.1${path}`, { ...init, headers, body }));
-  };
+  const request = requestVia(app);
 
   return {
     app,
@@ -148,4 +140,15 @@ export function readSse(res: Response) {
     queue,
     stop: () => reader.cancel(),
   };
+}
+
+/** Reads events until `done` says enough (or the stream ends, or `max` events came). */
+export async function collectUntil(stream: ReturnType<typeof readSse>, done: (events: SseEvent[]) => boolean, max = 2_000): Promise<SseEvent[]> {
+  const events: SseEvent[] = [];
+  for (let i = 0; i < max && !done(events); i++) {
+    const ev = await stream.next();
+    if (!ev) break;
+    events.push(ev);
+  }
+  return events;
 }
