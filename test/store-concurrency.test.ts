@@ -37,6 +37,21 @@ async function onSeparateConnections<T>(n: number, fn: (sql: Sql, i: number) => 
 }
 
 describe('reserving turns concurrently', () => {
+  // Here rather than in store-start-in-reserve.test.ts: tests of one file run one after another, so the two tests
+  // with 64 connections never overlap (a server with the default max_connections of 100 refused them).
+  it('64 reserves at once that may start their answer: only the first does, the rest queue behind it', async () => {
+    const { conversationId } = await seedReport(db.sql);
+    const results = await onSeparateConnections(64, (sql, i) =>
+      reserveTurn(sql, { ...reserveInput(conversationId, `q${i}`), start: { model: 'model-a' } }),
+    );
+    expect(results.every((r) => r.kind === 'created')).toBe(true);
+    const { messages, version } = await readAll(db.sql, conversationId);
+    const answers = messages.filter((m) => m.role === 'assistant');
+    expect(answers.map((m) => m.status)).toEqual(['streaming', ...Array(63).fill('queued')]);
+    expect(answers[0]!.seq).toBe(2);
+    expect(version).toBe(128);
+  });
+
   it('64 turns at once on one conversation get seqs 1..128, each answer right after its question', async () => {
     const { conversationId } = await seedReport(db.sql);
     const results = await onSeparateConnections(64, (sql, i) => reserveTurn(sql, reserveInput(conversationId, `question ${i}`)));
