@@ -7,7 +7,7 @@ import { startTcpRelay, type TcpRelay } from './support/tcp-relay.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
 /**
- * The one send whose outcome the server cannot know: the connection drops after the reserve's COMMIT was sent,
+ * The one send whose outcome the server cannot know: the connection drops after the reserve's commit was sent,
  * and the database stays unreachable past the retries. The client must not be told 503 "nothing was stored".
  */
 
@@ -23,7 +23,7 @@ beforeAll(async () => {
   relay = await startTcpRelay(Number(new URL(db.url).port));
   const url = new URL(db.url);
   url.port = String(relay.port);
-  // Unprepared statements carry their text on every execution, so the relay can see the COMMIT go by.
+  // Unprepared statements carry their text on every execution, so the relay can see the statement go by.
   url.searchParams.set('prepare', 'false');
   appSql = connect(url.toString(), { max: 4, applicationName: 'report-chat-relay' });
   t = await createTestApp({ ...db, url: url.toString(), sql: appSql }, { TURN_LEASE_MS: '1000' });
@@ -51,6 +51,8 @@ describe('a send whose commit cannot be confirmed', () => {
         headers: { accept: 'application/json' },
       });
 
+    // The reserve is one autocommitted call of reserve_turn (migration 0002): it commits as the server runs it.
+    relay.commitMarker = 'reserve_turn(';
     relay.mode = 'cut-after-commit';
     const res = await send();
     expect(relay.cut).toBe(true);

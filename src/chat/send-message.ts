@@ -53,8 +53,8 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
   // One answer id for every attempt of this request: an attempt that did not commit left it unused, and one that
   // did is found again as a replay, recognisable as this request's own by this id.
   const assistantMessageId = randomUUID();
-  // Set once an attempt may have committed (its connection was lost during the COMMIT): from then on, if the
-  // retries run out, the client must not be told 503 "nothing was stored".
+  // Set once an attempt may have committed (its connection was lost while its commit was in flight): from then on,
+  // if the retries run out, the client must not be told 503 "nothing was stored".
   let maybeStored = false;
   const reservation = await withRetry(
     () =>

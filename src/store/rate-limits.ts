@@ -21,11 +21,8 @@ export interface WindowCount extends WindowLimit {
 export async function hitWindows(tx: TxSql | Sql, limits: readonly WindowLimit[]): Promise<WindowCount[]> {
   const counts: WindowCount[] = [];
   for (const l of limits) {
-    const [row] = await tx<{ count: number; resetAt: Date }[]>`
-      INSERT INTO rate_limit_windows (key, window_start, count)
-      VALUES (${l.key}, to_timestamp(floor(extract(epoch FROM now()) / ${l.windowSeconds}) * ${l.windowSeconds}), 1)
-      ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limit_windows.count + 1
-      RETURNING count, window_start + ${l.windowSeconds} * interval '1 second' AS reset_at`;
+    // The SQL function of migration 0002, which reserve_turn also counts turns with.
+    const [row] = await tx<{ count: number; resetAt: Date }[]>`SELECT * FROM hit_rate_window(${l.key}, ${l.windowSeconds})`;
     if (!row) throw new Error('rate limit upsert returned nothing');
     counts.push({ ...l, count: row.count, resetAt: new Date(row.resetAt) });
   }

@@ -1,5 +1,5 @@
 import type { Sql, TxSql } from './db.js';
-import { isTransientDbError } from './pg-errors.js';
+import { isTransientDbError, sqlState } from './pg-errors.js';
 
 // Errors raised after the transaction's body had finished, while its COMMIT was in flight.
 const commitUncertain = new WeakSet<object>();
@@ -23,7 +23,28 @@ export async function beginTracked<T>(sql: Sql, fn: (tx: TxSql) => Promise<T>): 
   }
 }
 
-/** True for an error of beginTracked() after which the transaction may have committed. */
+// Transient errors after which an autocommitted statement certainly did not commit: it was never sent (no
+// connection could be made), or the server refused it and rolled it back (serialization failure, deadlock, lock
+// timeout). Every other transient error (a connection lost, the server shutting down) may have come after the
+// commit: PostgreSQL commits an autocommitted statement before it reports ReadyForQuery.
+const NOT_COMMITTED = new Set(['ECONNREFUSED', 'CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P03', '53300', '40001', '40P01', '55P03']);
+
+/**
+ * Runs one autocommitted statement, a store function that is its own transaction, and remembers when its outcome
+ * cannot be known: the same as a COMMIT in flight in beginTracked().
+ */
+export async function autocommitTracked<T>(statement: () => Promise<T>): Promise<T> {
+  try {
+    return await statement();
+  } catch (err) {
+    if (typeof err === 'object' && err !== null && isTransientDbError(err) && !NOT_COMMITTED.has(sqlState(err) ?? '')) {
+      commitUncertain.add(err);
+    }
+    throw err;
+  }
+}
+
+/** True for an error of beginTracked() or autocommitTracked() after which the transaction may have committed. */
 export function isCommitUncertain(err: unknown): boolean {
   return typeof err === 'object' && err !== null && commitUncertain.has(err);
 }

@@ -1,7 +1,8 @@
 import { AppError } from '../errors/app-error.js';
 import type { Sql } from './db.js';
-import { hitWindows, type WindowCount, type WindowLimit } from './rate-limits.js';
-import { beginTracked, inTransaction, lockForChange } from './transaction.js';
+import type { WindowCount, WindowLimit } from './rate-limits.js';
+import { sqlState } from './pg-errors.js';
+import { autocommitTracked, inTransaction, lockForChange } from './transaction.js';
 import type { MessageRow, TerminalStatus } from './types.js';
 
 export interface ReserveInput {
@@ -37,11 +38,18 @@ export type Reservation =
   | { kind: 'created'; userMessage: MessageRow; assistantMessage: MessageRow; limits: WindowCount[] }
   | { kind: 'replay'; userMessage: MessageRow; assistantMessage: MessageRow };
 
-/** Raised inside the reserve transaction to roll it back, carrying the stored turn found under the same id. */
-class ReplayFound extends Error {
-  constructor(readonly existing: MessageRow) {
-    super('replay');
-  }
+// Codes the store functions of migration 0002 raise to refuse a change; the error rolls back everything the call
+// did. They are SQLSTATEs of a class PostgreSQL does not use (RC), so they never mix with the server's own.
+const NO_CHANGE = 'RC000';
+const NO_CONVERSATION = 'RC404';
+const ID_STORED = 'RC409';
+const VERSION_DIFFERS = 'RC412';
+const CONVERSATION_FULL = 'RC413';
+const LIMIT_EXCEEDED = 'RC429';
+
+interface ReservedRow extends MessageRow {
+  limitCounts: number[];
+  limitResets: (Date | string)[];
 }
 
 /**
@@ -50,69 +58,64 @@ class ReplayFound extends Error {
  * `queued`, or, with `start` and no earlier answer queued or streaming, already `streaming` (steps 3 and 4 done
  * here: one transaction and one version less per turn). An id already stored means a replay: the transaction rolls
  * back and the stored turn is returned, in whatever status it now has.
+ *
+ * The transaction is one call of the SQL function `reserve_turn` (migration 0002), autocommitted: one round trip.
  */
 export async function reserveTurn(sql: Sql, input: ReserveInput): Promise<Reservation> {
+  const limits = input.limits ?? [];
+  let rows: ReservedRow[];
   try {
-    return await beginTracked(sql, async (tx) => {
-      // The UPDATE takes the row lock: concurrent turns of this conversation queue here, and each one's
-      // statements below run after the previous turn committed, so its replay check sees that turn.
-      const [conv] = await tx<{ seq: number; prevVersion: number; prevCount: number }[]>`
-        UPDATE conversations
-        SET next_seq = next_seq + 2, version = version + 2, message_count = message_count + 2, updated_at = now()
-        WHERE id = ${input.conversationId}
-        RETURNING next_seq - 2 AS seq, version - 2 AS prev_version, message_count - 2 AS prev_count`;
-      if (!conv) throw new AppError('not_found', 'No such conversation.');
-      const v = conv.prevVersion;
-      // ON CONFLICT (id) waits for an in-flight insert of the same id (in any conversation), then skips.
-      // Whether the answer can start at once is decided in this statement, not in the UPDATE above: at READ
-      // COMMITTED each statement takes a fresh snapshot, and this one starts after the row lock was granted, so it
-      // sees every answer committed before (every change of an answer's status takes that lock), while the UPDATE's
-      // snapshot may predate a turn that committed while it waited for the lock. The check reads the partial index
-      // of answers in progress.
-      const model = input.start?.model ?? null;
-      const inserted = await tx<MessageRow[]>`
-        WITH ahead AS (
-          SELECT ${model}::text IS NULL OR EXISTS (
-            SELECT 1 FROM messages
-            WHERE conversation_id = ${input.conversationId} AND seq < ${conv.seq} AND status IN ('queued', 'streaming')
-          ) AS must_wait
-        )
-        INSERT INTO messages (conversation_id, seq, id, role, content, status, reply_to, changed_version,
-                              model, lease_owner, lease_expires_at)
-        VALUES
-          (${input.conversationId}, ${conv.seq}, ${input.userMessageId}, 'user', ${input.content}, 'complete',
-           NULL, ${v + 1}, NULL, NULL, NULL),
-          (${input.conversationId}, ${conv.seq + 1}, ${input.assistantMessageId}, 'assistant', '',
-           CASE WHEN (SELECT must_wait FROM ahead) THEN 'queued' ELSE 'streaming' END,
-           ${input.userMessageId}, ${v + 2},
-           CASE WHEN (SELECT must_wait FROM ahead) THEN NULL ELSE ${model}::text END,
-           ${input.leaseOwner}, now() + ${input.leaseMs} * interval '1 millisecond')
-        ON CONFLICT (id) DO NOTHING
-        RETURNING *`;
-      const userMessage = inserted.find((m) => m.role === 'user');
-      const assistantMessage = inserted.find((m) => m.role === 'assistant');
-      if (!userMessage || !assistantMessage) {
-        const [existing] = await tx<MessageRow[]>`SELECT * FROM messages WHERE id = ${input.userMessageId}`;
-        if (!existing) throw new Error('insert skipped on conflict but no row holds the id');
-        throw new ReplayFound(existing);
-      }
-      if (input.ifMatch !== undefined && input.ifMatch !== v) {
-        throw new AppError('precondition_failed', 'The conversation changed since the version you sent in If-Match.');
-      }
-      if (conv.prevCount + 2 > input.maxMessages) {
-        throw new AppError('conversation_full', `This conversation holds the maximum of ${input.maxMessages} messages.`);
-      }
-      const limits = input.limits?.length ? await hitWindows(tx, input.limits) : [];
-      if (limits.some((l) => l.count > l.limit)) throw new RateLimited(limits);
-      return { kind: 'created' as const, userMessage, assistantMessage, limits };
-    });
+    rows = await autocommitTracked(
+      () => sql<ReservedRow[]>`
+        SELECT (r.message).*, r.limit_counts, r.limit_resets
+        FROM reserve_turn(
+          ${input.conversationId}, ${input.userMessageId}, ${input.assistantMessageId}, ${input.content},
+          ${input.ifMatch ?? null}, ${input.maxMessages}, ${input.leaseOwner}, ${input.leaseMs}, ${input.start?.model ?? null},
+          ${limits.map((l) => l.key)}::text[], ${limits.map((l) => l.windowSeconds)}::int[], ${limits.map((l) => l.limit)}::int[]
+        ) r`,
+    );
   } catch (err) {
-    if (!(err instanceof ReplayFound)) throw err;
-    return replayOf(sql, input, err.existing);
+    switch (sqlState(err)) {
+      case NO_CONVERSATION:
+        throw new AppError('not_found', 'No such conversation.', { cause: err });
+      case ID_STORED:
+        return replayOf(sql, input);
+      case VERSION_DIFFERS:
+        throw new AppError('precondition_failed', 'The conversation changed since the version you sent in If-Match.', { cause: err });
+      case CONVERSATION_FULL:
+        throw new AppError('conversation_full', `This conversation holds the maximum of ${input.maxMessages} messages.`, { cause: err });
+      case LIMIT_EXCEEDED:
+        throw new RateLimited(windowCounts(limits, JSON.parse((err as { detail: string }).detail) as RawCounts));
+      default:
+        throw err;
+    }
   }
+  const [userRow, answerRow] = rows;
+  if (!userRow || !answerRow) throw new Error(`reserve_turn returned ${rows.length} rows`);
+  return {
+    kind: 'created',
+    userMessage: messageOf(userRow),
+    assistantMessage: messageOf(answerRow),
+    limits: windowCounts(limits, { counts: userRow.limitCounts, resets: userRow.limitResets }),
+  };
 }
 
-async function replayOf(sql: Sql, input: ReserveInput, existing: MessageRow): Promise<Reservation> {
+// Every row of reserve_turn carries the limits' counts beside the message; the message is the rest.
+const messageOf = ({ limitCounts: _counts, limitResets: _resets, ...message }: ReservedRow): MessageRow => message;
+
+interface RawCounts {
+  counts: number[];
+  resets: (Date | string)[];
+}
+
+function windowCounts(limits: readonly WindowLimit[], raw: RawCounts): WindowCount[] {
+  return limits.map((l, i) => ({ ...l, count: raw.counts[i]!, resetAt: new Date(raw.resets[i]!) }));
+}
+
+async function replayOf(sql: Sql, input: ReserveInput): Promise<Reservation> {
+  const [existing] = await sql<MessageRow[]>`SELECT * FROM messages WHERE id = ${input.userMessageId}`;
+  // The answer's id was taken instead (only a request that reserved with the same answer id can have done it).
+  if (!existing) throw new Error('a reserve found its message id stored, but no row holds it');
   // The IETF Idempotency-Key draft: the same key with a different request is a conflict, not a replay.
   if (existing.conversationId !== input.conversationId || existing.role !== 'user' || existing.content !== input.content) {
     throw new AppError('idempotency_conflict', 'This message id was already used with different content.');
@@ -198,18 +201,18 @@ export type FinishResult =
  * a previous attempt committed but its acknowledgement was lost, the stored row already equals what we wrote.
  */
 export async function finishAnswer(sql: Sql, input: FinishInput): Promise<FinishResult> {
-  const row = await inTransaction(sql, async (tx) => {
-    const version = await lockForChange(tx, input.conversationId);
-    const [updated] = await tx<MessageRow[]>`
-      UPDATE messages
-      SET status = ${input.status}, content = ${input.content}, error = ${input.error},
-          input_tokens = ${input.inputTokens ?? null}, output_tokens = ${input.outputTokens ?? null},
-          changed_version = ${version}, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-      WHERE conversation_id = ${input.conversationId} AND seq = ${input.seq}
-        AND status IN ('queued', 'streaming') AND lease_owner = ${input.owner}
-      RETURNING *`;
-    return updated;
-  });
+  // One call of the SQL function `finish_answer` (migration 0002), autocommitted: one round trip.
+  const row = await autocommitTracked(
+    () => sql<MessageRow[]>`
+      SELECT * FROM finish_answer(${input.conversationId}, ${input.seq}, ${input.owner}, ${input.status},
+                                  ${input.content}, ${input.error}, ${input.inputTokens ?? null}, ${input.outputTokens ?? null})`,
+  ).then(
+    ([updated]) => updated,
+    (err: unknown) => {
+      if (sqlState(err) === NO_CHANGE) return undefined;
+      throw err;
+    },
+  );
   if (row) return { applied: true, message: row };
   const [stored] = await sql<MessageRow[]>`
     SELECT * FROM messages WHERE conversation_id = ${input.conversationId} AND seq = ${input.seq}`;
