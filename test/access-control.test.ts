@@ -179,6 +179,46 @@ describe('live updates and membership', () => {
   });
 });
 
+describe('the periodic access check of open events streams', () => {
+  it('closes the streams of a member removed without any event, and only theirs; one check covers every stream', async () => {
+    const removed = await t.createUser();
+    const kept = await t.createUser();
+    for (const u of [removed, kept]) {
+      await t.request(`/api/reports/${reportId}/members/${u.id}`, { method: 'PUT', token: owner.token, json: { role: 'viewer' } });
+    }
+    const open = async (token: string) => {
+      const res = await t.request(`/api/reports/${reportId}/events`, { token });
+      expect(res.status).toBe(200);
+      return readSse(res);
+    };
+    const gone = [await open(removed.token), await open(removed.token)];
+    const staying = [await open(kept.token), await open(owner.token)];
+    // Behind the app's back: no `revoked` event is published, only the periodic check can notice.
+    await db.sql`DELETE FROM report_members WHERE report_id = ${reportId} AND user_id = ${removed.id}`;
+    await t.ctx.access.checkNow();
+
+    for (const stream of gone) {
+      let ended = false;
+      for (let i = 0; i < 1000 && !ended; i++) ended = (await stream.next(5_000)) === undefined;
+      expect(ended).toBe(true);
+    }
+    await t.request(`/api/reports/${reportId}/messages`, { method: 'POST', token: editor.token, json: { content: 'still there?' }, headers: { accept: 'application/json' } });
+    for (const stream of staying) expect((await stream.next(5_000))?.event).toBe('message');
+    // The kept streams are still watched: the next check keeps them open, and the removed user's are forgotten.
+    await t.ctx.access.checkNow();
+    await t.request(`/api/reports/${reportId}/messages`, { method: 'POST', token: editor.token, json: { content: 'and now?' }, headers: { accept: 'application/json' } });
+    for (const stream of staying) {
+      let seen: string | undefined;
+      for (let i = 0; i < 50 && seen !== 'message'; i++) {
+        const ev = await stream.next(5_000);
+        if (ev?.data.includes('and now?')) seen = ev.event;
+        if (!ev) break;
+      }
+      expect(seen).toBe('message');
+    }
+  });
+});
+
 describe('sign-in, sessions and CSRF', () => {
   it('signs in with a cookie; a wrong password and an unknown email get the same 401', async () => {
     const email = `person-${randomUUID()}@example.com`;

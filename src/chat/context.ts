@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Sql } from '../store/db.js';
+import type { AccessWatch } from './access-watch.js';
 import type { EventBus } from './bus.js';
 import type { TurnEngine } from './turn-engine.js';
 
@@ -14,6 +15,8 @@ export interface ChatContext {
   instanceId: string;
   log: Logger;
   metrics: Metrics;
+  /** Re-checks the access of this instance's open events streams, all of them in one statement. */
+  access: AccessWatch;
 }
 
 export interface Caller {

@@ -1,7 +1,6 @@
 import { AppError } from '../errors/app-error.js';
 import { clearConversation as clearStored, readAll, readChangesAfter, readPage, type PageQuery } from '../store/history.js';
 import type { MessageRow } from '../store/types.js';
-import { findVisibleReport } from '../store/reports.js';
 import { requireRole, visibleReport } from './access.js';
 import type { Caller, ChatContext } from './context.js';
 import { toApiMessage, type ApiMessage } from './message-view.js';
@@ -47,7 +46,8 @@ export async function openEvents(ctx: ChatContext, caller: Caller, reportId: str
   const report = await visibleReport(ctx, caller, reportId);
   return {
     report,
-    stillVisible: async () => (await findVisibleReport(ctx.sql, report.id, caller.id)) !== undefined,
+    /** Calls `onLost` once the caller can no longer see the report; returns the function that stops watching. */
+    watchAccess: (onLost: () => void) => ctx.access.watch(report.id, caller.id, onLost),
     changesAfter: async (version: number): Promise<{ cleared: number | undefined; messages: MessageRow[]; version: number }> => {
       const changes = await readChangesAfter(ctx.sql, report.conversationId, version);
       const cleared = changes.conversation.clearedVersion > version ? changes.conversation.clearedVersion : undefined;

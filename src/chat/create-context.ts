@@ -5,6 +5,7 @@ import { createAnswerModel } from '../llm/index.js';
 import type { Logger } from '../log/logger.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import type { Sql } from '../store/db.js';
+import { createAccessWatch } from './access-watch.js';
 import { createLocalBus } from './bus.js';
 import { createPgBus, type PgBusOptions } from './pg-bus.js';
 import type { ChatContext } from './context.js';
@@ -26,6 +27,8 @@ export function createChatContext(input: {
   /** Timings for tests that need a slower queue poll or bus (the defaults are production's). */
   tuning?: {
     queuePollMs?: number;
+    /** How often open events streams re-check their access (5 s). */
+    accessCheckMs?: number;
     bus?: Pick<PgBusOptions, 'resyncMs' | 'reconnectBackoffMs'>;
   };
 }): ChatContext {
@@ -48,5 +51,6 @@ export function createChatContext(input: {
     queuePollMs: input.tuning?.queuePollMs,
   });
   metrics.observe({ queuedAnswers: () => engine.queuedCount(), activeAnswers: () => engine.activeCount() });
-  return { config, sql, bus, engine, instanceId, log, metrics };
+  const access = createAccessWatch(sql, log, input.tuning?.accessCheckMs);
+  return { config, sql, bus, engine, instanceId, log, metrics, access };
 }

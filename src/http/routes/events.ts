@@ -11,7 +11,6 @@ import { SseFrame, sseResponse } from '../sse.js';
 
 const PING_MS = 15_000;
 // Access is checked again this often, so a member removed on another instance loses the stream soon after.
-const ACCESS_CHECK_MS = 5_000;
 /** Open events streams per user on one instance: enough for many tabs, not enough to exhaust the server. */
 export const MAX_STREAMS_PER_USER = 20;
 
@@ -69,7 +68,7 @@ export function eventRoutes(ctx: ChatContext, streams: StreamCounts) {
     const reportId = uuidParam(c, 'reportId');
     const since = resumeVersion(c.req.header('last-event-id'), c.req.query('after'));
     const caller = c.get('caller');
-    const { report, changesAfter, stillVisible } = await openEvents(ctx, caller, reportId);
+    const { report, changesAfter, watchAccess } = await openEvents(ctx, caller, reportId);
     const mine = streams.perUser.get(caller.id) ?? 0;
     if (mine >= MAX_STREAMS_PER_USER) {
       throw new AppError('rate_limited', `At most ${MAX_STREAMS_PER_USER} live update streams may be open at once; close some tabs.`, {
@@ -136,14 +135,10 @@ export function eventRoutes(ctx: ChatContext, streams: StreamCounts) {
         for (const event of held) writeEvent(event);
         held = undefined;
         const ping = setInterval(() => w.write(': ping\n\n'), PING_MS);
-        const access = setInterval(() => {
-          stillVisible()
-            .then((visible) => visible || w.close())
-            .catch((err: unknown) => ctx.log.warn({ err, reportId }, 'events access check failed'));
-        }, ACCESS_CHECK_MS);
+        const unwatch = watchAccess(() => w.close());
         w.onClose(() => {
           clearInterval(ping);
-          clearInterval(access);
+          unwatch();
         });
         await new Promise<void>((resolve) => w.onClose(resolve));
       },
