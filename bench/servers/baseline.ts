@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import postgres from 'postgres';
 import { createProfiler } from './profiler.js';
 import { nowMs } from '../lib/stats.js';
 import { collectGarbage, usage, type FromChild, type Published, type ToChild } from './protocol.js';
 
 /**
- * The HTTP baseline: what a turn costs with nothing but node:http and two plain transactions. It does the same
+ * The HTTP baseline: what a turn costs with nothing but node:http and the app's two transactions. It does the same
  * work for the client as the app — commit the user message and the answer placeholder, stream the model's
  * answer as the same UI message stream events, commit the final answer, say saved — and nothing else: no
  * authentication, no access check, no queue, no context history, no metrics or logs.
@@ -51,37 +52,26 @@ const apiMessage = (row: Row) => ({
   updatedAt: new Date(row.updated_at).toISOString(),
 });
 
+// The same two transactions as the app, through the same SQL functions (migration 0002): each one autocommitted
+// call, one round trip.
 async function reserve(conversationId: string, userId: string, content: string): Promise<[Row, Row]> {
-  return sql.begin(async (tx) => {
-    const [conv] = await tx<{ seq: number; v: number }[]>`
-      UPDATE conversations SET next_seq = next_seq + 2, version = version + 2, message_count = message_count + 2, updated_at = now()
-      WHERE id = ${conversationId} RETURNING (next_seq - 2)::int AS seq, (version - 2)::int AS v`;
-    if (!conv) throw new Error('no such conversation');
-    const rows = await tx<Row[]>`
-      INSERT INTO messages (conversation_id, seq, id, role, content, status, reply_to, changed_version, lease_owner, lease_expires_at)
-      VALUES (${conversationId}, ${conv.seq}, ${userId}, 'user', ${content}, 'complete', NULL, ${conv.v + 1}, NULL, NULL),
-             (${conversationId}, ${conv.seq + 1}, ${randomUUID()}, 'assistant', '', 'streaming', ${userId}, ${conv.v + 2}, ${OWNER},
-              now() + interval '15 seconds')
-      RETURNING conversation_id, seq::int AS seq, id, role, content, status, reply_to, created_at, updated_at`;
-    return [rows.find((r) => r.role === 'user')!, rows.find((r) => r.role === 'assistant')!];
-  });
+  const rows = await sql<Row[]>`
+    SELECT (r.message).conversation_id, (r.message).seq::int AS seq, (r.message).id, (r.message).role, (r.message).content,
+           (r.message).status, (r.message).reply_to, (r.message).created_at, (r.message).updated_at
+    FROM reserve_turn(${conversationId}, ${userId}, ${randomUUID()}, ${content}, NULL, 100000000, ${OWNER}, 15000, 'bench-model',
+                      '{}', '{}', '{}') r`;
+  return [rows[0]!, rows[1]!];
 }
 
 async function finish(answer: Row, content: string): Promise<Row> {
-  return sql.begin(async (tx) => {
-    const [conv] = await tx<{ v: number }[]>`
-      UPDATE conversations SET version = version + 1, updated_at = now() WHERE id = ${answer.conversation_id} RETURNING version::int AS v`;
-    const [row] = await tx<Row[]>`
-      UPDATE messages SET status = 'complete', content = ${content}, changed_version = ${conv!.v}, lease_owner = NULL,
-             lease_expires_at = NULL, updated_at = now()
-      WHERE conversation_id = ${answer.conversation_id} AND seq = ${answer.seq}
-      RETURNING conversation_id, seq::int AS seq, id, role, content, status, reply_to, created_at, updated_at`;
-    return row!;
-  });
+  const [row] = await sql<Row[]>`
+    SELECT conversation_id, seq::int AS seq, id, role, content, status, reply_to, created_at, updated_at
+    FROM finish_answer(${answer.conversation_id}, ${answer.seq}, ${OWNER}, 'complete', ${content}, NULL, NULL, NULL)`;
+  return row!;
 }
 
 /** Streams the model's answer (OpenAI chat completions SSE), calling onText for each piece of text. */
-function streamModel(question: string, onText: (text: string) => void): Promise<void> {
+function streamModelBare(question: string, onText: (text: string) => void): Promise<void> {
   const body = JSON.stringify({
     model: 'bench-model',
     stream: true,
@@ -112,6 +102,30 @@ function streamModel(question: string, onText: (text: string) => void): Promise<
     req.end(body);
   });
 }
+
+// MODEL_CLIENT=ai-sdk: the same server, but the model is called as the app calls it, through the AI SDK's
+// openai-compatible provider (`doStream`, fetch, web streams, a zod-validated parse of every chunk), so that the
+// HTTP suite can show what the model client alone costs, apart from everything else the app does.
+const sdkModel = createOpenAICompatible({ name: 'bench', baseURL: env.LLM_BASE_URL!, apiKey: 'bench', includeUsage: true }).chatModel('bench-model');
+
+async function streamModelSdk(question: string, onText: (text: string) => void): Promise<void> {
+  const { stream } = await sdkModel.doStream({
+    prompt: [
+      { role: 'system', content: system },
+      { role: 'user', content: [{ type: 'text', text: question }] },
+    ],
+    includeRawChunks: false,
+  });
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    if (value.type === 'text-delta' && value.delta) onText(value.delta);
+    else if (value.type === 'error') throw new Error(String(value.error));
+  }
+}
+
+const streamModel = env.MODEL_CLIENT === 'ai-sdk' ? streamModelSdk : streamModelBare;
 
 async function handle(req: IncomingMessage, res: ServerResponse, conversationId: string): Promise<void> {
   const parts: Buffer[] = [];

@@ -6,12 +6,15 @@ import { finishAnswer, reserveTurn, startAnswer } from '../../src/store/turns.js
  * The ways of storing one exchange (a user message and its answer) that the store suites compare. Each appends
  * the same two messages with the same text to a conversation picked by the caller.
  */
-export type ApproachName = 'floor' | 'ours' | 'jsonb-concat' | 'jsonb-function';
+export type ApproachName = 'floor' | 'floor-2tx' | 'ours' | 'jsonb-concat' | 'jsonb-function';
 
-export const APPROACHES: readonly ApproachName[] = ['floor', 'ours', 'jsonb-concat', 'jsonb-function'];
+export const APPROACHES: readonly ApproachName[] = ['floor', 'floor-2tx', 'ours', 'jsonb-concat', 'jsonb-function'];
 
 export const APPROACH_LABELS: Record<ApproachName, string> = {
   floor: 'floor: bare 2-row INSERT',
+  // What any design pays that commits the question before the answer exists, as a chat must (the client is told
+  // "saved" before the model is called): two commits per exchange, with nothing but a bare INSERT in each.
+  'floor-2tx': 'two-commit floor: 2 bare 1-row INSERTs',
   // The app's path: reserveTurn, which starts the answer when nothing is ahead of it, then finishAnswer; startAnswer
   // only for an answer the reserve left queued (the share of those is counted, see `oursFallbacks`).
   ours: 'ours: reserve (starts) + finish',
@@ -104,6 +107,16 @@ export function appender(
           VALUES (${conversationId}, nextval('bench_floor_seq'), ${userId}, 'user', ${content}, 'complete', NULL, nextval('bench_floor_seq')),
                  (${conversationId}, nextval('bench_floor_seq'), ${randomUUID()}, 'assistant', ${ANSWER}, 'complete', ${userId}, nextval('bench_floor_seq'))`;
       };
+    case 'floor-2tx':
+      return async (conversationId, content) => {
+        const userId = randomUUID();
+        await sql`
+          INSERT INTO bench_floor_messages (conversation_id, seq, id, role, content, status, reply_to, changed_version)
+          VALUES (${conversationId}, nextval('bench_floor_seq'), ${userId}, 'user', ${content}, 'complete', NULL, nextval('bench_floor_seq'))`;
+        await sql`
+          INSERT INTO bench_floor_messages (conversation_id, seq, id, role, content, status, reply_to, changed_version)
+          VALUES (${conversationId}, nextval('bench_floor_seq'), ${randomUUID()}, 'assistant', ${ANSWER}, 'complete', ${userId}, nextval('bench_floor_seq'))`;
+      };
     case 'ours':
       // As src/chat/send-message.ts and the turn engine do it: the reserve starts the answer when no earlier answer
       // of the conversation is queued or streaming (one transaction less); an answer it left queued is started with
@@ -151,7 +164,7 @@ export function appender(
 /** Messages stored by an approach in the given conversations (complete answers and user messages). */
 export async function storedMessages(sql: Sql, approach: ApproachName, conversationIds: readonly string[]): Promise<{ stored: number; notComplete: number }> {
   const ids = [...conversationIds];
-  if (approach === 'floor') {
+  if (approach === 'floor' || approach === 'floor-2tx') {
     const [r] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM bench_floor_messages WHERE conversation_id = ANY(${ids}::uuid[])`;
     return { stored: r?.n ?? 0, notComplete: 0 };
   }

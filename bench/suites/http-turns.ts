@@ -15,7 +15,14 @@ import type { SuiteContext, SuiteReport, TargetResult } from '../lib/suite.js';
 import { fmt, fmtRatio, renderTable, type Cell } from '../lib/table.js';
 import { ANSWER_CHUNKS, question } from './append-approaches.js';
 
-type Target = 'ours' | 'baseline';
+type Target = 'ours' | 'baseline' | 'baseline-sdk';
+
+const TARGETS: readonly Target[] = ['ours', 'baseline', 'baseline-sdk'];
+const LABELS: Record<Target, string> = {
+  ours: 'report-chat (startServer)',
+  baseline: 'bare node:http baseline',
+  'baseline-sdk': 'baseline, model via AI SDK',
+};
 
 interface HttpCell {
   run: number;
@@ -44,7 +51,8 @@ const TAG = /Question (\S+):/g;
 /**
  * Suite 3: whole turns through the HTTP API of the real app (startServer, in a process of its own) with a model
  * that answers at once (the fake OpenAI-compatible server, 20 chunks), against a bare node:http baseline doing
- * the same two transactions and streaming the same events, side by side in each run.
+ * the same two transactions and streaming the same events, side by side in each run. A third server, the baseline
+ * calling the model through the AI SDK provider the app uses, shows what the model client alone costs.
  */
 export async function httpTurnsSuite(ctx: SuiteContext): Promise<SuiteReport> {
   const { options, server, log } = ctx;
@@ -58,6 +66,7 @@ export async function httpTurnsSuite(ctx: SuiteContext): Promise<SuiteReport> {
     mkdirSync(scratch, { recursive: true });
     let ours: ServerProcess | undefined;
     let baseline: ServerProcess | undefined;
+    let baselineSdk: ServerProcess | undefined;
     try {
       ours = await startServerProcess('ours', appEnv(db.url, fake.baseUrl, scratch), { logFile: join(scratch, 'ours.log') });
       baseline = await startServerProcess(
@@ -65,22 +74,30 @@ export async function httpTurnsSuite(ctx: SuiteContext): Promise<SuiteReport> {
         { DATABASE_URL: db.url, LLM_BASE_URL: fake.baseUrl, SYSTEM_PROMPT: BENCH_REPORT, POOL_MAX: '20' },
         { logFile: join(scratch, 'baseline.log') },
       );
+      baselineSdk = await startServerProcess(
+        'baseline',
+        { DATABASE_URL: db.url, LLM_BASE_URL: fake.baseUrl, SYSTEM_PROMPT: BENCH_REPORT, POOL_MAX: '20', MODEL_CLIENT: 'ai-sdk' },
+        { logFile: join(scratch, 'baseline-sdk.log') },
+      );
       const setup = async () => {
         const owner = await createUser(ours!.url);
         const oursReports = await inBatches(Array.from({ length: o.reports }), 8, (_, i) => createReport(ours!.url, owner.token, `Ours ${i}`));
         const baseReports = await inBatches(Array.from({ length: o.reports }), 8, (_, i) => createReport(ours!.url, owner.token, `Baseline ${i}`));
-        const convRows = await db.sql<{ reportId: string; id: string }[]>`SELECT report_id, id FROM conversations WHERE report_id = ANY(${baseReports}::uuid[])`;
+        const sdkReports = await inBatches(Array.from({ length: o.reports }), 8, (_, i) => createReport(ours!.url, owner.token, `Baseline SDK ${i}`));
+        const convRows = await db.sql<{ reportId: string; id: string }[]>`
+          SELECT report_id, id FROM conversations WHERE report_id = ANY(${[...baseReports, ...sdkReports]}::uuid[])`;
         const convOf = new Map(convRows.map((r) => [r.reportId, r.id]));
-        return { owner, oursReports, baseReports, convOf };
+        return { owner, oursReports, baseReports, sdkReports, convOf };
       };
-      const { owner, oursReports, baseReports, convOf } = await withDeadline('http setup (users and reports)', 180_000, setup());
+      const { owner, oursReports, baseReports, sdkReports, convOf } = await withDeadline('http setup (users and reports)', 180_000, setup());
       const urls: Record<Target, string[]> = {
         ours: oursReports.map((id) => `${ours!.url}/api/reports/${id}/messages`),
         baseline: baseReports.map((id) => `${baseline!.url}/baseline/${convOf.get(id)!}/messages`),
+        'baseline-sdk': sdkReports.map((id) => `${baselineSdk!.url}/baseline/${convOf.get(id)!}/messages`),
       };
-      const processes: Record<Target, ServerProcess> = { ours, baseline };
-      // Compile and warm both servers (JIT, pools, prepared statements) before anything is measured.
-      for (const target of ['ours', 'baseline'] as const) {
+      const processes: Record<Target, ServerProcess> = { ours, baseline, 'baseline-sdk': baselineSdk };
+      // Compile and warm the servers (JIT, pools, prepared statements) before anything is measured.
+      for (const target of TARGETS) {
         const agent = new Agent({ keepAlive: true, maxSockets: 4 });
         await runLoad({
           workers: 4,
@@ -92,7 +109,9 @@ export async function httpTurnsSuite(ctx: SuiteContext): Promise<SuiteReport> {
         agent.destroy();
       }
       for (const clients of o.levels) {
-        const order: Target[] = (run + clients) % 2 ? ['ours', 'baseline'] : ['baseline', 'ours'];
+        // A different server goes first at each level and run, so that none is always measured after the same one.
+        const first = (run + o.levels.indexOf(clients)) % TARGETS.length;
+        const order = TARGETS.map((_, i) => TARGETS[(first + i) % TARGETS.length]!);
         for (const target of order) {
           // Kept beside the JSON results (`.cpuprofile.json`: git-ignored; opens in Chrome DevTools or speedscope).
           const profileFile =
@@ -109,6 +128,7 @@ export async function httpTurnsSuite(ctx: SuiteContext): Promise<SuiteReport> {
     } finally {
       await ours?.close().catch(() => {});
       await baseline?.close().catch(() => {});
+      await baselineSdk?.close().catch(() => {});
       await fake.close();
       await db.drop();
     }
@@ -211,20 +231,21 @@ async function completeAnswers(db: BenchDatabase): Promise<number> {
 function report(cells: HttpCell[], runs: number, profiles: { target: Target; summary: ProfileSummary }[]): SuiteReport {
   const levels = [...new Set(cells.map((c) => c.clients))];
   const of = (t: Target, clients: number) => cells.filter((c) => c.target === t && c.clients === clients);
-  const ratio = (clients: number) => {
+  const ratio = (clients: number, t: Target = 'ours') => {
     const base = new Map(of('baseline', clients).map((c) => [c.run, c.perSecond]));
-    return median(of('ours', clients).map((c) => c.perSecond / (base.get(c.run) ?? Number.NaN)));
+    return median(of(t, clients).map((c) => c.perSecond / (base.get(c.run) ?? Number.NaN)));
   };
   const rows: Cell[][] = [];
   for (const clients of levels) {
-    for (const t of ['ours', 'baseline'] as const) {
+    for (const t of TARGETS) {
       const cs = of(t, clients);
+      if (cs.length === 0) continue;
       const m = (pick: (c: HttpCell) => number) => median(cs.map(pick));
       rows.push([
         clients,
-        t === 'ours' ? 'report-chat (startServer)' : 'bare node:http baseline',
+        LABELS[t],
         fmt(m((c) => c.perSecond), 0),
-        t === 'ours' ? fmtRatio(ratio(clients)) : '1.00x',
+        t === 'baseline' ? '1.00x' : fmtRatio(ratio(clients, t)),
         fmt(m((c) => c.turnMs.p50), 1),
         fmt(m((c) => c.turnMs.p99), 1),
         fmt(m((c) => c.firstDeltaMs.p50), 1),
@@ -245,7 +266,9 @@ function report(cells: HttpCell[], runs: number, profiles: { target: Target; sum
     {
       id: 'http-vs-baseline',
       target: `HTTP turn throughput ≥ 0.6x the bare node:http baseline at ${maxClients} clients`,
-      measured: `${fmtRatio(headline)} (${fmt(median(of('ours', maxClients).map((c) => c.perSecond)), 0)} vs ${fmt(median(of('baseline', maxClients).map((c) => c.perSecond)), 0)} turns/s)`,
+      measured:
+        `${fmtRatio(headline)} (${fmt(median(of('ours', maxClients).map((c) => c.perSecond)), 0)} vs ${fmt(median(of('baseline', maxClients).map((c) => c.perSecond)), 0)} turns/s); ` +
+        `the baseline calling the model through the AI SDK: ${fmtRatio(ratio(maxClients, 'baseline-sdk'))}`,
       met: headline >= 0.6,
     },
     {

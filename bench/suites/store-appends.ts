@@ -45,7 +45,7 @@ interface Cell1 {
 }
 
 /**
- * Suite 1: one exchange = a user message and its answer, committed. Four ways of storing it, side by side on the
+ * Suite 1: one exchange = a user message and its answer, committed. Five ways of storing it, side by side on the
  * same server, at 1, 8 and 32 concurrent writers, on one hot conversation and spread over 1,000 conversations.
  * `ours` is the app's path: reserveTurn (which starts the answer when nothing is ahead of it) and finishAnswer, with
  * startAnswer in between only when the reserve left the answer queued; the table shows how often it did not.
@@ -156,6 +156,7 @@ function report(cells: Cell1[], runs: number, isolation: string): SuiteReport {
   for (const d of ['hot', 'spread'] as const) {
     for (const w of levels) {
       const floorByRun = new Map(of('floor', d, w).map((c) => [c.run, c.perSecond]));
+      const floor2ByRun = new Map(of('floor-2tx', d, w).map((c) => [c.run, c.perSecond]));
       for (const a of APPROACHES) {
         const cs = of(a, d, w);
         if (cs.length === 0) continue;
@@ -170,6 +171,7 @@ function report(cells: Cell1[], runs: number, isolation: string): SuiteReport {
           fmt(median(cs.map((c) => c.p50)), 2),
           fmt(median(cs.map((c) => c.p99)), 2),
           a === 'floor' ? '1.00x' : fmtRatio(ratio),
+          a === 'ours' ? fmtRatio(median(cs.map((c) => c.perSecond / (floor2ByRun.get(c.run) ?? Number.NaN)))) : '–',
           `${lost.toLocaleString('en-US')} of ${(acked * 2).toLocaleString('en-US')}${lost ? ` (${fmt((lost / (acked * 2)) * 100, 1)}%)` : ''}`,
           cs.reduce((s, c) => s + c.errors + c.duplicated + c.answersNotComplete, 0),
           fmt(median(cs.map((c) => c.pgCpuUs ?? Number.NaN)), 0),
@@ -178,7 +180,14 @@ function report(cells: Cell1[], runs: number, isolation: string): SuiteReport {
         ]);
       }
       const ratioOf = (a: ApproachName) => median(of(a, d, w).map((c) => c.perSecond / (floorByRun.get(c.run) ?? Number.NaN)));
-      ratioRows.push([d === 'hot' ? 'one hot' : '1,000 convs', w, fmtRatio(ratioOf('ours')), fmtRatio(ratioOf('jsonb-concat')), fmtRatio(ratioOf('jsonb-function'))]);
+      ratioRows.push([
+        d === 'hot' ? 'one hot' : '1,000 convs',
+        w,
+        fmtRatio(ratioOf('floor-2tx')),
+        fmtRatio(ratioOf('ours')),
+        fmtRatio(ratioOf('jsonb-concat')),
+        fmtRatio(ratioOf('jsonb-function')),
+      ]);
     }
   }
 
@@ -189,11 +198,16 @@ function report(cells: Cell1[], runs: number, isolation: string): SuiteReport {
   const maxLevel = Math.max(...levels);
   const floorAt = new Map(of('floor', 'spread', maxLevel).map((c) => [c.run, c.perSecond]));
   const headline = median(of('ours', 'spread', maxLevel).map((c) => c.perSecond / (floorAt.get(c.run) ?? Number.NaN)));
+  const floor2At = new Map(of('floor-2tx', 'spread', maxLevel).map((c) => [c.run, c.perSecond]));
+  const twoCommitCeiling = median(of('floor-2tx', 'spread', maxLevel).map((c) => c.perSecond / (floorAt.get(c.run) ?? Number.NaN)));
+  const vsTwoCommit = median(of('ours', 'spread', maxLevel).map((c) => c.perSecond / (floor2At.get(c.run) ?? Number.NaN)));
   const targets: TargetResult[] = [
     {
       id: 'store-vs-floor',
       target: `our store ≥ 0.5x the bare INSERT floor at ${maxLevel} writers over 1,000 conversations`,
-      measured: `${fmtRatio(headline)} (median of ${runs} run${runs > 1 ? 's' : ''})`,
+      measured:
+        `${fmtRatio(headline)} (median of ${runs} run${runs > 1 ? 's' : ''}); two bare INSERTs in two commits reach ` +
+        `${fmtRatio(twoCommitCeiling)} of it, and ours ${fmtRatio(vsTwoCommit)} of them`,
       met: headline >= 0.5,
     },
     {
@@ -209,13 +223,13 @@ function report(cells: Cell1[], runs: number, isolation: string): SuiteReport {
       {
         title: `Store appends (medians of ${runs} run${runs > 1 ? 's' : ''}; losses summed over all runs; JSONB function at ${isolation})`,
         body: renderTable(
-          ['conversations', 'writers', 'approach', 'exchanges/s', 'p50 ms', 'p99 ms', 'vs floor', 'messages lost (of acknowledged)', 'errors+dups', 'PG CPU µs/exch', 'app CPU µs/exch', 'started by reserve'],
+          ['conversations', 'writers', 'approach', 'exchanges/s', 'p50 ms', 'p99 ms', 'vs floor', 'vs two-commit floor', 'messages lost (of acknowledged)', 'errors+dups', 'PG CPU µs/exch', 'app CPU µs/exch', 'started by reserve'],
           rows,
         ),
       },
       {
         title: 'Store appends: throughput as a ratio of the bare INSERT floor, same run (median)',
-        body: renderTable(['conversations', 'writers', 'ours', 'JSONB concat', 'JSONB function'], ratioRows),
+        body: renderTable(['conversations', 'writers', 'two-commit floor', 'ours', 'JSONB concat', 'JSONB function'], ratioRows),
       },
     ],
     targets,
