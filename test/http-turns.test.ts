@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageSchema, messagesPageSchema, reportSchema, turnSchema } from '../src/http/schemas.js';
+import { reserveTurn } from '../src/store/turns.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestApp, readSse, type TestApp } from './support/test-app.js';
 
@@ -82,6 +83,76 @@ describe('a turn over SSE', () => {
 });
 
 describe('replay and preconditions', () => {
+  it('a resend of a turn whose request gave up after its reserve committed runs the orphaned answer, once', async () => {
+    const reportId = await t.createReport(token);
+    const [conv] = await db.sql<{ id: string }[]>`SELECT id FROM conversations WHERE report_id = ${reportId}`;
+    const id = randomUUID();
+    const content = 'Which pool setting caused the outage?';
+    // What a request leaves behind when its reserve committed but it never learned so ("may have been saved"): the
+    // answer streaming under this instance's lease, and nobody generating it.
+    const orphan = await reserveTurn(db.sql, {
+      conversationId: conv!.id,
+      userMessageId: id,
+      assistantMessageId: randomUUID(),
+      content,
+      maxMessages: 1_000,
+      leaseOwner: t.ctx.instanceId,
+      leaseMs: 60_000,
+      start: { model: t.ctx.engine.modelId },
+    });
+    expect(orphan.assistantMessage.status).toBe('streaming');
+
+    // The client sends it again, twice at once: one generation, both follow it, and both are told it is a replay.
+    const [a, b] = await Promise.all([send(reportId, { id, content }), send(reportId, { id, content })]);
+    for (const res of [a, b]) {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('idempotent-replayed')).toBe('true');
+    }
+    const streams = (await Promise.all([readSse(a).all(), readSse(b).all()])) as StreamEvent[][];
+    for (const events of streams) {
+      const saved = events.find((e) => e.type === 'data-saved')!.data as { saved: boolean; message: { id: string; status: string; content: string } };
+      expect(saved).toMatchObject({ saved: true, message: { id: orphan.assistantMessage.id, status: 'complete' } });
+      expect(events.filter((e) => e.type === 'text-delta').map((e) => e.delta).join('')).toBe(saved.message.content);
+    }
+    const rows = await db.sql<{ role: string; status: string; changedVersion: number }[]>`
+      SELECT role, status, changed_version FROM messages WHERE conversation_id = ${conv!.id} ORDER BY seq`;
+    // Created (1, 2) and finished once (3): a second generation would have been refused or left a trace.
+    expect(rows).toEqual([
+      { role: 'user', status: 'complete', changedVersion: 1 },
+      { role: 'assistant', status: 'complete', changedVersion: 3 },
+    ]);
+  });
+
+  it('the engine runs an answer once, however often it is started (a resend adopting it while its request retries)', async () => {
+    const reportId = await t.createReport(token);
+    const [conv] = await db.sql<{ id: string }[]>`SELECT id FROM conversations WHERE report_id = ${reportId}`;
+    const reserved = await reserveTurn(db.sql, {
+      conversationId: conv!.id,
+      userMessageId: randomUUID(),
+      assistantMessageId: randomUUID(),
+      content: 'What should we do first?',
+      maxMessages: 1_000,
+      leaseOwner: t.ctx.instanceId,
+      leaseMs: 60_000,
+      start: { model: t.ctx.engine.modelId },
+    });
+    const turn = {
+      conversationId: conv!.id,
+      reportId,
+      reportTitle: 'Connection pool incident',
+      reportContent: '# Report',
+      question: reserved.userMessage.content,
+      assistant: reserved.assistantMessage,
+    };
+    const first = t.ctx.engine.start(turn);
+    const second = t.ctx.engine.start(turn);
+    expect(second).toBe(first);
+    const outcome = await first.done;
+    expect(outcome).toMatchObject({ saved: true, message: { status: 'complete', changedVersion: 3 } });
+    const [row] = await db.sql<{ version: number }[]>`SELECT version FROM conversations WHERE id = ${conv!.id}`;
+    expect(row!.version).toBe(3);
+  });
+
   it('a replay during the answer follows the same live answer; no second turn is created', async () => {
     const slow = await createTestApp(db, { LOCAL_MODEL_CHUNK_DELAY_MS: '20' });
     try {

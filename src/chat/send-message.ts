@@ -85,17 +85,18 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
     throw err;
   });
   const { userMessage, assistantMessage } = reservation;
-  // Our own earlier attempt committed but its acknowledgement was lost: the "replay" is this request's own turn
-  // (its answer carries the id only this request made), and nobody generates its answer yet, whether it was
-  // created queued or already streaming under our lease. Run it here instead of leaving it to expire.
-  const ownUnacknowledged =
+  // A turn whose reserve committed but whose acknowledgement was lost: by an earlier attempt of this request (its
+  // answer carries the id only this request made), or by a request that gave up on it ("may have been saved") and
+  // that the client now sends again. Its answer is leased to this instance, queued or already streaming, and no engine
+  // runs it: only this instance's engine could, and it does not. Run it here instead of leaving it to expire. Two
+  // requests may both find it so (the client's resend while the first request is still retrying): engine.start
+  // runs one answer once, and the second gets the running turn.
+  const orphaned =
     reservation.kind === 'replay' &&
-    assistantMessage.id === assistantMessageId &&
     (assistantMessage.status === 'queued' || assistantMessage.status === 'streaming') &&
     assistantMessage.leaseOwner === ctx.instanceId &&
     !ctx.engine.liveTurn(assistantMessage.id);
-  const created = reservation.kind === 'created' || ownUnacknowledged;
-  if (created) {
+  if (reservation.kind === 'created' || orphaned) {
     ctx.bus.publish({ type: 'message', conversationId: report.conversationId, message: userMessage });
     ctx.bus.publish({ type: 'message', conversationId: report.conversationId, message: assistantMessage });
     ctx.engine.start({
@@ -107,8 +108,10 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
       assistant: assistantMessage,
     });
   }
+  // The client is told "replayed" unless this request stored the turn (its answer id is this request's).
+  const replayed = reservation.kind === 'replay' && assistantMessage.id !== assistantMessageId;
   return {
-    replayed: !created,
+    replayed,
     reportId: report.id,
     userMessage,
     assistantMessage,

@@ -86,6 +86,10 @@ export class TurnEngine {
    * this instance's lease) is generated at once.
    */
   start(turn: TurnToRun): LiveTurn {
+    // One answer runs once per process: a second start (a resend adopting an orphaned answer while the request that
+    // reserved it is still retrying) gets the running turn.
+    const running = this.live.get(turn.assistant.id);
+    if (running) return running;
     const live = new LiveTurn(turn.conversationId, turn.reportId, turn.assistant.id);
     this.live.set(turn.assistant.id, live);
     const stopListener = this.deps.bus.subscribe(turn.conversationId, (event) => {
