@@ -114,8 +114,9 @@ function windowCounts(limits: readonly WindowLimit[], raw: RawCounts): WindowCou
 
 async function replayOf(sql: Sql, input: ReserveInput): Promise<Reservation> {
   const [existing] = await sql<MessageRow[]>`SELECT * FROM messages WHERE id = ${input.userMessageId}`;
-  // The answer's id was taken instead (only a request that reserved with the same answer id can have done it).
-  if (!existing) throw new Error('a reserve found its message id stored, but no row holds it');
+  // The call saw the id stored (a conflict is only reported for a committed row), so the row was deleted since:
+  // a race rare enough to answer 500.
+  if (!existing) throw new Error('a reserve found its message id stored, but no row holds it now');
   // The IETF Idempotency-Key draft: the same key with a different request is a conflict, not a replay.
   if (existing.conversationId !== input.conversationId || existing.role !== 'user' || existing.content !== input.content) {
     throw new AppError('idempotency_conflict', 'This message id was already used with different content.');
