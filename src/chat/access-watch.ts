@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { Sql } from '../store/db.js';
-import { visiblePairs } from '../store/reports.js';
+import { pairKey, visiblePairs } from '../store/reports.js';
 
 export interface AccessWatch {
   /**
@@ -19,24 +19,23 @@ export interface AccessWatch {
  * (a membership changed by hand in the database, a report deleted, an event lost while the bus reconnected).
  */
 export function createAccessWatch(sql: Sql, log: Logger, intervalMs = 5_000): AccessWatch {
-  // `${reportId} ${userId}` → the callbacks of that user's streams on that report.
-  const watched = new Map<string, Set<() => void>>();
+  // One entry per (report, user) with open streams: the pair, and each stream's callback.
+  const watched = new Map<string, { reportId: string; userId: string; onLost: Set<() => void> }>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
 
+  const stop = () => {
+    clearInterval(timer);
+    timer = undefined;
+  };
   const check = async () => {
-    const keys = [...watched.keys()];
-    if (keys.length === 0) return;
-    const pairs = keys.map((k) => {
-      const [reportId, userId] = k.split(' ') as [string, string];
-      return { reportId, userId };
-    });
-    const visible = await visiblePairs(sql, pairs);
-    for (const key of keys) {
+    if (watched.size === 0) return;
+    const entries = [...watched];
+    const visible = await visiblePairs(sql, entries.map(([, pair]) => pair));
+    for (const [key, entry] of entries) {
       if (visible.has(key)) continue;
-      const callbacks = watched.get(key);
       watched.delete(key);
-      for (const onLost of callbacks ?? []) onLost();
+      for (const onLost of entry.onLost) onLost();
     }
     if (watched.size === 0) stop();
   };
@@ -46,25 +45,21 @@ export function createAccessWatch(sql: Sql, log: Logger, intervalMs = 5_000): Ac
       .catch((err: unknown) => log.warn({ err }, 'events access check failed'))
       .finally(() => (running = undefined));
   };
-  const stop = () => {
-    if (timer) clearInterval(timer);
-    timer = undefined;
-  };
 
   return {
     watch(reportId, userId, onLost) {
-      const key = `${reportId} ${userId}`;
-      let callbacks = watched.get(key);
-      if (!callbacks) watched.set(key, (callbacks = new Set()));
-      const once = () => onLost();
-      callbacks.add(once);
+      const key = pairKey(reportId, userId);
+      let entry = watched.get(key);
+      if (!entry) watched.set(key, (entry = { reportId, userId, onLost: new Set() }));
+      entry.onLost.add(onLost);
       if (!timer) {
         timer = setInterval(tick, intervalMs);
         timer.unref();
       }
+      const mine = entry;
       return () => {
-        callbacks.delete(once);
-        if (callbacks.size === 0 && watched.get(key) === callbacks) watched.delete(key);
+        mine.onLost.delete(onLost);
+        if (mine.onLost.size === 0 && watched.get(key) === mine) watched.delete(key);
         if (watched.size === 0) stop();
       };
     },
