@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageSchema, messagesPageSchema, reportSchema, turnSchema } from '../src/http/schemas.js';
 import { reserveTurn } from '../src/store/turns.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { turnInput } from './support/fixtures.js';
 import { createTestApp, readSse, type TestApp } from './support/test-app.js';
 
 let db: TestDatabase;
@@ -90,16 +91,10 @@ describe('replay and preconditions', () => {
     const content = 'Which pool setting caused the outage?';
     // What a request leaves behind when its reserve committed but it never learned so ("may have been saved"): the
     // answer streaming under this instance's lease, and nobody generating it.
-    const orphan = await reserveTurn(db.sql, {
-      conversationId: conv!.id,
-      userMessageId: id,
-      assistantMessageId: randomUUID(),
-      content,
-      maxMessages: 1_000,
-      leaseOwner: t.ctx.instanceId,
-      leaseMs: 60_000,
-      start: { model: t.ctx.engine.modelId },
-    });
+    const orphan = await reserveTurn(
+      db.sql,
+      turnInput(conv!.id, { userMessageId: id, content, leaseOwner: t.ctx.instanceId, start: { model: t.ctx.engine.modelId } }),
+    );
     expect(orphan.assistantMessage.status).toBe('streaming');
 
     // The client sends it again, twice at once: one generation, both follow it, and both are told it is a replay.
@@ -126,16 +121,10 @@ describe('replay and preconditions', () => {
   it('the engine runs an answer once, however often it is started (a resend adopting it while its request retries)', async () => {
     const reportId = await t.createReport(token);
     const [conv] = await db.sql<{ id: string }[]>`SELECT id FROM conversations WHERE report_id = ${reportId}`;
-    const reserved = await reserveTurn(db.sql, {
-      conversationId: conv!.id,
-      userMessageId: randomUUID(),
-      assistantMessageId: randomUUID(),
-      content: 'What should we do first?',
-      maxMessages: 1_000,
-      leaseOwner: t.ctx.instanceId,
-      leaseMs: 60_000,
-      start: { model: t.ctx.engine.modelId },
-    });
+    const reserved = await reserveTurn(
+      db.sql,
+      turnInput(conv!.id, { content: 'What should we do first?', leaseOwner: t.ctx.instanceId, start: { model: t.ctx.engine.modelId } }),
+    );
     const turn = {
       conversationId: conv!.id,
       reportId,

@@ -6,9 +6,9 @@ import { connect } from '../src/store/db.js';
 import { readAll } from '../src/store/history.js';
 import { isTransientDbError } from '../src/store/pg-errors.js';
 import { isCommitUncertain } from '../src/store/transaction.js';
-import { finishAnswer, reserveTurn, type ReserveInput } from '../src/store/turns.js';
+import { finishAnswer, reserveTurn } from '../src/store/turns.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { seedReport } from './support/fixtures.js';
+import { seedReport, turnInput } from './support/fixtures.js';
 
 /**
  * The reserve and the finish are each one autocommitted call of a SQL function (migration 0002). What the caller
@@ -23,18 +23,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const input = (conversationId: string, extra: Partial<ReserveInput> = {}): ReserveInput => ({
-  conversationId,
-  userMessageId: randomUUID(),
-  assistantMessageId: randomUUID(),
-  content: 'question',
-  maxMessages: 10_000,
-  leaseOwner: 'owner-a',
-  leaseMs: 60_000,
-  start: { model: 'test' },
-  ...extra,
-});
-
 const storedWithId = async (id: string) =>
   (await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM messages WHERE id = ${id}`)[0]!.n;
 
@@ -47,7 +35,7 @@ describe('one autocommitted call per store transaction', () => {
       // Hold the conversation's row lock, so that the reserve is certainly in flight when its backend is killed.
       await holder`BEGIN`;
       await holder`UPDATE conversations SET updated_at = now() WHERE id = ${conversationId}`;
-      const turn = input(conversationId);
+      const turn = turnInput(conversationId);
       const reserving = reserveTurn(own, turn).then(
         () => undefined,
         (err: unknown) => err,
@@ -78,7 +66,7 @@ describe('one autocommitted call per store transaction', () => {
     url.port = '1'; // nothing listens there
     const unreachable = connect(url.toString(), { max: 1 });
     try {
-      const err = await reserveTurn(unreachable, input(randomUUID())).catch((e: unknown) => e);
+      const err = await reserveTurn(unreachable, turnInput(randomUUID())).catch((e: unknown) => e);
       expect(isTransientDbError(err)).toBe(true);
       expect(isCommitUncertain(err)).toBe(false);
     } finally {
@@ -88,28 +76,28 @@ describe('one autocommitted call per store transaction', () => {
 
   it('a refused reserve rolls back everything it did: no rows, no version, no seq, no count', async () => {
     const { conversationId } = await seedReport(db.sql);
-    await reserveTurn(db.sql, input(conversationId));
+    await reserveTurn(db.sql, turnInput(conversationId));
     const before = await db.sql`SELECT next_seq, version, message_count FROM conversations WHERE id = ${conversationId}`;
     const limit = { key: `turns:test:${randomUUID()}`, windowSeconds: 3_600, limit: 5 };
 
-    const stale = await reserveTurn(db.sql, input(conversationId, { ifMatch: 0, limits: [limit] })).catch((e: unknown) => e);
+    const stale = await reserveTurn(db.sql, turnInput(conversationId, { ifMatch: 0, limits: [limit] })).catch((e: unknown) => e);
     expect(stale).toBeInstanceOf(AppError);
     expect((stale as AppError).code).toBe('precondition_failed');
-    const full = await reserveTurn(db.sql, input(conversationId, { maxMessages: 3, limits: [limit] })).catch((e: unknown) => e);
+    const full = await reserveTurn(db.sql, turnInput(conversationId, { maxMessages: 3, limits: [limit] })).catch((e: unknown) => e);
     expect((full as AppError).code).toBe('conversation_full');
-    const missing = await reserveTurn(db.sql, input(randomUUID())).catch((e: unknown) => e);
+    const missing = await reserveTurn(db.sql, turnInput(randomUUID())).catch((e: unknown) => e);
     expect((missing as AppError).code).toBe('not_found');
 
     expect(await db.sql`SELECT next_seq, version, message_count FROM conversations WHERE id = ${conversationId}`).toEqual(before);
     expect((await readAll(db.sql, conversationId)).messages).toHaveLength(2);
     // The refused sends counted nothing against the limit; the next accepted one is the first.
-    const ok = await reserveTurn(db.sql, input(conversationId, { limits: [limit] }));
+    const ok = await reserveTurn(db.sql, turnInput(conversationId, { limits: [limit] }));
     expect(ok.kind === 'created' && ok.limits.map((l) => l.count)).toEqual([1]);
   });
 
   it('a finish by an owner who no longer holds the answer changes nothing, not even the version', async () => {
     const { conversationId } = await seedReport(db.sql);
-    const turn = await reserveTurn(db.sql, input(conversationId));
+    const turn = await reserveTurn(db.sql, turnInput(conversationId));
     const ref = { conversationId, seq: turn.assistantMessage.seq };
     const version = async () => (await readAll(db.sql, conversationId)).version;
     const v0 = await version();

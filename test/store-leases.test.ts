@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../src/store/db.js';
@@ -14,7 +13,7 @@ import {
   sweepExpiredLeases,
 } from '../src/store/turns.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { seedReport } from './support/fixtures.js';
+import { seedReport, turnInput } from './support/fixtures.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -25,15 +24,7 @@ afterAll(async () => {
 });
 
 async function reserveOne(conversationId: string, leaseMs = 60_000, owner = 'owner-a') {
-  return reserveTurn(db.sql, {
-    conversationId,
-    userMessageId: randomUUID(),
-    assistantMessageId: randomUUID(),
-    content: 'question',
-    maxMessages: 10_000,
-    leaseOwner: owner,
-    leaseMs,
-  });
+  return reserveTurn(db.sql, turnInput(conversationId, { leaseMs, leaseOwner: owner, start: undefined }));
 }
 
 describe('leases and the sweeper', () => {

@@ -14,7 +14,7 @@ import {
   type ReserveInput,
 } from '../src/store/turns.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { seedReport } from './support/fixtures.js';
+import { seedReport, turnInput } from './support/fixtures.js';
 
 /**
  * reserveTurn with `start`: an answer with nothing ahead of it is created `streaming` under the reserving instance's
@@ -29,17 +29,9 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const input = (conversationId: string, content: string, over: Partial<ReserveInput> = {}): ReserveInput => ({
-  conversationId,
-  userMessageId: randomUUID(),
-  assistantMessageId: randomUUID(),
-  content,
-  maxMessages: 10_000,
-  leaseOwner: 'instance-a',
-  leaseMs: 60_000,
-  start: { model: 'model-a' },
-  ...over,
-});
+// The common path of these tests: started by `instance-a` with `model-a`.
+const input = (conversationId: string, content: string, over: Partial<ReserveInput> = {}): ReserveInput =>
+  turnInput(conversationId, { content, leaseOwner: 'instance-a', start: { model: 'model-a' }, ...over });
 
 const finish = (sql: Sql, conversationId: string, seq: number, owner = 'instance-a') =>
   finishAnswer(sql, { conversationId, seq, owner, status: 'complete', content: `answer ${seq}`, error: null });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReport } from '../../src/store/reports.js';
 import type { Sql } from '../../src/store/db.js';
+import type { ReserveInput } from '../../src/store/turns.js';
 import { createUser } from '../../src/store/users.js';
 
 /** A user and a report with an empty conversation; returns the ids a test needs. */
@@ -11,6 +12,19 @@ export async function seedReport(sql: Sql, content = '# Report\n\nSome findings.
   if (!conv) throw new Error('report has no conversation');
   return { userId: user.id, reportId: report.id, conversationId: conv.id };
 }
+
+/** What reserveTurn needs for one fresh turn: new ids, a lease, and a start (the common path), unless overridden. */
+export const turnInput = (conversationId: string, over: Partial<ReserveInput> = {}): ReserveInput => ({
+  conversationId,
+  userMessageId: randomUUID(),
+  assistantMessageId: randomUUID(),
+  content: 'question',
+  maxMessages: 10_000,
+  leaseOwner: 'owner-a',
+  leaseMs: 60_000,
+  start: { model: 'test' },
+  ...over,
+});
 
 /** A short incident report, the one most tests and the benchmarks chat about. */
 export const SAMPLE_REPORT = `# Connection pool incident
