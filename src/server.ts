@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { hashToken, newToken } from './chat/accounts.js';
@@ -7,12 +6,14 @@ import { createChatContext, newInstanceId } from './chat/create-context.js';
 import { startSweeper } from './chat/sweeper.js';
 import type { TurnEngine } from './chat/turn-engine.js';
 import type { Config } from './config/config.js';
+import { makeDataDirPrivate } from './data-dir.js';
 import { createApp } from './http/app.js';
 import type { StreamCounts } from './http/routes/events.js';
 import { serveWeb } from './http/web.js';
 import type { Logger } from './log/logger.js';
 import { readOrCreateSecret } from './secrets-file.js';
-import { DEMO_EMAIL, seedDemo } from './seed/seed-demo.js';
+import { ensureDemo, type DemoCredentials } from './seed/demo-credentials.js';
+import { DEMO_EMAIL } from './seed/seed-demo.js';
 import { connect, type Sql } from './store/db.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.js';
 import { runMigrations } from './store/migrate.js';
@@ -46,6 +47,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       embedded = await startEmbeddedPostgres(dataDir, (line) => log.info({}, line));
       url = embedded.url;
       log.info({ port: embedded.port, dataDir }, 'embedded PostgreSQL started');
+    } else if (!config.adminToken || config.seedDemo) {
+      makeDataDirPrivate(dataDir); // the embedded database's start does it otherwise
     }
     const instanceId = newInstanceId();
     sql = connect(url, { applicationName: `report-chat ${instanceId}` });
@@ -56,13 +59,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       : readOrCreateSecret(join(dataDir, 'admin-token'), newToken);
     if (admin.created) announce(`Admin token (shown once; kept in ${join(dataDir, 'admin-token')}):\n  ${admin.value}`);
 
-    let demoToken: string | undefined;
-    const demoTokenFile = join(dataDir, 'demo-token');
-    if (config.seedDemo) {
-      const seeded = await seedDemo(sql);
-      if (seeded) writeFileSync(demoTokenFile, `${seeded.token}\n`, { mode: 0o600 });
-      if (existsSync(demoTokenFile)) demoToken = readFileSync(demoTokenFile, 'utf8').trim();
-    }
+    const demo = config.seedDemo ? await ensureDemo(sql, dataDir) : undefined;
 
     ctx = createChatContext({ config, sql, log, instanceId, databaseUrl: url });
     const { engine, bus } = ctx;
@@ -81,7 +78,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const baseUrl = `http://${host}:${port}`;
     log.info({ url: baseUrl, model: engine.modelId, instanceId }, 'report-chat listening');
-    announce(welcome(baseUrl, engine.modelId, demoToken, await firstReportId(sql)));
+    announce(welcome(baseUrl, engine.modelId, demo, await firstReportId(sql)));
 
     let closing: Promise<void> | undefined;
     const close = () =>
@@ -164,8 +161,12 @@ async function firstReportId(sql: Sql): Promise<string | undefined> {
   return row?.id;
 }
 
-function welcome(url: string, modelId: string, demoToken: string | undefined, reportId: string | undefined): string {
+function welcome(url: string, modelId: string, demo: DemoCredentials | undefined, reportId: string | undefined): string {
   const lines = [`report-chat is running at ${url}  (model: ${modelId})`];
+  if (demo?.newPassword) {
+    lines.push('', `The demo user ${DEMO_EMAIL} signs in with this password (shown once; kept in ${demo.passwordFile}):`, `  ${demo.newPassword}`);
+  }
+  const demoToken = demo?.token;
   if (demoToken && reportId) {
     lines.push(
       '',

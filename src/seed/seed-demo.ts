@@ -8,7 +8,6 @@ import { createReport } from '../store/reports.js';
 import { findUserByEmail } from '../store/users.js';
 
 export const DEMO_EMAIL = 'demo@report-chat.local';
-export const DEMO_PASSWORD = 'demo-password';
 const REPORTS_DIR = fileURLToPath(new URL('./reports', import.meta.url));
 
 export function titleOf(markdown: string, fallback: string): string {
@@ -17,15 +16,15 @@ export function titleOf(markdown: string, fallback: string): string {
 }
 
 /**
- * On the first start with SEED_DEMO: a demo user and the sample reports. Returns the demo user's new API token,
- * or undefined when the demo user already existed (nothing is created twice).
+ * On the first start with SEED_DEMO: a demo user with this password, and the sample reports. Returns the demo
+ * user's new API token, or undefined when the demo user already existed (nothing is created twice).
  */
-export async function seedDemo(sql: Sql): Promise<{ token: string; reportIds: string[] } | undefined> {
+export async function seedDemo(sql: Sql, password: string): Promise<{ token: string; reportIds: string[] } | undefined> {
   if (await findUserByEmail(sql, DEMO_EMAIL)) return undefined;
   const { user, token } = await createUserWithToken(sql, {
     email: DEMO_EMAIL,
     name: 'Demo user',
-    passwordHash: await hashPassword(DEMO_PASSWORD),
+    passwordHash: await hashPassword(password),
   });
   // The incident analysis first: the printed curl command asks it a question.
   const first = 'postgres-connection-pool-incident.md';
