@@ -13,7 +13,7 @@
  * --faults <kind,kind|all|none>.
  */
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -97,6 +97,8 @@ async function main(): Promise<number> {
   const logDir = options.out.replace(/\.jsonl$/, '') + '-logs';
   mkdirSync(logDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'report-chat-torture-'));
+  // Ours, so opened to traversal: as root the embedded PostgreSQL runs as `postgres` and must reach its cluster here.
+  chmodSync(work, 0o755);
   say(`seed ${options.seed}; ${options.instances} instances, ${options.reports} reports, ${options.durationS} s; logs in ${logDir}`);
 
   let fake: FakeProviderServer | undefined;

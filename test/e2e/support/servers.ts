@@ -1,6 +1,6 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/config.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { startServer } from '../../../src/server.js';
@@ -48,19 +48,14 @@ export function removeTempDir(dir: string): void {
   tempDirs.delete(dir);
 }
 
-/** A temp folder that the embedded PostgreSQL (run as the `postgres` user when we are root) can reach. */
+/**
+ * A temp folder that the embedded PostgreSQL (run as the `postgres` user when we are root) can reach: mkdtemp makes
+ * it 0700, and it is ours, so it is opened to traversal; its parents are never touched.
+ */
 export function makeTempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   tempDirs.add(dir);
-  if (process.getuid?.() === 0) {
-    for (let d = dir; d !== dirname(d); d = dirname(d)) {
-      try {
-        chmodSync(d, 0o755);
-      } catch {
-        // Not ours to change (e.g. /): traversable already.
-      }
-    }
-  }
+  chmodSync(dir, 0o755);
   return dir;
 }
 
