@@ -2,9 +2,9 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } 
 import type { Config } from '../config/config.js';
 import { ensureExternalUser } from '../store/users.js';
 import type { Sql } from '../store/db.js';
-import type { Caller } from './context.js';
+import type { Authenticated } from './context.js';
 
-export type JwtVerifier = (token: string) => Promise<Caller | undefined>;
+export type JwtVerifier = (token: string) => Promise<Authenticated | undefined>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const looksLikeJwt = (token: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
@@ -42,6 +42,9 @@ export function createJwtVerifier(config: Config, sql: Sql): JwtVerifier | undef
     }
     if (typeof payload.sub !== 'string' || !UUID.test(payload.sub) || payload.exp === undefined) return undefined;
     const user = await ensureExternalUser(sql, { id: payload.sub.toLowerCase(), ...claims(payload) });
-    return { id: user.id, email: user.email ?? '', name: user.name };
+    return {
+      caller: { id: user.id, email: user.email ?? '', name: user.name },
+      credential: { kind: 'jwt', expiresAt: new Date(payload.exp * 1000) },
+    };
   };
 }

@@ -29,9 +29,10 @@ export async function createApiToken(
   return row;
 }
 
-export async function findUserByTokenHash(sql: Sql, tokenHash: Buffer): Promise<UserRow | undefined> {
-  const [row] = await sql<UserRow[]>`
-    SELECT u.id, u.email, u.name, u.created_at
+/** The token's user, and the token's id (open streams end when that token is revoked). */
+export async function findUserByTokenHash(sql: Sql, tokenHash: Buffer): Promise<(UserRow & { tokenId: string }) | undefined> {
+  const [row] = await sql<(UserRow & { tokenId: string })[]>`
+    SELECT u.id, u.email, u.name, u.created_at, t.id AS token_id
     FROM api_tokens t JOIN users u ON u.id = t.user_id
     WHERE t.token_hash = ${tokenHash}`;
   return row;
