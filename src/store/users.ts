@@ -53,22 +53,3 @@ export async function findUserById(sql: Sql, id: string): Promise<UserRow | unde
   const [row] = await sql<UserRow[]>`SELECT id, email, name, created_at FROM users WHERE id = ${id}`;
   return row;
 }
-
-/**
- * A user known by an external identity (a JWT's `sub`), created on first sight. Its email is kept only if no
- * other user has it: an email is not proof of identity across issuers.
- */
-export async function ensureExternalUser(sql: Sql, input: { id: string; email: string | null; name: string | null }): Promise<UserRow> {
-  const existing = await findUserById(sql, input.id);
-  if (existing) return existing;
-  const [row] = await sql<UserRow[]>`
-    INSERT INTO users (id, email, name)
-    VALUES (${input.id},
-            CASE WHEN ${input.email}::text IS NULL OR EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(${input.email}::text))
-                 THEN NULL ELSE ${input.email}::text END,
-            ${input.name})
-    ON CONFLICT (id) DO UPDATE SET id = excluded.id
-    RETURNING id, email, name, created_at`;
-  if (!row) throw new Error('upsert returned no user');
-  return row;
-}
