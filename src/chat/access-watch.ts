@@ -1,26 +1,58 @@
 import type { Logger } from '../log/logger.js';
 import type { Sql } from '../store/db.js';
-import { pairKey, visiblePairs } from '../store/reports.js';
+import { grantsStillValid } from '../store/stream-access.js';
+import type { EventBus } from './bus.js';
+import type { Credential } from './context.js';
+
+/** What an open events stream was allowed by: a user reading a report, with the credential that opened it. */
+export interface StreamGrant {
+  reportId: string;
+  userId: string;
+  credential: Credential;
+}
 
 export interface AccessWatch {
   /**
-   * Calls `onLost` once if `userId` can no longer see `reportId` (removed as a member, report deleted). Returns the
-   * function that stops watching.
+   * Calls `onLost` once when the stream may no longer go on: the user can no longer see the report (removed as a
+   * member, report deleted) or its credential ended (token revoked, signed out, session or JWT expired). Returns
+   * the function that stops watching.
    */
-  watch(reportId: string, userId: string, onLost: () => void): () => void;
-  /** Runs one check of every watched pair now (tests; the timer runs it every `intervalMs`). */
+  watch(grant: StreamGrant, onLost: () => void): () => void;
+  /** Runs one check of every watched stream now (tests; the timer runs it every `intervalMs`). */
   checkNow(): Promise<void>;
+}
+
+/** A credential that can end before it expires: an API token, a session. A JWT only expires. */
+type Revocable = Extract<Credential, { id: string }>;
+
+/** The name under which the bus announces that a revocable credential ended. */
+export const credentialKey = (credential: Pick<Revocable, 'kind' | 'id'>) => `${credential.kind}:${credential.id}`;
+
+const expiresAt = (credential: Credential) => (credential.kind === 'token' ? undefined : credential.expiresAt.getTime());
+
+// setTimeout's longest delay (about 24.8 days); a later end is left to the periodic check.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface Entry {
+  grant: StreamGrant;
+  credentialKey: string | undefined;
+  onLost: Set<() => void>;
+  /** Fires when the credential expires. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 /**
  * Re-checks the access of every open events stream of this instance with one statement per interval, whatever the
- * number of streams: checked one by one, 1,000 idle streams cost 200 statements a second (BENCHMARKS.md). The
- * `revoked` bus event closes a removed member's streams at once; this is the fallback for what no event announces
- * (a membership changed by hand in the database, a report deleted, an event lost while the bus reconnected).
+ * number of streams: checked one by one, 1,000 idle streams cost 200 statements a second (BENCHMARKS.md). Events
+ * end streams at once where something announces the loss: the `revoked` bus event (a removed member; the events
+ * route listens for it) and an ended credential (a revoked token, a sign-out; heard here from the bus, from any
+ * instance). An expiring session or JWT ends its streams by a timer at its end. The check is the fallback for what
+ * no event announces: a membership, token or session changed by hand in the database, a report deleted, an event
+ * lost while the bus reconnected.
  */
-export function createAccessWatch(sql: Sql, log: Logger, intervalMs = 5_000): AccessWatch {
-  // One entry per (report, user) with open streams: the pair, and each stream's callback.
-  const watched = new Map<string, { reportId: string; userId: string; onLost: Set<() => void> }>();
+export function createAccessWatch(sql: Sql, bus: EventBus, log: Logger, intervalMs = 5_000): AccessWatch {
+  // One entry per (report, user, credential) with open streams, and each stream's callback.
+  const watched = new Map<string, Entry>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
 
@@ -28,16 +60,31 @@ export function createAccessWatch(sql: Sql, log: Logger, intervalMs = 5_000): Ac
     clearInterval(timer);
     timer = undefined;
   };
+  const lose = (key: string, entry: Entry) => {
+    // An entry replaced while a check ran is not the one the check found lost.
+    if (watched.get(key) !== entry) return;
+    watched.delete(key);
+    clearTimeout(entry.timer);
+    if (watched.size === 0) stop();
+    for (const onLost of entry.onLost) onLost();
+  };
   const check = async () => {
     if (watched.size === 0) return;
     const entries = [...watched];
-    const visible = await visiblePairs(sql, entries.map(([, pair]) => pair));
-    for (const [key, entry] of entries) {
-      if (visible.has(key)) continue;
-      watched.delete(key);
-      for (const onLost of entry.onLost) onLost();
-    }
-    if (watched.size === 0) stop();
+    const valid = await grantsStillValid(
+      sql,
+      entries.map(([, { grant }]) => ({
+        reportId: grant.reportId,
+        userId: grant.userId,
+        tokenId: grant.credential.kind === 'token' ? grant.credential.id : null,
+        sessionId: grant.credential.kind === 'session' ? grant.credential.id : null,
+      })),
+    );
+    const now = Date.now();
+    entries.forEach(([key, entry], i) => {
+      const end = expiresAt(entry.grant.credential);
+      if (!valid.has(i) || (end !== undefined && end <= now)) lose(key, entry);
+    });
   };
   const tick = () => {
     // A slow database must not pile checks up: skip a tick while the previous check runs.
@@ -46,11 +93,24 @@ export function createAccessWatch(sql: Sql, log: Logger, intervalMs = 5_000): Ac
       .finally(() => (running = undefined));
   };
 
+  bus.onCredentialEnded((ended) => {
+    for (const [key, entry] of [...watched]) if (entry.credentialKey === ended) lose(key, entry);
+  });
+
   return {
-    watch(reportId, userId, onLost) {
-      const key = pairKey(reportId, userId);
+    watch(grant, onLost) {
+      const credKey = grant.credential.kind === 'jwt' ? undefined : credentialKey(grant.credential);
+      const end = expiresAt(grant.credential);
+      const key = `${grant.reportId} ${grant.userId} ${credKey ?? `jwt:${end}`}`;
       let entry = watched.get(key);
-      if (!entry) watched.set(key, (entry = { reportId, userId, onLost: new Set() }));
+      if (!entry) {
+        const created: Entry = { grant, credentialKey: credKey, onLost: new Set(), timer: undefined };
+        if (end !== undefined && end - Date.now() <= MAX_TIMER_MS) {
+          created.timer = setTimeout(() => lose(key, created), Math.max(0, end - Date.now()));
+          created.timer.unref();
+        }
+        watched.set(key, (entry = created));
+      }
       entry.onLost.add(onLost);
       if (!timer) {
         timer = setInterval(tick, intervalMs);
@@ -59,7 +119,10 @@ export function createAccessWatch(sql: Sql, log: Logger, intervalMs = 5_000): Ac
       const mine = entry;
       return () => {
         mine.onLost.delete(onLost);
-        if (mine.onLost.size === 0 && watched.get(key) === mine) watched.delete(key);
+        if (mine.onLost.size === 0 && watched.get(key) === mine) {
+          watched.delete(key);
+          clearTimeout(mine.timer);
+        }
         if (watched.size === 0) stop();
       };
     },

@@ -3,7 +3,8 @@ import { AppError } from '../errors/app-error.js';
 import { sqlState } from '../store/pg-errors.js';
 import { createApiToken, createUser as insertUser, deleteApiToken, findUserByTokenHash } from '../store/users.js';
 import type { Sql } from '../store/db.js';
-import type { Caller } from './context.js';
+import { credentialKey } from './access-watch.js';
+import type { Authenticated, Caller, ChatContext } from './context.js';
 
 /** `rc_` + 43 base64url characters (32 random bytes). Only the SHA-256 is stored. */
 export function newToken(): string {
@@ -19,10 +20,11 @@ export function secretsEqual(a: string, b: string): boolean {
   return timingSafeEqual(hashToken(a), hashToken(b));
 }
 
-export async function authenticateToken(sql: Sql, token: string): Promise<Caller | undefined> {
+export async function authenticateToken(sql: Sql, token: string): Promise<Authenticated | undefined> {
   if (!TOKEN_PATTERN.test(token)) return undefined;
   const user = await findUserByTokenHash(sql, hashToken(token));
-  return user ? { id: user.id, email: user.email, name: user.name } : undefined;
+  if (!user) return undefined;
+  return { caller: { id: user.id, email: user.email, name: user.name }, credential: { kind: 'token', id: user.tokenId } };
 }
 
 export async function createUserWithToken(sql: Sql, input: { email: string; name?: string; passwordHash?: string }) {
@@ -46,6 +48,8 @@ export async function issueToken(sql: Sql, caller: Caller, name: string | null) 
   return { id, token };
 }
 
-export async function revokeToken(sql: Sql, caller: Caller, tokenId: string): Promise<void> {
-  if (!(await deleteApiToken(sql, tokenId, caller.id))) throw new AppError('not_found', 'No such token.');
+export async function revokeToken(ctx: ChatContext, caller: Caller, tokenId: string): Promise<void> {
+  if (!(await deleteApiToken(ctx.sql, tokenId, caller.id))) throw new AppError('not_found', 'No such token.');
+  // The streams the token opened end now, on every instance, not at their next access check.
+  ctx.bus.publishCredentialEnded(credentialKey({ kind: 'token', id: tokenId }));
 }

@@ -15,10 +15,20 @@ export type BusEvent =
 
 export type BusListener = (event: BusEvent) => void;
 
+/** Told the key of a credential that ended (see credentialKey in access-watch.ts). */
+export type CredentialListener = (credentialKey: string) => void;
+
 export interface EventBus {
   publish(event: BusEvent): void;
   /** Listens to one conversation; the returned function unsubscribes. */
   subscribe(conversationId: string, listener: BusListener): () => void;
+  /**
+   * Tells every instance that a credential ended (an API token revoked, a session signed out). Not tied to a
+   * conversation: the credential's streams may be open on any report.
+   */
+  publishCredentialEnded(credentialKey: string): void;
+  /** Listens to every ended credential; the returned function stops listening. */
+  onCredentialEnded(listener: CredentialListener): () => void;
   /** Number of subscriptions, for metrics and leak checks in tests. */
   size(): number;
   /** Sends what is still pending and releases connections (a cross-process bus); call after the engine stopped. */
@@ -27,8 +37,16 @@ export interface EventBus {
 
 export function createLocalBus(onListenerError: (err: unknown) => void = () => {}): EventBus {
   const byConversation = new Map<string, Set<BusListener>>();
+  const credentialListeners = new Set<CredentialListener>();
   let count = 0;
   return {
+    publishCredentialEnded(credentialKey) {
+      notifyCredentialEnded(credentialListeners, credentialKey, onListenerError);
+    },
+    onCredentialEnded(listener) {
+      credentialListeners.add(listener);
+      return () => void credentialListeners.delete(listener);
+    },
     publish(event) {
       const listeners = byConversation.get(event.conversationId);
       if (!listeners) return;
@@ -61,4 +79,15 @@ export function createLocalBus(onListenerError: (err: unknown) => void = () => {
     },
     size: () => count,
   };
+}
+
+/** Delivers an ended credential to each listener; one that throws does not keep it from the others. */
+export function notifyCredentialEnded(listeners: Set<CredentialListener>, credentialKey: string, onListenerError: (err: unknown) => void) {
+  for (const listener of [...listeners]) {
+    try {
+      listener(credentialKey);
+    } catch (err) {
+      onListenerError(err);
+    }
+  }
 }

@@ -24,3 +24,17 @@ export interface Caller {
   email: string;
   name: string | null;
 }
+
+/**
+ * What authenticated a request. An events stream lasts only as long as the credential that opened it: a token until
+ * it is revoked, a session until it is signed out or expires, a JWT until its `exp`.
+ */
+export type Credential =
+  | { kind: 'token'; id: string }
+  | { kind: 'session'; id: string; expiresAt: Date }
+  | { kind: 'jwt'; expiresAt: Date };
+
+export interface Authenticated {
+  caller: Caller;
+  credential: Credential;
+}

@@ -2,7 +2,7 @@ import { AppError } from '../errors/app-error.js';
 import { clearConversation as clearStored, readAll, readChangesAfter, readPage, type PageQuery } from '../store/history.js';
 import type { MessageRow } from '../store/types.js';
 import { requireRole, visibleReport } from './access.js';
-import type { Caller, ChatContext } from './context.js';
+import type { Caller, ChatContext, Credential } from './context.js';
 import { toApiMessage, type ApiMessage } from './message-view.js';
 
 export async function listMessages(ctx: ChatContext, caller: Caller, reportId: string, query: PageQuery) {
@@ -46,8 +46,12 @@ export async function openEvents(ctx: ChatContext, caller: Caller, reportId: str
   const report = await visibleReport(ctx, caller, reportId);
   return {
     report,
-    /** Calls `onLost` once the caller can no longer see the report; returns the function that stops watching. */
-    watchAccess: (onLost: () => void) => ctx.access.watch(report.id, caller.id, onLost),
+    /**
+     * Calls `onLost` once the caller can no longer see the report or `credential` ended; returns the function that
+     * stops watching.
+     */
+    watchAccess: (credential: Credential, onLost: () => void) =>
+      ctx.access.watch({ reportId: report.id, userId: caller.id, credential }, onLost),
     changesAfter: async (version: number): Promise<{ cleared: number | undefined; messages: MessageRow[]; version: number }> => {
       const changes = await readChangesAfter(ctx.sql, report.conversationId, version);
       const cleared = changes.conversation.clearedVersion > version ? changes.conversation.clearedVersion : undefined;

@@ -51,6 +51,6 @@ export function createChatContext(input: {
     queuePollMs: input.tuning?.queuePollMs,
   });
   metrics.observe({ queuedAnswers: () => engine.queuedCount(), activeAnswers: () => engine.activeCount() });
-  const access = createAccessWatch(sql, log, input.tuning?.accessCheckMs);
+  const access = createAccessWatch(sql, bus, log, input.tuning?.accessCheckMs);
   return { config, sql, bus, engine, instanceId, log, metrics, access };
 }

@@ -7,7 +7,7 @@ import { readChangesAfter, readMessage } from '../store/history.js';
 import { listenForNotifications, MAX_NOTIFY_PAYLOAD_BYTES, sendNotifications, type NotificationListener } from '../store/notify.js';
 import { isTransientDbError } from '../store/pg-errors.js';
 import { isTerminal } from '../store/types.js';
-import type { BusEvent, BusListener, EventBus } from './bus.js';
+import { notifyCredentialEnded, type BusEvent, type BusListener, type CredentialListener, type EventBus } from './bus.js';
 
 /**
  * The event bus across instances (DESIGN.md "Live updates"). The publishing process delivers to its own
@@ -20,7 +20,8 @@ import type { BusEvent, BusListener, EventBus } from './bus.js';
  *   conversations it has subscribers for;
  * - a delta carries its text when small, else a marker that makes receivers read the text from the row (it is
  *   there after the owner's next checkpoint);
- * - stop, cleared and revoked are small payloads.
+ * - stop, cleared and revoked are small payloads; so is an ended credential, which names no conversation and reaches
+ *   every instance's credential listeners.
  *
  * Versioned changes (messages, clears) reach subscribers in version order, with none skipped after they subscribed:
  * the events route drops anything not newer than what it last sent, so an instance that delivered version 12
@@ -62,7 +63,9 @@ type Wire =
   | { i: string; t: 'd'; c: string; m: string; o: number; x: string }
   | { i: string; t: 'D'; c: string; m: string; o: number; n: number }
   | { i: string; t: 's'; c: string; m: string }
-  | { i: string; t: 'r'; c: string; u: string };
+  | { i: string; t: 'r'; c: string; u: string }
+  /** A credential ended: `k` its key. */
+  | { i: string; t: 'k'; k: string };
 
 type Item =
   /** An event of this process, in publish order; `v` for versioned ones. */
@@ -96,6 +99,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
   const tag = randomBytes(6).toString('base64url');
   const onListenerError = options.onListenerError ?? ((err: unknown) => log.error({ err }, 'event listener failed'));
   const conversations = new Map<string, Subscribed>();
+  const credentialListeners = new Set<CredentialListener>();
   /**
    * The highest version this process knows was committed, by conversation (from its own changes, notifications and
    * reads). Everything up to it was committed before any later subscription, so it is where a new subscription's
@@ -237,7 +241,12 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
     } catch {
       return;
     }
-    if (wire.i === tag || typeof wire.c !== 'string') return; // our own: delivered when published
+    if (wire.i === tag) return; // our own: delivered when published
+    if (wire.t === 'k') {
+      if (typeof wire.k === 'string') notifyCredentialEnded(credentialListeners, wire.k, onListenerError);
+      return;
+    }
+    if (typeof wire.c !== 'string') return;
     if ((wire.t === 'm' || wire.t === 'c') && typeof wire.v === 'number') noteKnown(wire.c, wire.v);
     const conv = conversations.get(wire.c);
     if (!conv) return;
@@ -385,6 +394,15 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
         return;
       }
       enqueue(conv, { kind: 'local', event, v });
+    },
+    publishCredentialEnded(credentialKey) {
+      if (closed) return;
+      send({ i: tag, t: 'k', k: credentialKey });
+      notifyCredentialEnded(credentialListeners, credentialKey, onListenerError);
+    },
+    onCredentialEnded(listener) {
+      credentialListeners.add(listener);
+      return () => void credentialListeners.delete(listener);
     },
     subscribe(conversationId, fn) {
       let conv = conversations.get(conversationId);

@@ -4,7 +4,8 @@ import { hitWindows, peekWindow } from '../store/rate-limits.js';
 import { createSession, deleteSession, findSessionUser } from '../store/sessions.js';
 import { findPasswordHash } from '../store/users.js';
 import { hashToken } from './accounts.js';
-import type { Caller, ChatContext } from './context.js';
+import { credentialKey } from './access-watch.js';
+import type { Authenticated, ChatContext } from './context.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
 export const SESSION_TTL_MS = 14 * 24 * 3_600_000;
@@ -50,11 +51,17 @@ export async function signIn(
 }
 
 export async function signOut(ctx: ChatContext, sessionToken: string): Promise<void> {
-  await deleteSession(ctx.sql, hashToken(sessionToken));
+  const sessionId = await deleteSession(ctx.sql, hashToken(sessionToken));
+  // The streams the session opened end now, on every instance, not at their next access check.
+  if (sessionId) ctx.bus.publishCredentialEnded(credentialKey({ kind: 'session', id: sessionId }));
 }
 
-export async function sessionCaller(ctx: ChatContext, sessionToken: string): Promise<Caller | undefined> {
+export async function sessionCaller(ctx: ChatContext, sessionToken: string): Promise<Authenticated | undefined> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(sessionToken)) return undefined;
   const user = await findSessionUser(ctx.sql, hashToken(sessionToken));
-  return user ? { id: user.id, email: user.email ?? '', name: user.name } : undefined;
+  if (!user) return undefined;
+  return {
+    caller: { id: user.id, email: user.email ?? '', name: user.name },
+    credential: { kind: 'session', id: user.sessionId, expiresAt: user.expiresAt },
+  };
 }

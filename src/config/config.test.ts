@@ -17,6 +17,9 @@ describe('loadConfig', () => {
       rateLimitPerDay: 150,
       contextMaxTokens: 100_000,
       turnLeaseMs: 15_000,
+      authJwtIssuer: undefined,
+      authJwtAudience: undefined,
+      authJwtMaxAgeS: 86_400,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -45,6 +48,15 @@ describe('loadConfig', () => {
     expect(message).toMatch(/LLM_PROVIDER/);
     expect(message).toMatch(/TURN_LEASE_MS: expected at least 1000/);
     expect(message).toMatch(/DATABASE_URL: expected a postgres:\/\//);
+  });
+
+  it('reads the JWT checks: issuer, audience and the longest lifetime', () => {
+    expect(loadConfig({ AUTH_JWT_ISSUER: 'https://x.supabase.co/auth/v1', AUTH_JWT_AUDIENCE: 'authenticated', AUTH_JWT_MAX_AGE_S: '3600' })).toMatchObject({
+      authJwtIssuer: 'https://x.supabase.co/auth/v1',
+      authJwtAudience: 'authenticated',
+      authJwtMaxAgeS: 3600,
+    });
+    expect(() => loadConfig({ AUTH_JWT_MAX_AGE_S: '0' })).toThrow(/AUTH_JWT_MAX_AGE_S: expected at least 1/);
   });
 
   it('treats an empty variable as unset', () => {

@@ -42,6 +42,9 @@ const envSchema = z.object({
   TURN_LEASE_MS: intIn(1_000, 3_600_000).default(15_000),
   AUTH_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   AUTH_JWKS_URL: url.optional(),
+  AUTH_JWT_ISSUER: z.string().min(1).optional(),
+  AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  AUTH_JWT_MAX_AGE_S: intIn(1, 31_622_400).default(86_400),
 });
 
 export type LlmProviderName = 'local' | 'anthropic' | 'openai-compatible';
@@ -68,6 +71,12 @@ export interface Config {
   readonly turnLeaseMs: number;
   readonly authJwtSecret: string | undefined;
   readonly authJwksUrl: string | undefined;
+  /** When set, a JWT's `iss` must equal it. */
+  readonly authJwtIssuer: string | undefined;
+  /** When set, a JWT's `aud` must be or contain it. */
+  readonly authJwtAudience: string | undefined;
+  /** The longest a JWT may live: `exp` minus `iat` (or minus now, whichever is earlier). */
+  readonly authJwtMaxAgeS: number;
 }
 
 export class ConfigError extends Error {
@@ -112,5 +121,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turnLeaseMs: e.TURN_LEASE_MS,
     authJwtSecret: e.AUTH_JWT_SECRET,
     authJwksUrl: e.AUTH_JWKS_URL,
+    authJwtIssuer: e.AUTH_JWT_ISSUER,
+    authJwtAudience: e.AUTH_JWT_AUDIENCE,
+    authJwtMaxAgeS: e.AUTH_JWT_MAX_AGE_S,
   });
 }

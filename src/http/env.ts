@@ -1,9 +1,11 @@
-import type { Caller, ChatContext } from '../chat/context.js';
+import type { Caller, ChatContext, Credential } from '../chat/context.js';
 
 /** Hono's typed context: what middleware puts on a request. */
 export interface AppEnv {
   Variables: {
     caller: Caller;
+    /** What authenticated the caller: kept apart from `caller`, which /api/me returns as it is. */
+    credential: Credential;
     requestId: string;
   };
 }

@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { Sql } from './db.js';
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -10,13 +9,30 @@ const MIGRATION_LOCK_KEY = 7_310_421_907;
 /**
  * Applies the drizzle-kit migrations, holding a session advisory lock on one connection so that instances
  * starting at the same moment run them one after another; the later ones find nothing left to do.
+ *
+ * The bookkeeping is drizzle's own (the `drizzle.__drizzle_migrations` table, a migration applied when its journal
+ * `when` is later than the newest one recorded), read here rather than by drizzle's migrator: that one reads the
+ * `created_at` column through our pool, whose camelCase column transform renames it, so it saw no migration
+ * recorded as a number and applied nothing new to a database that already had some.
  */
 export async function runMigrations(sql: Sql): Promise<void> {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
   const lock = await sql.reserve();
   try {
     await lock`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     try {
-      await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_FOLDER });
+      await sql`CREATE SCHEMA IF NOT EXISTS drizzle`;
+      await sql`CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`;
+      const [last] = await sql<{ createdAt: number | null }[]>`
+        SELECT created_at FROM drizzle.__drizzle_migrations ORDER BY created_at DESC LIMIT 1`;
+      const pending = migrations.filter((m) => !last || Number(last.createdAt) < m.folderMillis);
+      if (pending.length === 0) return;
+      await sql.begin(async (tx) => {
+        for (const migration of pending) {
+          for (const statement of migration.sql) await tx.unsafe(statement);
+          await tx`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.folderMillis})`;
+        }
+      });
     } finally {
       await lock`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
     }

@@ -43,23 +43,6 @@ export async function findVisibleReport(sql: Sql, reportId: string, userId: stri
   return row;
 }
 
-/** The key visiblePairs() reports a (report, user) pair under. */
-export const pairKey = (reportId: string, userId: string) => `${reportId} ${userId}`;
-
-/**
- * Of the given (report, user) pairs, those where the user may still see the report, as pairKey()s: the rule of
- * findVisibleReport, for many streams in one statement.
- */
-export async function visiblePairs(sql: Sql, pairs: readonly { reportId: string; userId: string }[]): Promise<Set<string>> {
-  const rows = await sql<{ reportId: string; userId: string }[]>`
-    SELECT p.report_id, p.user_id
-    FROM unnest(${pairs.map((p) => p.reportId)}::uuid[], ${pairs.map((p) => p.userId)}::uuid[]) AS p(report_id, user_id)
-    JOIN reports r ON r.id = p.report_id
-    LEFT JOIN report_members m ON m.report_id = p.report_id AND m.user_id = p.user_id
-    WHERE r.owner_id = p.user_id OR m.user_id IS NOT NULL`;
-  return new Set(rows.map((r) => pairKey(r.reportId, r.userId)));
-}
-
 export interface ReportSummary {
   id: string;
   title: string;

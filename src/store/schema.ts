@@ -9,6 +9,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
@@ -31,6 +32,23 @@ export const users = pgTable(
   },
   // Emails are unique regardless of case: a rule the database enforces, not the code.
   (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],
+);
+
+/**
+ * A person known by a JWT: (issuer, subject) mapped to a user id of our own, never to a local user. issuer is the
+ * token's `iss` ('' when it has none); NULL for an identity recorded before issuers were (migration 0003).
+ */
+export const externalIdentities = pgTable(
+  'external_identities',
+  {
+    userId: uuid('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    issuer: text('issuer'),
+    subject: text('subject').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [unique('external_identities_issuer_subject_key').on(t.issuer, t.subject).nullsNotDistinct()],
 );
 
 export const apiTokens = pgTable(

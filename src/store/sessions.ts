@@ -22,14 +22,19 @@ export async function createSession(
   });
 }
 
-export async function findSessionUser(sql: Sql, tokenHash: Buffer): Promise<UserRow | undefined> {
-  const [row] = await sql<UserRow[]>`
-    SELECT u.id, u.email, u.name, u.created_at
+export type SessionUser = UserRow & { sessionId: string; expiresAt: Date };
+
+/** The session's user, and the session's id and end (open streams end with the session). */
+export async function findSessionUser(sql: Sql, tokenHash: Buffer): Promise<SessionUser | undefined> {
+  const [row] = await sql<SessionUser[]>`
+    SELECT u.id, u.email, u.name, u.created_at, s.id AS session_id, s.expires_at
     FROM sessions s JOIN users u ON u.id = s.user_id
     WHERE s.token_hash = ${tokenHash} AND s.expires_at > now()`;
   return row;
 }
 
-export async function deleteSession(sql: Sql, tokenHash: Buffer): Promise<void> {
-  await sql`DELETE FROM sessions WHERE token_hash = ${tokenHash}`;
+/** Deletes the session; its id, or undefined when there was none. */
+export async function deleteSession(sql: Sql, tokenHash: Buffer): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`DELETE FROM sessions WHERE token_hash = ${tokenHash} RETURNING id`;
+  return row?.id;
 }

@@ -29,9 +29,10 @@ export async function createApiToken(
   return row;
 }
 
-export async function findUserByTokenHash(sql: Sql, tokenHash: Buffer): Promise<UserRow | undefined> {
-  const [row] = await sql<UserRow[]>`
-    SELECT u.id, u.email, u.name, u.created_at
+/** The token's user, and the token's id (open streams end when that token is revoked). */
+export async function findUserByTokenHash(sql: Sql, tokenHash: Buffer): Promise<(UserRow & { tokenId: string }) | undefined> {
+  const [row] = await sql<(UserRow & { tokenId: string })[]>`
+    SELECT u.id, u.email, u.name, u.created_at, t.id AS token_id
     FROM api_tokens t JOIN users u ON u.id = t.user_id
     WHERE t.token_hash = ${tokenHash}`;
   return row;
@@ -50,24 +51,5 @@ export async function findPasswordHash(sql: Sql, email: string): Promise<{ id: s
 
 export async function findUserById(sql: Sql, id: string): Promise<UserRow | undefined> {
   const [row] = await sql<UserRow[]>`SELECT id, email, name, created_at FROM users WHERE id = ${id}`;
-  return row;
-}
-
-/**
- * A user known by an external identity (a JWT's `sub`), created on first sight. Its email is kept only if no
- * other user has it: an email is not proof of identity across issuers.
- */
-export async function ensureExternalUser(sql: Sql, input: { id: string; email: string | null; name: string | null }): Promise<UserRow> {
-  const existing = await findUserById(sql, input.id);
-  if (existing) return existing;
-  const [row] = await sql<UserRow[]>`
-    INSERT INTO users (id, email, name)
-    VALUES (${input.id},
-            CASE WHEN ${input.email}::text IS NULL OR EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(${input.email}::text))
-                 THEN NULL ELSE ${input.email}::text END,
-            ${input.name})
-    ON CONFLICT (id) DO UPDATE SET id = excluded.id
-    RETURNING id, email, name, created_at`;
-  if (!row) throw new Error('upsert returned no user');
   return row;
 }

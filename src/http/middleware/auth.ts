@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { authenticateToken, hashToken, TOKEN_PATTERN } from '../../chat/accounts.js';
-import type { Caller, ChatContext } from '../../chat/context.js';
+import type { Authenticated, ChatContext } from '../../chat/context.js';
 import { looksLikeJwt, type JwtVerifier } from '../../chat/jwt.js';
 import { sessionCaller } from '../../chat/sign-in.js';
 import { AppError } from '../../errors/app-error.js';
@@ -35,21 +35,22 @@ export function isHttps(c: Context): boolean {
 export function requireUser(ctx: ChatContext, jwt: JwtVerifier | undefined): MiddlewareHandler<AppEnv> {
   return async function requireUserMiddleware(c, next) {
     const token = bearer(c.req.header('authorization'));
-    let caller: Caller | undefined;
+    let who: Authenticated | undefined;
     if (token) {
-      if (TOKEN_PATTERN.test(token)) caller = await authenticateToken(ctx.sql, token);
-      else if (jwt && looksLikeJwt(token)) caller = await jwt(token);
-      if (!caller) throw new AppError('unauthorized', 'These credentials are not valid.');
+      if (TOKEN_PATTERN.test(token)) who = await authenticateToken(ctx.sql, token);
+      else if (jwt && looksLikeJwt(token)) who = await jwt(token);
+      if (!who) throw new AppError('unauthorized', 'These credentials are not valid.');
     } else {
       const session = getCookie(c, SESSION_COOKIE);
       if (!session) throw new AppError('unauthorized', 'Sign in, or send an API token as "Authorization: Bearer <token>".');
-      caller = await sessionCaller(ctx, session);
-      if (!caller) throw new AppError('unauthorized', 'Your session has expired. Sign in again.');
+      who = await sessionCaller(ctx, session);
+      if (!who) throw new AppError('unauthorized', 'Your session has expired. Sign in again.');
       if (UNSAFE.has(c.req.method) && c.req.header('origin') !== ownOrigin(c)) {
         throw new AppError('csrf', 'This request did not come from a report-chat page; it was refused.');
       }
     }
-    c.set('caller', caller);
+    c.set('caller', who.caller);
+    c.set('credential', who.credential);
     await next();
   };
 }

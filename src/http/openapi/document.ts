@@ -150,7 +150,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
           scheme: 'bearer',
           bearerFormat: 'API token or JWT',
           description:
-            'An API token (`rc_` + 43 base64url characters, from `POST /api/users` or `POST /api/tokens`), or, when the server sets `AUTH_JWT_SECRET` or `AUTH_JWKS_URL`, a JWT (e.g. a Supabase access token) whose `sub` is the user id.',
+            'An API token (`rc_` + 43 base64url characters, from `POST /api/users` or `POST /api/tokens`), or, when the server sets `AUTH_JWT_SECRET` or `AUTH_JWKS_URL`, a JWT (e.g. a Supabase access token): its issuer and `sub` name a person, mapped to a report-chat user of their own (created on first sight; never a user created here). `iss` and `aud` are checked when `AUTH_JWT_ISSUER` and `AUTH_JWT_AUDIENCE` are set; a token made to live longer than `AUTH_JWT_MAX_AGE_S` is refused.',
         },
         sessionCookie: {
           type: 'apiKey',

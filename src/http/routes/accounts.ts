@@ -20,7 +20,7 @@ export function accountRoutes(ctx: ChatContext, adminTokenHash: Buffer, requireU
     return c.json(await issueToken(ctx.sql, c.get('caller'), body.name ?? null), 201);
   });
   app.delete('/tokens/:tokenId', requireUser, async (c) => {
-    await revokeToken(ctx.sql, c.get('caller'), uuidParam(c, 'tokenId'));
+    await revokeToken(ctx, c.get('caller'), uuidParam(c, 'tokenId'));
     return c.body(null, 204);
   });
   return app;

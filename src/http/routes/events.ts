@@ -135,7 +135,7 @@ export function eventRoutes(ctx: ChatContext, streams: StreamCounts) {
         for (const event of held) writeEvent(event);
         held = undefined;
         const ping = setInterval(() => w.write(': ping\n\n'), PING_MS);
-        const unwatch = watchAccess(() => w.close());
+        const unwatch = watchAccess(c.get('credential'), () => w.close());
         w.onClose(() => {
           clearInterval(ping);
           unwatch();

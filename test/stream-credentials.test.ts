@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../src/chat/accounts.js';
+import { createChatContext } from '../src/chat/create-context.js';
+import { loadConfig } from '../src/config/config.js';
+import { createApp } from '../src/http/app.js';
+import type { StreamCounts } from '../src/http/routes/events.js';
+import { errorSchema } from '../src/http/schemas.js';
+import { createLogger } from '../src/log/logger.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { ADMIN_TOKEN, readSse, requestVia, type TestApp } from './support/test-app.js';
+
+/**
+ * An events stream lasts as long as the credential that opened it. Two instances on one database, each with its
+ * PostgreSQL event bus, and a periodic access check of an hour: a stream that ends within seconds was ended by an
+ * event (or, for a JWT, by its expiry), unless a test runs the check itself.
+ */
+const SECRET = 'a-test-secret-that-is-at-least-32-characters-long';
+const ORIGIN = 'http://127.0.0.1';
+const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+interface Instance {
+  ctx: ReturnType<typeof createChatContext>;
+  streams: StreamCounts;
+  request: TestApp['request'];
+}
+
+let db: TestDatabase;
+let a: Instance;
+let b: Instance;
+
+function start(name: string): Instance {
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    ADMIN_TOKEN,
+    LOCAL_MODEL_CHUNK_DELAY_MS: '0',
+    RATE_LIMIT_PER_HOUR: '0',
+    RATE_LIMIT_PER_DAY: '0',
+    AUTH_JWT_SECRET: SECRET,
+  });
+  const ctx = createChatContext({ config, sql: db.sql, log, instanceId: `${name}-${randomUUID().slice(0, 8)}`, databaseUrl: db.url, tuning: { accessCheckMs: 3_600_000 } });
+  const { app, streams } = createApp({ ctx, adminTokenHash: hashToken(ADMIN_TOKEN) });
+  return { ctx, streams, request: requestVia(app) };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  a = start('a');
+  b = start('b');
+  await Promise.all([a.ctx.bus, b.ctx.bus].map((bus) => (bus as unknown as { ready: Promise<void> }).ready));
+});
+afterAll(async () => {
+  for (const i of [a, b]) {
+    await i?.ctx.engine.shutdown();
+    await i?.ctx.bus.close?.();
+  }
+  await db?.drop();
+});
+
+type Stream = ReturnType<typeof readSse>;
+
+/** A user with a password, their first API token and a report of their own. */
+async function person() {
+  const email = `p-${randomUUID()}@example.com`;
+  const password = 'a long enough password';
+  const res = await a.request('/api/users', { method: 'POST', token: ADMIN_TOKEN, json: { email, password } });
+  expect(res.status).toBe(201);
+  const { user, token } = (await res.json()) as { user: { id: string }; token: string };
+  const created = await a.request('/api/reports', { method: 'POST', token, json: { title: 'R', content: '# R\n\nThe cache was cold.' } });
+  expect(created.status).toBe(201);
+  return { id: user.id, email, password, token, reportId: ((await created.json()) as { id: string }).id };
+}
+
+async function login(email: string, password: string): Promise<string> {
+  const res = await a.request('/api/auth/login', { method: 'POST', json: { email, password }, headers: { origin: ORIGIN } });
+  expect(res.status).toBe(204);
+  return res.headers.get('set-cookie')!.split(';')[0]!;
+}
+
+async function newToken(token: string): Promise<{ id: string; token: string }> {
+  const res = await a.request('/api/tokens', { method: 'POST', token, json: { name: 'extra' } });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; token: string };
+}
+
+async function openEvents(on: Instance, reportId: string, headers: Record<string, string>): Promise<Stream> {
+  const res = await on.request(`/api/reports/${reportId}/events`, { headers });
+  expect(res.status).toBe(200);
+  return readSse(res);
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** True when the server ends the stream (its body is done, cleanly) within `ms`; false when it is still open then. */
+async function endsWithin(stream: Stream, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (let i = 0; i < 1_000; i++) {
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    let event;
+    try {
+      event = await stream.next(left);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('timed out')) return false;
+      throw err;
+    }
+    if (event === undefined) return true;
+  }
+  return false;
+}
+
+/** Sends a question to the report and checks that each stream delivers it: they are still open and live. */
+async function stillLive(token: string, reportId: string, streams: Stream[]) {
+  const content = `still there? ${randomUUID()}`;
+  const sent = await a.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: { content }, headers: { accept: 'application/json' } });
+  expect(sent.status).toBe(201);
+  for (const stream of streams) {
+    let seen = false;
+    for (let i = 0; i < 200 && !seen; i++) {
+      const event = await stream.next(5_000);
+      if (!event) break;
+      seen = event.event === 'message' && event.data.includes(content);
+    }
+    expect(seen).toBe(true);
+  }
+}
+
+async function refused(on: Instance, reportId: string, headers: Record<string, string>) {
+  const res = await on.request(`/api/reports/${reportId}/events`, { headers });
+  expect(res.status).toBe(401);
+  expect(errorSchema.parse(await res.json()).error.code).toBe('unauthorized');
+}
+
+describe('an events stream ends when its credential ends', () => {
+  it('a revoked API token: its streams end at once on every instance; other tokens keep theirs', async () => {
+    const p = await person();
+    const revoked = await newToken(p.token);
+    const kept = await newToken(p.token);
+    const gone = [await openEvents(b, p.reportId, bearer(revoked.token)), await openEvents(a, p.reportId, bearer(revoked.token))];
+    const staying = [await openEvents(b, p.reportId, bearer(kept.token)), await openEvents(a, p.reportId, bearer(p.token))];
+    const openOnB = b.streams.open;
+
+    expect((await a.request(`/api/tokens/${revoked.id}`, { method: 'DELETE', token: p.token })).status).toBe(204);
+    for (const stream of gone) expect(await endsWithin(stream, 3_000)).toBe(true);
+    await refused(b, p.reportId, bearer(revoked.token));
+    expect(b.streams.open).toBe(openOnB - 1);
+    await stillLive(p.token, p.reportId, staying);
+    await Promise.all(staying.map((s) => s.stop()));
+  });
+
+  it("a signed-out session: its streams end at once on every instance; the user's other session keeps theirs", async () => {
+    const p = await person();
+    const signedOut = await login(p.email, p.password);
+    const other = await login(p.email, p.password);
+    const gone = [await openEvents(b, p.reportId, { cookie: signedOut }), await openEvents(a, p.reportId, { cookie: signedOut })];
+    const staying = [await openEvents(b, p.reportId, { cookie: other }), await openEvents(b, p.reportId, bearer(p.token))];
+
+    expect((await a.request('/api/auth/logout', { method: 'POST', headers: { cookie: signedOut, origin: ORIGIN } })).status).toBe(204);
+    for (const stream of gone) expect(await endsWithin(stream, 3_000)).toBe(true);
+    await refused(b, p.reportId, { cookie: signedOut });
+    await stillLive(p.token, p.reportId, staying);
+    await Promise.all(staying.map((s) => s.stop()));
+  });
+
+  it('an expired session, and a token deleted behind the app’s back: ended by the next access check', async () => {
+    const p = await person();
+    const cookie = await login(p.email, p.password);
+    const deleted = await newToken(p.token);
+    const gone = [await openEvents(b, p.reportId, { cookie }), await openEvents(b, p.reportId, bearer(deleted.token))];
+    const staying = [await openEvents(b, p.reportId, bearer(p.token))];
+
+    // No event announces either: only the periodic check can notice.
+    await db.sql`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = ${p.id}`;
+    await db.sql`DELETE FROM api_tokens WHERE id = ${deleted.id}`;
+    for (const stream of gone) expect(await endsWithin(stream, 300)).toBe(false);
+    await b.ctx.access.checkNow();
+    for (const stream of gone) expect(await endsWithin(stream, 3_000)).toBe(true);
+    await refused(b, p.reportId, { cookie });
+    await stillLive(p.token, p.reportId, staying);
+    await Promise.all(staying.map((s) => s.stop()));
+  });
+
+  it('an expired JWT: its stream ends at its `exp`; a JWT that lives on keeps its own', async () => {
+    const sub = randomUUID();
+    const jwt = (seconds: number) =>
+      new SignJWT({ sub })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
+        .sign(new TextEncoder().encode(SECRET));
+    const long = await jwt(300);
+    const created = await b.request('/api/reports', { method: 'POST', headers: bearer(long), json: { title: 'J', content: '# J\n\ntext' } });
+    expect(created.status).toBe(201);
+    const reportId = ((await created.json()) as { id: string }).id;
+    const short = await jwt(3);
+    const gone = await openEvents(b, reportId, bearer(short));
+    const staying = [await openEvents(b, reportId, bearer(long))];
+
+    expect(await endsWithin(gone, 6_000)).toBe(true);
+    await refused(b, reportId, bearer(short));
+    await stillLive(long, reportId, staying);
+    await Promise.all(staying.map((s) => s.stop()));
+  });
+});
