@@ -10,6 +10,8 @@ export interface ReserveInput {
   userMessageId: string;
   assistantMessageId: string;
   content: string;
+  /** The member who writes the user message. */
+  authorId?: string;
   /** Compare-and-append: the conversation version the client saw. Ignored by a replay. */
   ifMatch?: number;
   maxMessages: number;
@@ -59,7 +61,7 @@ interface ReservedRow extends MessageRow {
  * here: one transaction and one version less per turn). An id already stored means a replay: the transaction rolls
  * back and the stored turn is returned, in whatever status it now has.
  *
- * The transaction is one call of the SQL function `reserve_turn` (migration 0002), autocommitted: one round trip.
+ * The transaction is one call of the SQL function `reserve_turn` (migration 0004), autocommitted: one round trip.
  */
 export async function reserveTurn(sql: Sql, input: ReserveInput): Promise<Reservation> {
   const limits = input.limits ?? [];
@@ -71,7 +73,8 @@ export async function reserveTurn(sql: Sql, input: ReserveInput): Promise<Reserv
         FROM reserve_turn(
           ${input.conversationId}, ${input.userMessageId}, ${input.assistantMessageId}, ${input.content},
           ${input.ifMatch ?? null}, ${input.maxMessages}, ${input.leaseOwner}, ${input.leaseMs}, ${input.start?.model ?? null},
-          ${limits.map((l) => l.key)}::text[], ${limits.map((l) => l.windowSeconds)}::int[], ${limits.map((l) => l.limit)}::int[]
+          ${limits.map((l) => l.key)}::text[], ${limits.map((l) => l.windowSeconds)}::int[], ${limits.map((l) => l.limit)}::int[],
+          ${input.authorId ?? null}
         ) r`,
     );
   } catch (err) {
