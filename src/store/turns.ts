@@ -120,8 +120,14 @@ async function replayOf(sql: Sql, input: ReserveInput): Promise<Reservation> {
   // The call saw the id stored (a conflict is only reported for a committed row), so the row was deleted since:
   // a race rare enough to answer 500.
   if (!existing) throw new Error('a reserve found its message id stored, but no row holds it now');
+  // Idempotency is scoped to the conversation sent to: an id stored in another one is not found here, as anything
+  // outside one's own conversation is, rather than a conflict that would confirm the id exists elsewhere. The call
+  // rolled back, so nothing changed.
+  if (existing.conversationId !== input.conversationId) {
+    throw new AppError('not_found', 'This message id cannot be used in this conversation; send the message with a new id.');
+  }
   // The IETF Idempotency-Key draft: the same key with a different request is a conflict, not a replay.
-  if (existing.conversationId !== input.conversationId || existing.role !== 'user' || existing.content !== input.content) {
+  if (existing.role !== 'user' || existing.content !== input.content) {
     throw new AppError('idempotency_conflict', 'This message id was already used with different content.');
   }
   const [answer] = await sql<MessageRow[]>`
