@@ -42,13 +42,13 @@ function mapAll(to: string, from: string): Record<string, string> {
 
 const NAMED_REFERENCES: Record<string, string> = { lt: '<', gt: '>', sol: '/', bsol: '\\', amp: '&' };
 
-// One unit: an HTML character reference (numeric, or one of a few named ones; `&lt` and `&gt` need no semicolon in
-// HTML either), or else one code point (a lone surrogate counts as one).
-const UNIT = /&#[xX][0-9a-fA-F]{1,8};?|&#[0-9]{1,10};?|&(?:lt|LT|gt|GT);?|&(?:sol|bsol|amp|AMP);|[\uD800-\uDBFF][\uDC00-\uDFFF]|[^]/gy;
+// An HTML character reference (numeric, or one of a few named ones; `&lt` and `&gt` need no semicolon in HTML
+// either) is one unit; any other unit is one code point (a lone surrogate counts as one).
+const REFERENCE = /&#[xX][0-9a-fA-F]{1,8};?|&#[0-9]{1,10};?|&(?:lt|LT|gt|GT);?|&(?:sol|bsol|amp|AMP);/y;
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cc}\p{M}]/gu;
 
 function decodeReference(unit: string): string {
-  if (unit.length === 1 || !unit.startsWith('&')) return unit;
+  if (!unit.startsWith('&') || unit.length === 1) return unit;
   const body = unit.slice(1).replace(/;$/, '');
   if (body.startsWith('#')) {
     const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
@@ -57,8 +57,16 @@ function decodeReference(unit: string): string {
   return NAMED_REFERENCES[body.toLowerCase()] ?? unit;
 }
 
+const foldCache = new Map<string, string>();
+const MAX_CACHED = 10_000;
+
 /** What a unit looks like, for detection only. */
 function fold(unit: string): string {
+  const code = unit.charCodeAt(0);
+  // Printable ASCII other than `&` looks like itself: the fast path for most of any text.
+  if (unit.length === 1 && code >= 0x20 && code < 0x7f && code !== 0x26) return unit.toLowerCase();
+  const cached = foldCache.get(unit);
+  if (cached !== undefined) return cached;
   // \s is not in INVISIBLE even where \p{Cc} holds (tab, newline): it is the gap's whitespace.
   const chars = decodeReference(unit)
     .normalize('NFKD')
@@ -66,48 +74,89 @@ function fold(unit: string): string {
     .toLowerCase();
   let out = '';
   for (const c of chars) out += CONFUSABLES[c] ?? c;
+  if (foldCache.size >= MAX_CACHED) foldCache.clear();
+  foldCache.set(unit, out);
   return out;
 }
 
-function unitsOf(text: string): string[] {
-  UNIT.lastIndex = 0;
-  const units: string[] = [];
-  for (let m = UNIT.exec(text); m; m = UNIT.exec(text)) units.push(m[0]);
-  return units;
+/** The text cut into units, with lazily computed folds. */
+class Units {
+  /** Offset of each unit in the text, and the text's length last. */
+  private readonly starts: number[] = [];
+
+  constructor(readonly text: string) {
+    for (let i = 0; i < text.length; ) {
+      this.starts.push(i);
+      const code = text.charCodeAt(i);
+      if (code === 0x26) {
+        REFERENCE.lastIndex = i;
+        i = REFERENCE.test(text) ? REFERENCE.lastIndex : i + 1;
+      } else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+        const next = text.charCodeAt(i + 1);
+        i += next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
+      } else {
+        i += 1;
+      }
+    }
+    this.starts.push(text.length);
+  }
+
+  get length(): number {
+    return this.starts.length - 1;
+  }
+
+  start(i: number): number {
+    return this.starts[i]!;
+  }
+
+  unit(i: number): string {
+    return this.text.slice(this.starts[i], this.starts[i + 1]);
+  }
+
+  fold(i: number): string {
+    return fold(this.unit(i));
+  }
 }
 
 const isGap = (folded: string) => /^[\s\\]*$/.test(folded);
 
-/** Whether the `/` unit at `i` closes one of our tags: a `<` before it across a gap, and a tag name after it. */
-function closesTag(units: string[], folded: string[], i: number): boolean {
-  if (folded[i] !== '/') return false;
+/** Whether the unit at `i` is the `/` of a closing tag: a `<` before it across a gap, and a tag name after it. */
+function closesTag(units: Units, i: number): boolean {
+  if (units.fold(i) !== '/') return false;
   let j = i - 1;
-  while (j >= 0 && folded[j] !== '<' && isGap(folded[j]!)) j--;
-  if (j < 0 || folded[j] !== '<') return false;
-  let after = '';
-  for (let k = i + 1; k < units.length && after.trimStart().length < LONGEST_NAME; k++) after += folded[k];
-  const name = after.trimStart();
+  while (j >= 0 && units.fold(j) !== '<' && isGap(units.fold(j))) j--;
+  if (j < 0 || units.fold(j) !== '<') return false;
+  let name = '';
+  for (let k = i + 1; k < units.length && name.length < LONGEST_NAME; k++) {
+    const folded = units.fold(k);
+    name = name === '' ? folded.trimStart() : name + folded; // whitespace may come before the name, not inside it
+  }
   return TAG_NAMES.some((n) => name.startsWith(n));
 }
 
 export function neutraliseDelimiters(text: string): string {
-  const units = unitsOf(text);
-  const folded = units.map(fold);
-  let out = '';
-  units.forEach((unit, i) => {
-    if (closesTag(units, folded, i)) out += '\\';
-    out += unit;
-  });
-  return out;
+  const units = new Units(text);
+  const pieces: string[] = [];
+  let from = 0;
+  for (let i = 0; i < units.length; i++) {
+    if (!closesTag(units, i)) continue;
+    pieces.push(text.slice(from, units.start(i)), '\\');
+    from = units.start(i);
+  }
+  pieces.push(text.slice(from));
+  return pieces.join('');
 }
 
 /** Exactly undoes neutraliseDelimiters. */
 export function restoreDelimiters(text: string): string {
-  const units = unitsOf(text);
-  const folded = units.map(fold);
-  const drop = new Set<number>();
-  units.forEach((_, i) => {
-    if (units[i - 1] === '\\' && closesTag(units, folded, i)) drop.add(i - 1);
-  });
-  return drop.size === 0 ? text : units.filter((_, i) => !drop.has(i)).join('');
+  const units = new Units(text);
+  const pieces: string[] = [];
+  let from = 0;
+  for (let i = 1; i < units.length; i++) {
+    if (units.unit(i - 1) !== '\\' || !closesTag(units, i)) continue;
+    pieces.push(text.slice(from, units.start(i - 1)));
+    from = units.start(i);
+  }
+  pieces.push(text.slice(from));
+  return pieces.join('');
 }
