@@ -1,5 +1,11 @@
 import type { ModelMessage } from 'ai';
-import { neutraliseDelimiters, renderSystemPrompt, REPORT_TRUNCATED_MARKER } from './prompts.js';
+import {
+  joinMemberMessages,
+  neutraliseDelimiters,
+  renderMemberMessage,
+  renderSystemPrompt,
+  REPORT_TRUNCATED_MARKER,
+} from './prompts.js';
 import { estimateTokens } from './tokens.js';
 import type { ContextInput, HistoryMessage, ModelInput } from './types.js';
 
@@ -8,14 +14,15 @@ import type { ContextInput, HistoryMessage, ModelInput } from './types.js';
  * Priority: the question, then the report (truncated visibly if it must be), then the newest history.
  */
 export function buildModelInput(input: ContextInput): ModelInput {
-  const questionTokens = estimateTokens(input.question);
+  const question = renderMemberMessage(input.questionAuthor, input.question);
+  const questionTokens = estimateTokens(question);
   const system = renderSystemPrompt(
     input.reportTitle,
     fitReport(input.reportTitle, input.reportContent, input.maxTokens - questionTokens),
   );
   const historyBudget = input.maxTokens - estimateTokens(system) - questionTokens;
   const { sent, dropped } = selectHistory(input.history, historyBudget);
-  return { system, messages: toMessages(sent, input.question), droppedHistory: dropped };
+  return { system, messages: toMessages(sent, question), droppedHistory: dropped };
 }
 
 /** The report content, neutralised, cut so that the whole system prompt fits in `budget` tokens. */
@@ -40,17 +47,24 @@ function cutAtWhitespace(text: string, maxChars: number): string {
   return text.slice(0, cut);
 }
 
+/** A history message as sent: a member's message labelled with its author, an answer as it is. */
+interface Turn {
+  role: 'user' | 'assistant';
+  text: string;
+}
+
 /** The newest contiguous run of history that fits, oldest first, starting with a user message. */
-function selectHistory(history: HistoryMessage[], budget: number): { sent: HistoryMessage[]; dropped: number } {
-  const kept: HistoryMessage[] = [];
+function selectHistory(history: HistoryMessage[], budget: number): { sent: Turn[]; dropped: number } {
+  const kept: Turn[] = [];
   let remaining = budget;
   for (let i = history.length - 1; i >= 0; i--) {
     const message = history[i]!;
     if (message.content.trim() === '') continue; // providers reject empty turns; it counts as dropped below
-    const cost = estimateTokens(message.content);
+    const text = message.role === 'user' ? renderMemberMessage(message.author, message.content) : message.content;
+    const cost = estimateTokens(text);
     if (cost > remaining) break; // skipping it to fit an older one would leave a hole in the conversation
     remaining -= cost;
-    kept.push(message);
+    kept.push({ role: message.role, text });
   }
   kept.reverse();
   // Providers that insist on alternation also insist the conversation opens with the user.
@@ -58,13 +72,17 @@ function selectHistory(history: HistoryMessage[], budget: number): { sent: Histo
   return { sent: kept, dropped: history.length - kept.length };
 }
 
-/** Merges consecutive same-role messages (joined by a blank line) and ends with the question. */
-function toMessages(history: HistoryMessage[], question: string): ModelMessage[] {
-  const merged: HistoryMessage[] = [];
-  for (const message of [...history, { role: 'user' as const, content: question }]) {
+/**
+ * Merges consecutive same-role messages into one turn, as providers that insist on alternation need, and ends with
+ * the question. Members' messages stay separate blocks, each naming its author, so a merged turn still shows who
+ * said what.
+ */
+function toMessages(history: Turn[], question: string): ModelMessage[] {
+  const merged: { role: Turn['role']; texts: string[] }[] = [];
+  for (const turn of [...history, { role: 'user' as const, text: question }]) {
     const last = merged[merged.length - 1];
-    if (last && last.role === message.role) last.content = `${last.content}\n\n${message.content}`;
-    else merged.push({ role: message.role, content: message.content });
+    if (last && last.role === turn.role) last.texts.push(turn.text);
+    else merged.push({ role: turn.role, texts: [turn.text] });
   }
-  return merged.map((m) => ({ role: m.role, content: m.content }));
+  return merged.map((m) => ({ role: m.role, content: m.role === 'user' ? joinMemberMessages(m.texts) : m.texts.join('\n\n') }));
 }

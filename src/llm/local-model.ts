@@ -9,7 +9,7 @@ import type {
   LanguageModelV3Usage,
 } from '@ai-sdk/provider';
 import { composeLocalAnswer, type LocalQuestion } from './local-answer.js';
-import { parseSystemPrompt } from './prompts.js';
+import { parseMemberMessages, parseSystemPrompt } from './prompts.js';
 import { estimateTokens } from './tokens.js';
 
 /** A few words per chunk reads like a model typing without flooding the client with events. */
@@ -77,11 +77,15 @@ function answer(prompt: LanguageModelV3Prompt): { text: string; usage: LanguageM
   return { text, usage: usageOf(Math.ceil(inputChars / 4), estimateTokens(text)) };
 }
 
-/** The report from our own system prompt; the question is the last user message, earlier ones give context. */
+/** The report from our own system prompt; the question is the last member's message, earlier ones give context. */
 function readPrompt(prompt: LanguageModelV3Prompt): LocalQuestion {
   const system = prompt.filter((m) => m.role === 'system').map(messageText).join('\n');
   const report = parseSystemPrompt(system);
-  const userTexts = prompt.filter((m) => m.role === 'user').map(messageText);
+  // A user turn holds one or more labelled messages; one not in our form counts as a single message.
+  const userTexts = prompt
+    .filter((m) => m.role === 'user')
+    .map(messageText)
+    .flatMap((text) => parseMemberMessages(text) ?? [text]);
   return {
     title: report?.title ?? '',
     report: report?.content ?? '',
