@@ -17,9 +17,10 @@ export type Tag = keyof typeof TAGS;
 
 /**
  * Who may call: `public` needs no credentials; `user` is an API token, a JWT, or the session cookie; `admin` is the
- * admin token; `optionalSession` uses the session cookie when there is one.
+ * admin token; `optionalSession` uses the session cookie when there is one; `metrics` needs the metrics token when
+ * the server has one.
  */
-export type Access = 'public' | 'user' | 'admin' | 'optionalSession';
+export type Access = 'public' | 'user' | 'admin' | 'optionalSession' | 'metrics';
 
 /** A code the operation can answer with; the pair form says why, in this operation's terms. */
 export type ErrorSpec = ErrorCode | readonly [ErrorCode, string];
@@ -261,15 +262,15 @@ export const OPERATIONS: OperationSpec[] = [
     tag: 'Service',
     summary: 'Prometheus metrics',
     description:
-      'Prometheus text: requests by route and status, turns by final status, time to first token, turn duration, database errors, open event streams. Open like `/healthz`: keep it behind your network\'s access rules.',
-    access: 'public',
+      'Prometheus text: requests by route and status, turns by final status, time to first token, turn duration, database errors, open event streams. With `METRICS_TOKEN` set it needs `Authorization: Bearer <METRICS_TOKEN>`; without, it is open like `/healthz`: keep it behind your network\'s access rules (or your proxy).',
+    access: 'metrics',
     responses: {
       200: {
         description: 'The metrics in the Prometheus text exposition format.',
         content: { 'text/plain': { schema: { type: 'string' }, example: 'report_chat_open_event_streams 3\n' } },
       },
     },
-    errors: ['internal'],
+    errors: [['unauthorized', '`METRICS_TOKEN` is set and the request does not carry it.'], 'internal'],
   },
   {
     method: 'get',

@@ -22,7 +22,7 @@ export function signInRoutes(ctx: ChatContext) {
   app.post('/login', async (c) => {
     // A sign-in form posted from another site would log the victim into the attacker's account.
     const origin = c.req.header('origin');
-    if (origin !== undefined && origin !== ownOrigin(c)) throw new AppError('csrf', 'This sign-in did not come from a report-chat page.');
+    if (origin !== undefined && origin !== ownOrigin(c, ctx.config.publicOrigin)) throw new AppError('csrf', 'This sign-in did not come from a report-chat page.');
     const body = await readJson(c, signInBody);
     const session = await signIn(ctx, {
       email: body.email,
@@ -34,7 +34,7 @@ export function signInRoutes(ctx: ChatContext) {
       httpOnly: true,
       sameSite: 'Lax',
       path: '/',
-      secure: isHttps(c),
+      secure: isHttps(c, ctx.config.publicOrigin),
       maxAge: Math.floor(SESSION_TTL_MS / 1000),
     });
     return c.body(null, 204);
@@ -43,10 +43,10 @@ export function signInRoutes(ctx: ChatContext) {
     const session = getCookie(c, SESSION_COOKIE);
     if (session) {
       const origin = c.req.header('origin');
-      if (origin !== ownOrigin(c)) throw new AppError('csrf', 'This sign-out did not come from a report-chat page.');
+      if (origin !== ownOrigin(c, ctx.config.publicOrigin)) throw new AppError('csrf', 'This sign-out did not come from a report-chat page.');
       await signOut(ctx, session);
     }
-    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c), httpOnly: true, sameSite: 'Lax' });
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c, ctx.config.publicOrigin), httpOnly: true, sameSite: 'Lax' });
     return c.body(null, 204);
   });
   return app;
