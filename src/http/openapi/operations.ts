@@ -327,7 +327,7 @@ export const OPERATIONS: OperationSpec[] = [
     tag: 'Accounts',
     summary: 'Sign in',
     description:
-      'Checks an email and password and sets the session cookie. A wrong password and an unknown email get the same answer. Failed sign-ins are limited per account (5) and per address (30) per 15 minutes.',
+      'Checks an email and password and sets the session cookie. A wrong password and an unknown email get the same answer. Failed sign-ins slow down the pair (account, address) that fails: after its third failure it must wait 1 s, then 2 s, 4 s... up to 5 minutes (429 with `Retry-After`), until it signs in; the account itself is never locked, so the right password from another address still works. One address may fail at most 30 times per 15 minutes. The address is the connection\'s, or with `TRUST_PROXY` the one the server\'s own proxies saw in `X-Forwarded-For`.',
     access: 'public',
     body: { schema: 'SignInBody', description: 'The email and password.' },
     responses: { 204: { description: 'Signed in: the session cookie is set.', headers: ['SetSessionCookie'] } },
@@ -335,7 +335,7 @@ export const OPERATIONS: OperationSpec[] = [
       ...BODY_ERRORS,
       ['unauthorized', 'Wrong email or password.'],
       ['csrf', "An `Origin` header that is not this server's."],
-      ['rate_limited', 'Too many failed sign-ins for this account or address.'],
+      ['rate_limited', 'This account was failed from this address too recently, or this address failed too often; `Retry-After` says how long to wait.'],
       ...SERVER_ERRORS,
     ],
   },

@@ -1,21 +1,13 @@
 import { Hono } from 'hono';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { ChatContext } from '../../chat/context.js';
 import { SESSION_TTL_MS, signIn, signOut } from '../../chat/sign-in.js';
 import { AppError } from '../../errors/app-error.js';
+import { clientAddress } from '../client-address.js';
 import type { AppEnv } from '../env.js';
 import { isHttps, ownOrigin, SESSION_COOKIE } from '../middleware/auth.js';
 import { readJson } from '../request.js';
 import { signInBody } from '../schemas.js';
-
-function clientAddress(c: Parameters<typeof getConnInfo>[0]): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown'; // not served by node (app.request in tests, another runtime)
-  }
-}
 
 export function signInRoutes(ctx: ChatContext) {
   const app = new Hono<AppEnv>();
@@ -27,7 +19,7 @@ export function signInRoutes(ctx: ChatContext) {
     const session = await signIn(ctx, {
       email: body.email,
       password: body.password,
-      address: clientAddress(c),
+      address: clientAddress(c, ctx.config.trustProxy),
       previousSession: getCookie(c, SESSION_COOKIE),
     });
     setCookie(c, SESSION_COOKIE, session.token, {
