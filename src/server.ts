@@ -9,7 +9,7 @@ import type { TurnEngine } from './chat/turn-engine.js';
 import type { Config } from './config/config.js';
 import { createApp } from './http/app.js';
 import type { StreamCounts } from './http/routes/events.js';
-import { serveWeb } from './http/web.js';
+import { serveWeb, WEB_ROOT } from './http/web.js';
 import type { Logger } from './log/logger.js';
 import { readOrCreateSecret } from './secrets-file.js';
 import { DEMO_EMAIL, seedDemo } from './seed/seed-demo.js';
@@ -68,7 +68,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const { engine, bus } = ctx;
     const stopSweeper = startSweeper(ctx);
     const { app, streams } = createApp({ ctx, adminTokenHash: hashToken(admin.value) });
-    serveWeb(app);
+    serveWeb(app, WEB_ROOT, { serveSourcemaps: config.serveSourcemaps });
 
     let shuttingDown = false;
     const server = await listen(
