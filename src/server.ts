@@ -30,7 +30,25 @@ export interface ServerOptions {
   /** Called with lines meant for the person at the terminal (URLs, credentials). */
   announce?: (text: string) => void;
   graceMs?: number;
+  /** How long a client may take to send a request; HTTP_TIMEOUTS unless given. */
+  httpTimeouts?: HttpTimeouts;
 }
+
+export interface HttpTimeouts {
+  /** To receive a request's headers. */
+  headersMs: number;
+  /** To receive the whole request, body included. */
+  requestMs: number;
+}
+
+/**
+ * Node's http.Server counts both from the start of a request (of the connection, for its first) and stops counting
+ * once the request has been received in full: they bound how slowly a client may send (a slow-loris holding
+ * sockets open), never how long a response takes, so an events stream or a long streamed answer is not cut (the
+ * socket inactivity timeout, server.timeout, stays 0). A client over either gets 408 and the connection closed.
+ * A 2 MiB report upload needs about 35 KB/s to arrive within the minute.
+ */
+export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 15_000, requestMs: 60_000 };
 
 /** Everything `npm start` runs: database (embedded unless DATABASE_URL), migrations, seed, engine, HTTP. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -75,6 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       (...args: Parameters<typeof app.fetch>) => (shuttingDown ? shuttingDownResponse() : app.fetch(...args)),
       config.host,
       config.port,
+      options.httpTimeouts ?? HTTP_TIMEOUTS,
     );
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -149,9 +168,20 @@ function shuttingDownResponse(): Response {
   });
 }
 
-function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
+function listen(
+  fetch: (req: Request) => Response | Promise<Response>,
+  hostname: string,
+  port: number,
+  timeouts: HttpTimeouts,
+): Promise<ServerType> {
   return new Promise((resolveListen, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolveListen(server));
+    const serverOptions = {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      // Node checks the two every 30 s by default, which would let a slow client keep a socket 30 s longer.
+      connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
+    };
+    const server = serve({ fetch, hostname, port, serverOptions }, () => resolveListen(server));
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${hostname} is already in use: set PORT to a free port`) : err);
     });
