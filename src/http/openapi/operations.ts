@@ -68,7 +68,7 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   unsupported_media_type: 'A body that is not JSON (send `Content-Type: application/json`).',
   idempotency_conflict: 'The message id (idempotency key) already exists with different content.',
   precondition_required: 'A destructive request without `If-Match`.',
-  rate_limited: 'Over a per-user limit; `Retry-After` says how many seconds to wait.',
+  rate_limited: 'Over a limit (per user, or of failed sign-ins); `Retry-After` says how many seconds to wait.',
   internal: 'An unexpected fault on the server. It is logged with the request id (`X-Request-Id`); the answer holds no details.',
   unavailable: 'The database cannot be reached: nothing was stored and no model was called.',
 };
