@@ -18,6 +18,8 @@ export default defineConfig({
     assetsDir: 'assets',
     // Inlined assets would become data: URLs; keep every asset a file under /assets.
     assetsInlineLimit: 0,
+    // Maps are written beside the bundles (and named in them) for whoever runs the server with SERVE_SOURCEMAPS;
+    // without it the server answers 404 for every .map (src/http/web.ts), so the sources stay on the server.
     sourcemap: true,
     target: 'es2022',
   },

@@ -9,7 +9,7 @@ import type { Config } from './config/config.js';
 import { makeDataDirPrivate } from './data-dir.js';
 import { createApp } from './http/app.js';
 import type { StreamCounts } from './http/routes/events.js';
-import { serveWeb } from './http/web.js';
+import { serveWeb, WEB_ROOT } from './http/web.js';
 import type { Logger } from './log/logger.js';
 import { readOrCreateSecret } from './secrets-file.js';
 import { ensureDemo, type DemoCredentials } from './seed/demo-credentials.js';
@@ -31,7 +31,25 @@ export interface ServerOptions {
   /** Called with lines meant for the person at the terminal (URLs, credentials). */
   announce?: (text: string) => void;
   graceMs?: number;
+  /** How long a client may take to send a request; HTTP_TIMEOUTS unless given. */
+  httpTimeouts?: HttpTimeouts;
 }
+
+export interface HttpTimeouts {
+  /** To receive a request's headers. */
+  headersMs: number;
+  /** To receive the whole request, body included. */
+  requestMs: number;
+}
+
+/**
+ * Node's http.Server counts both from the start of a request (of the connection, for its first) and stops counting
+ * once the request has been received in full: they bound how slowly a client may send (a slow-loris holding
+ * sockets open), never how long a response takes, so an events stream or a long streamed answer is not cut (the
+ * socket inactivity timeout, server.timeout, stays 0). A client over either gets 408 and the connection closed.
+ * A 2 MiB report upload needs about 35 KB/s to arrive within the minute.
+ */
+export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 15_000, requestMs: 60_000 };
 
 /** Everything `npm start` runs: database (embedded unless DATABASE_URL), migrations, seed, engine, HTTP. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -65,13 +83,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const { engine, bus } = ctx;
     const stopSweeper = startSweeper(ctx);
     const { app, streams } = createApp({ ctx, adminTokenHash: hashToken(admin.value) });
-    serveWeb(app);
+    serveWeb(app, WEB_ROOT, { serveSourcemaps: config.serveSourcemaps });
 
     let shuttingDown = false;
     const server = await listen(
       (...args: Parameters<typeof app.fetch>) => (shuttingDown ? shuttingDownResponse() : app.fetch(...args)),
       config.host,
       config.port,
+      options.httpTimeouts ?? HTTP_TIMEOUTS,
     );
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -146,9 +165,20 @@ function shuttingDownResponse(): Response {
   });
 }
 
-function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
+function listen(
+  fetch: (req: Request) => Response | Promise<Response>,
+  hostname: string,
+  port: number,
+  timeouts: HttpTimeouts,
+): Promise<ServerType> {
   return new Promise((resolveListen, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolveListen(server));
+    const serverOptions = {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      // Node checks the two every 30 s by default, which would let a slow client keep a socket 30 s longer.
+      connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
+    };
+    const server = serve({ fetch, hostname, port, serverOptions }, () => resolveListen(server));
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${hostname} is already in use: set PORT to a free port`) : err);
     });

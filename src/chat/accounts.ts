@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 import { sqlState } from '../store/pg-errors.js';
-import { createApiToken, createUser as insertUser, deleteApiToken, findUserByTokenHash } from '../store/users.js';
+import { createApiToken, createApiTokenCapped, createUser as insertUser, deleteApiToken, findUserByTokenHash } from '../store/users.js';
 import type { Sql } from '../store/db.js';
 import { credentialKey } from './access-watch.js';
 import type { Authenticated, Caller, ChatContext } from './context.js';
@@ -42,10 +42,16 @@ export async function createUserWithToken(sql: Sql, input: { email: string; name
   }
 }
 
+/** API tokens one user may hold: a stolen session cannot mint tokens without end, nor fill the table. */
+export const MAX_TOKENS_PER_USER = 50;
+
 export async function issueToken(sql: Sql, caller: Caller, name: string | null) {
   const token = newToken();
-  const { id } = await createApiToken(sql, { userId: caller.id, name, tokenHash: hashToken(token) });
-  return { id, token };
+  const created = await createApiTokenCapped(sql, { userId: caller.id, name, tokenHash: hashToken(token), max: MAX_TOKENS_PER_USER });
+  if (!created) {
+    throw new AppError('token_limit', `You already have ${MAX_TOKENS_PER_USER} API tokens, the most a user may hold. Revoke one first.`);
+  }
+  return { id: created.id, token };
 }
 
 export async function revokeToken(ctx: ChatContext, caller: Caller, tokenId: string): Promise<void> {

@@ -1,45 +1,65 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
-import { hitWindows, peekWindow } from '../store/rate-limits.js';
+import { hitWindows, unhitWindow } from '../store/rate-limits.js';
 import { createSession, deleteSession, findSessionUser } from '../store/sessions.js';
+import { claimSignInAttempt, forgetSignInFailures, pruneSignInFailures, type PairDelays } from '../store/sign-in-failures.js';
 import { findPasswordHash } from '../store/users.js';
 import { hashToken } from './accounts.js';
 import { credentialKey } from './access-watch.js';
+import { addressKey } from './address-key.js';
 import type { Authenticated, ChatContext } from './context.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
 export const SESSION_TTL_MS = 14 * 24 * 3_600_000;
-const WINDOW_SECONDS = 15 * 60;
-// Failed sign-ins allowed per 15 minutes: per account (guessing one password) and per address (spraying many).
-const PER_ACCOUNT = 5;
-const PER_ADDRESS = 30;
+
+/**
+ * Failed sign-ins slow down the pair (account, address) that fails, as OWASP advises, rather than locking the
+ * account: whoever guesses from one address cannot keep its owner out from another. The first two failures of a
+ * pair cost nothing; after the third it waits 1 s, then 2 s, 4 s... up to 5 minutes. A pair is forgotten when it
+ * signs in, or a day after its last failure.
+ */
+export const PAIR_DELAYS: PairDelays = { freeFailures: 3, maxDelaySeconds: 300, forgetSeconds: 86_400 };
+/** And one address may fail at most this many times per 15 minutes, whatever the accounts (spraying). */
+export const ADDRESS_LIMIT = { windowSeconds: 15 * 60, limit: 30 } as const;
 
 // Verified against when the email is unknown, so an unknown email costs the same time as a wrong password.
 let dummyHash: Promise<string> | undefined;
+
+const tooMany = (waitSeconds: number) =>
+  new AppError('rate_limited', 'Too many failed sign-ins. Wait a moment and try again.', { headers: { 'Retry-After': String(waitSeconds) } });
 
 export async function signIn(
   ctx: ChatContext,
   input: { email: string; password: string; address: string; previousSession?: string },
 ): Promise<{ token: string; expiresAt: Date }> {
-  const keys = [
-    { key: `login:account:${input.email.toLowerCase()}`, windowSeconds: WINDOW_SECONDS, limit: PER_ACCOUNT },
-    { key: `login:address:${input.address}`, windowSeconds: WINDOW_SECONDS, limit: PER_ADDRESS },
-  ];
-  for (const k of keys) {
-    const { count, resetAt } = await peekWindow(ctx.sql, k);
-    if (count >= k.limit) {
-      const wait = Math.max(1, Math.ceil((resetAt.getTime() - Date.now()) / 1000));
-      throw new AppError('rate_limited', 'Too many failed sign-ins. Wait a few minutes and try again.', { headers: { 'Retry-After': String(wait) } });
-    }
+  const address = addressKey(input.address);
+  const pair = { account: input.email.toLowerCase(), address };
+  const addressWindow = { key: `login:address:${address}`, windowSeconds: ADDRESS_LIMIT.windowSeconds, limit: ADDRESS_LIMIT.limit };
+  // Both counts are taken before the password is checked, each in one statement under a row lock, so that guesses
+  // sent in parallel cannot all pass a check made before any of them failed. A right password gives both back.
+  const [hit] = await hitWindows(ctx.sql, [addressWindow]);
+  if (!hit) throw new Error('no count for the address window');
+  // An attempt refused before any password was checked is no failure of this address: its count is given back.
+  if (hit.count > hit.limit) {
+    await unhitWindow(ctx.sql, addressWindow, hit.resetAt);
+    throw tooMany(Math.max(1, Math.ceil((hit.resetAt.getTime() - Date.now()) / 1000)));
   }
+  const blocked = await claimSignInAttempt(ctx.sql, pair, PAIR_DELAYS);
+  if (blocked) {
+    await unhitWindow(ctx.sql, addressWindow, hit.resetAt);
+    throw tooMany(blocked.waitSeconds);
+  }
+
   const user = await findPasswordHash(ctx.sql, input.email);
   const ok = user?.passwordHash
     ? await verifyPassword(input.password, user.passwordHash)
     : await verifyPassword(input.password, await (dummyHash ??= hashPassword(randomBytes(16).toString('hex')))).then(() => false);
   if (!ok || !user) {
-    await hitWindows(ctx.sql, keys);
+    await pruneSignInFailures(ctx.sql, PAIR_DELAYS.forgetSeconds);
     throw new AppError('unauthorized', 'Wrong email or password.');
   }
+  await forgetSignInFailures(ctx.sql, pair);
+  await unhitWindow(ctx.sql, addressWindow, hit.resetAt);
   const token = randomBytes(32).toString('base64url');
   const session = await createSession(ctx.sql, {
     userId: user.id,

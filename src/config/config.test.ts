@@ -59,6 +59,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AUTH_JWT_MAX_AGE_S: '0' })).toThrow(/AUTH_JWT_MAX_AGE_S: expected at least 1/);
   });
 
+  it('reads the proxy, public URL, metrics and source map settings; all off by default', () => {
+    expect(loadConfig({})).toMatchObject({ trustProxy: 0, publicOrigin: undefined, metricsToken: undefined, serveSourcemaps: false });
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(0);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ PUBLIC_URL: 'https://Chat.Example.com/app/' }).publicOrigin).toBe('https://chat.example.com');
+    expect(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:3000' }).publicOrigin).toBe('http://127.0.0.1:3000');
+    expect(loadConfig({ SERVE_SOURCEMAPS: 'true' }).serveSourcemaps).toBe(true);
+    expect(loadConfig({ METRICS_TOKEN: 'a-metrics-token-of-16+' }).metricsToken).toBe('a-metrics-token-of-16+');
+    for (const env of [{ TRUST_PROXY: 'maybe' }, { TRUST_PROXY: '11' }, { PUBLIC_URL: 'ftp://x.example' }, { PUBLIC_URL: 'chat' }, { METRICS_TOKEN: 'short' }]) {
+      expect(() => loadConfig(env), JSON.stringify(env)).toThrow(ConfigError);
+    }
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', LLM_PROVIDER: '' })).toMatchObject({ port: 3000, llm: { provider: 'local' } });
   });

@@ -20,6 +20,18 @@ const url = z.url({ message: 'a URL' });
 const envSchema = z.object({
   PORT: intIn(0, 65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  // How many proxies stand in front (true = 1); off by default: X-Forwarded-For is then never read.
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|yes|no|\d{1,2})$/, 'true, false, or the number of proxies in front (0 to 10)')
+    .transform((v) => (v === 'true' || v === 'yes' ? 1 : v === 'false' || v === 'no' ? 0 : Number(v)))
+    .pipe(z.number().int().max(10, 'at most 10 proxies'))
+    .optional(),
+  PUBLIC_URL: url
+    .refine((v) => /^https?:\/\//i.test(v), 'an http:// or https:// URL')
+    .optional(),
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  SERVE_SOURCEMAPS: boolish.default(false),
   DATA_DIR: z.string().min(1).default('./.report-chat'),
   DATABASE_URL: z
     .string()
@@ -52,6 +64,12 @@ export type LlmProviderName = 'local' | 'anthropic' | 'openai-compatible';
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /** Proxies in front whose X-Forwarded-For entries are believed; 0: none, the socket's peer is the client. */
+  readonly trustProxy: number;
+  /** The origin people reach the server at (`https://chat.example.com`); when set, Host must match it. */
+  readonly publicOrigin: string | undefined;
+  readonly metricsToken: string | undefined;
+  readonly serveSourcemaps: boolean;
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly adminToken: string | undefined;
@@ -102,6 +120,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
+    trustProxy: e.TRUST_PROXY ?? 0,
+    publicOrigin: e.PUBLIC_URL === undefined ? undefined : new URL(e.PUBLIC_URL).origin,
+    metricsToken: e.METRICS_TOKEN,
+    serveSourcemaps: e.SERVE_SOURCEMAPS,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     adminToken: e.ADMIN_TOKEN,

@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   report_not_ready: 409,
   conversation_full: 409,
   conversation_busy: 409,
+  token_limit: 409,
   precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -4,6 +4,7 @@ import { AppError } from '../errors/app-error.js';
 import type { AppEnv, HttpOptions } from './env.js';
 import { requireUser } from './middleware/auth.js';
 import { errorHandler, errorResponse } from './middleware/error-handler.js';
+import { hostCheck } from './middleware/host-check.js';
 import { httpMetrics } from './middleware/http-metrics.js';
 import { requestLog } from './middleware/request-log.js';
 import { requestId } from './middleware/request-id.js';
@@ -43,6 +44,7 @@ export function createApp(options: HttpOptions): BuiltApp {
   app.use('*', requestId());
   app.use('*', httpMetrics(ctx.metrics));
   app.use('*', requestLog(ctx.log));
+  if (ctx.config.publicOrigin) app.use('*', hostCheck(ctx.config.publicOrigin));
   app.onError(errorHandler(ctx.log, ctx.metrics));
   ctx.metrics.observe({ openEventStreams: () => streams.open });
   app.notFound((c) => errorResponse(c, 'not_found', 'No such route.'));

@@ -29,16 +29,14 @@ export async function hitWindows(tx: TxSql | Sql, limits: readonly WindowLimit[]
   return counts;
 }
 
-/** The current count of one window, without counting. */
-export async function peekWindow(sql: Sql, l: Omit<WindowLimit, 'limit'>): Promise<{ count: number; resetAt: Date }> {
-  const [row] = await sql<{ count: number; resetAt: Date }[]>`
-    SELECT coalesce(max(count), 0)::int AS count,
-           to_timestamp(floor(extract(epoch FROM now()) / ${l.windowSeconds}) * ${l.windowSeconds})
-             + ${l.windowSeconds} * interval '1 second' AS reset_at
-    FROM rate_limit_windows
-    WHERE key = ${l.key}
-      AND window_start = to_timestamp(floor(extract(epoch FROM now()) / ${l.windowSeconds}) * ${l.windowSeconds})`;
-  return { count: row?.count ?? 0, resetAt: new Date(row?.resetAt ?? Date.now()) };
+/**
+ * Takes back one event that hitWindows counted in the window ending at `resetAt`: counted up front so that
+ * concurrent requests cannot all pass, it turned out not to be one (a sign-in that succeeded).
+ */
+export async function unhitWindow(sql: Sql, l: Omit<WindowLimit, 'limit'>, resetAt: Date): Promise<void> {
+  await sql`
+    UPDATE rate_limit_windows SET count = count - 1
+    WHERE key = ${l.key} AND window_start = ${resetAt.toISOString()}::timestamptz - ${l.windowSeconds} * interval '1 second' AND count > 0`;
 }
 
 /** Old windows are useless once over; any instance may delete them. */

@@ -194,3 +194,19 @@ export const rateLimitWindows = pgTable(
   },
   (t) => [primaryKey({ name: 'rate_limit_windows_pkey', columns: [t.key, t.windowStart] }), index('rate_limit_windows_start_idx').on(t.windowStart)],
 );
+
+/**
+ * Failed sign-ins of one account from one address, for growing delays (src/chat/sign-in.ts). An attempt counts from
+ * the moment it starts until it succeeds, so parallel guesses cannot slip past the delay. Migration 0006 also
+ * defines `sign_in_retry_at()`, the delay rule.
+ */
+export const signInFailures = pgTable(
+  'sign_in_failures',
+  {
+    account: text('account').notNull(),
+    address: text('address').notNull(),
+    failures: integer('failures').notNull(),
+    lastFailureAt: ts('last_failure_at').notNull(),
+  },
+  (t) => [primaryKey({ name: 'sign_in_failures_pkey', columns: [t.account, t.address] }), index('sign_in_failures_last_failure_idx').on(t.lastFailureAt)],
+);

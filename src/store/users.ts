@@ -29,6 +29,24 @@ export async function createApiToken(
   return row;
 }
 
+/**
+ * Creates a token unless the user already holds `max`, in one transaction: the lock on the user's row makes one
+ * user's concurrent creations count one after another, so two at `max - 1` cannot both pass the count. (It is a
+ * NO KEY UPDATE lock: inserts that only reference the user, its sessions or reports, do not wait for it.)
+ * Undefined when the user is at the cap.
+ */
+export async function createApiTokenCapped(
+  sql: Sql,
+  input: { userId: string; name: string | null; tokenHash: Buffer; max: number },
+): Promise<{ id: string } | undefined> {
+  return sql.begin(async (tx) => {
+    await tx`SELECT 1 FROM users WHERE id = ${input.userId} FOR NO KEY UPDATE`;
+    const [row] = await tx<{ n: number }[]>`SELECT count(*)::int AS n FROM api_tokens WHERE user_id = ${input.userId}`;
+    if ((row?.n ?? 0) >= input.max) return undefined;
+    return createApiToken(tx as unknown as Sql, input);
+  });
+}
+
 /** The token's user, and the token's id (open streams end when that token is revoked). */
 export async function findUserByTokenHash(sql: Sql, tokenHash: Buffer): Promise<(UserRow & { tokenId: string }) | undefined> {
   const [row] = await sql<(UserRow & { tokenId: string })[]>`

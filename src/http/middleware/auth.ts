@@ -16,16 +16,21 @@ function bearer(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** This server's origin as the browser sees it (a TLS-terminating proxy says https in X-Forwarded-Proto). */
-export function ownOrigin(c: Context): string {
+/**
+ * This server's origin as the browser sees it: PUBLIC_URL's when it is set (the Host check has then made sure the
+ * request was meant for it), else the Host header's, with https when a TLS-terminating proxy says so in
+ * X-Forwarded-Proto.
+ */
+export function ownOrigin(c: Context, publicOrigin: string | undefined): string {
+  if (publicOrigin) return publicOrigin;
   const url = new URL(c.req.url);
   const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
   if (proto === 'https' || proto === 'http') url.protocol = `${proto}:`;
   return url.origin;
 }
 
-export function isHttps(c: Context): boolean {
-  return ownOrigin(c).startsWith('https:');
+export function isHttps(c: Context, publicOrigin: string | undefined): boolean {
+  return ownOrigin(c, publicOrigin).startsWith('https:');
 }
 
 /**
@@ -45,7 +50,7 @@ export function requireUser(ctx: ChatContext, jwt: JwtVerifier | undefined): Mid
       if (!session) throw new AppError('unauthorized', 'Sign in, or send an API token as "Authorization: Bearer <token>".');
       who = await sessionCaller(ctx, session);
       if (!who) throw new AppError('unauthorized', 'Your session has expired. Sign in again.');
-      if (UNSAFE.has(c.req.method) && c.req.header('origin') !== ownOrigin(c)) {
+      if (UNSAFE.has(c.req.method) && c.req.header('origin') !== ownOrigin(c, ctx.config.publicOrigin)) {
         throw new AppError('csrf', 'This request did not come from a report-chat page; it was refused.');
       }
     }

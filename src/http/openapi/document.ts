@@ -31,13 +31,14 @@ const SECURITY: Record<Access, SecurityRequirement[]> = {
   user: [{ bearerAuth: [] }, { sessionCookie: [] }],
   admin: [{ adminToken: [] }],
   optionalSession: [{}, { sessionCookie: [] }],
+  metrics: [{}, { metricsToken: [] }],
 };
 
 const JSON_BODY = 'application/json';
 
 const DESCRIPTION = `Chat about reports with an AI model; a conversation never loses or duplicates a message.
 
-**Conventions.** Bodies are JSON (\`application/json; charset=utf-8\`) unless an operation says otherwise. Field names are camelCase, times are ISO 8601 strings in UTC, ids are UUIDs. Unknown body fields are refused (400), so a typo never goes unnoticed. Text must not contain NUL characters or unpaired UTF-16 surrogates (400). Request bodies are limited to 64 KiB, reports to 2 MiB (413). Every response carries \`X-Request-Id\` (yours, when you send a sane one).
+**Conventions.** Bodies are JSON (\`application/json; charset=utf-8\`) unless an operation says otherwise. Field names are camelCase, times are ISO 8601 strings in UTC, ids are UUIDs. Unknown body fields are refused (400), so a typo never goes unnoticed. Text must not contain NUL characters or unpaired UTF-16 surrogates (400). Request bodies are limited to 64 KiB, reports to 2 MiB (413). Every response carries \`X-Request-Id\` (yours, when you send a sane one). When the server sets \`PUBLIC_URL\`, a request whose \`Host\` is not that URL's host is 400 \`invalid_request\` (all but \`/healthz\`, \`/readyz\` and \`/metrics\`).
 
 **Errors.** Every error is \`{"error": {"code", "message"}}\`. The code comes from a closed set; each operation lists the codes it can answer with under their status. Unknown routes and methods are 404 \`not_found\`. Unexpected faults are 500 \`internal\` with no details; a database that cannot be reached is 503 \`unavailable\` with \`Retry-After\`.
 
@@ -157,7 +158,13 @@ export function buildOpenApiDocument(): OpenApiDocument {
           in: 'cookie',
           name: 'rc_session',
           description:
-            'The session cookie set by `POST /api/auth/login` (`HttpOnly; SameSite=Lax`). Unsafe methods (POST, PUT, PATCH, DELETE) authenticated by the cookie must carry an `Origin` equal to the server\'s own, else 403 `csrf`.',
+            'The session cookie set by `POST /api/auth/login` (`HttpOnly; SameSite=Lax`). Unsafe methods (POST, PUT, PATCH, DELETE) authenticated by the cookie must carry an `Origin` equal to the server\'s own (`PUBLIC_URL`\'s origin when it is set), else 403 `csrf`.',
+        },
+        metricsToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'metrics token',
+          description: '`METRICS_TOKEN`, when the server sets it: then `/metrics` needs it and nothing else accepts it. Without it `/metrics` is open.',
         },
         adminToken: {
           type: 'http',

@@ -17,9 +17,10 @@ export type Tag = keyof typeof TAGS;
 
 /**
  * Who may call: `public` needs no credentials; `user` is an API token, a JWT, or the session cookie; `admin` is the
- * admin token; `optionalSession` uses the session cookie when there is one.
+ * admin token; `optionalSession` uses the session cookie when there is one; `metrics` needs the metrics token when
+ * the server has one.
  */
-export type Access = 'public' | 'user' | 'admin' | 'optionalSession';
+export type Access = 'public' | 'user' | 'admin' | 'optionalSession' | 'metrics';
 
 /** A code the operation can answer with; the pair form says why, in this operation's terms. */
 export type ErrorSpec = ErrorCode | readonly [ErrorCode, string];
@@ -61,12 +62,13 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   report_not_ready: 'Chat on a report whose status is not `complete`.',
   conversation_full: 'The conversation holds `MAX_MESSAGES_PER_CONVERSATION` messages.',
   conversation_busy: 'An answer is still queued or streaming.',
+  token_limit: 'You hold the most API tokens a user may have (50); revoke one first.',
   precondition_failed: '`If-Match` does not match the current version.',
   payload_too_large: 'A body over 64 KiB, a report over 2 MiB, or a message over `MAX_MESSAGE_CHARS`.',
   unsupported_media_type: 'A body that is not JSON (send `Content-Type: application/json`).',
   idempotency_conflict: 'The message id (idempotency key) already exists with different content.',
   precondition_required: 'A destructive request without `If-Match`.',
-  rate_limited: 'Over a per-user limit; `Retry-After` says how many seconds to wait.',
+  rate_limited: 'Over a limit (per user, or of failed sign-ins); `Retry-After` says how many seconds to wait.',
   internal: 'An unexpected fault on the server. It is logged with the request id (`X-Request-Id`); the answer holds no details.',
   unavailable: 'The database cannot be reached: nothing was stored and no model was called.',
 };
@@ -261,15 +263,15 @@ export const OPERATIONS: OperationSpec[] = [
     tag: 'Service',
     summary: 'Prometheus metrics',
     description:
-      'Prometheus text: requests by route and status, turns by final status, time to first token, turn duration, database errors, open event streams. Open like `/healthz`: keep it behind your network\'s access rules.',
-    access: 'public',
+      'Prometheus text: requests by route and status, turns by final status, time to first token, turn duration, database errors, open event streams. With `METRICS_TOKEN` set it needs `Authorization: Bearer <METRICS_TOKEN>`; without, it is open like `/healthz`: keep it behind your network\'s access rules (or your proxy).',
+    access: 'metrics',
     responses: {
       200: {
         description: 'The metrics in the Prometheus text exposition format.',
         content: { 'text/plain': { schema: { type: 'string' }, example: 'report_chat_open_event_streams 3\n' } },
       },
     },
-    errors: ['internal'],
+    errors: [['unauthorized', '`METRICS_TOKEN` is set and the request does not carry it.'], 'internal'],
   },
   {
     method: 'get',
@@ -326,7 +328,7 @@ export const OPERATIONS: OperationSpec[] = [
     tag: 'Accounts',
     summary: 'Sign in',
     description:
-      'Checks an email and password and sets the session cookie. A wrong password and an unknown email get the same answer. Failed sign-ins are limited per account (5) and per address (30) per 15 minutes.',
+      'Checks an email and password and sets the session cookie. A wrong password and an unknown email get the same answer. Failed sign-ins slow down the pair (account, address) that fails: after its third failure it must wait 1 s, then 2 s, 4 s... up to 5 minutes (429 with `Retry-After`), until it signs in; the account itself is never locked, so the right password from another address still works. One address may fail at most 30 times per 15 minutes. The address is the connection\'s, or with `TRUST_PROXY` the one the server\'s own proxies saw in `X-Forwarded-For`.',
     access: 'public',
     body: { schema: 'SignInBody', description: 'The email and password.' },
     responses: { 204: { description: 'Signed in: the session cookie is set.', headers: ['SetSessionCookie'] } },
@@ -334,7 +336,7 @@ export const OPERATIONS: OperationSpec[] = [
       ...BODY_ERRORS,
       ['unauthorized', 'Wrong email or password.'],
       ['csrf', "An `Origin` header that is not this server's."],
-      ['rate_limited', 'Too many failed sign-ins for this account or address.'],
+      ['rate_limited', 'This account was failed from this address too recently, or this address failed too often; `Retry-After` says how long to wait.'],
       ...SERVER_ERRORS,
     ],
   },
@@ -366,11 +368,11 @@ export const OPERATIONS: OperationSpec[] = [
     operationId: 'createToken',
     tag: 'Accounts',
     summary: 'Create an API token',
-    description: 'A new API token for the caller. The token is shown once: only its SHA-256 is stored.',
+    description: 'A new API token for the caller. The token is shown once: only its SHA-256 is stored. A user may hold at most 50 API tokens.',
     access: 'user',
     body: { schema: 'CreateTokenBody', description: 'An optional name to recognise the token by.' },
     responses: { 201: { description: 'The token and its id (to revoke it).', content: { 'application/json': 'CreatedToken' } } },
-    errors: [...BODY_ERRORS, 'unauthorized', 'csrf', ...SERVER_ERRORS],
+    errors: [...BODY_ERRORS, 'unauthorized', 'csrf', 'token_limit', ...SERVER_ERRORS],
   },
   {
     method: 'delete',

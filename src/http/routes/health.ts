@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { ChatContext } from '../../chat/context.js';
+import { requireMetricsToken } from '../middleware/metrics-auth.js';
 
 export function healthRoutes(ctx: ChatContext) {
   const app = new Hono();
@@ -12,7 +13,8 @@ export function healthRoutes(ctx: ChatContext) {
       return c.json({ error: { code: 'unavailable', message: 'The database does not answer.' } }, 503);
     }
   });
-  // Prometheus text. Open like /healthz: put it behind your network's access rules, as with any exporter.
+  // Prometheus text. Without METRICS_TOKEN it is open like /healthz: keep it behind your network's access rules.
+  if (ctx.config.metricsToken) app.use('/metrics', requireMetricsToken(ctx.config.metricsToken));
   app.get('/metrics', async (c) => c.body(await ctx.metrics.registry.metrics(), 200, { 'Content-Type': ctx.metrics.registry.contentType }));
   return app;
 }
