@@ -81,3 +81,27 @@ describe('turn limits hold across instances', () => {
     expect(counts).toEqual({ 201: 30, 429: 10 });
   });
 });
+
+describe('old windows', () => {
+  it('are deleted by the sweeper an instance starts with; current ones stay', async () => {
+    const old = `test:old:${randomUUID()}`;
+    const current = `test:current:${randomUUID()}`;
+    await db.sql`
+      INSERT INTO rate_limit_windows (key, window_start, count)
+      VALUES (${old}, now() - interval '3 days', 5), (${current}, now() - interval '1 hour', 5)`;
+    const c = await createTestApp({ ...db, sql: connect(db.url, { max: 2 }) }, limits);
+    try {
+      const deadline = Date.now() + 10_000;
+      let keys: string[] = [];
+      while (Date.now() < deadline) {
+        keys = (await db.sql<{ key: string }[]>`SELECT key FROM rate_limit_windows WHERE key IN (${old}, ${current})`).map((r) => r.key);
+        if (!keys.includes(old)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(keys).toEqual([current]);
+    } finally {
+      await c.close();
+      await c.ctx.sql.end({ timeout: 5 });
+    }
+  });
+});

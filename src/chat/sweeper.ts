@@ -1,17 +1,26 @@
 import { sqlStateClass } from '../store/pg-errors.js';
+import { pruneWindows } from '../store/rate-limits.js';
 import { sweepExpiredLeases } from '../store/turns.js';
 import type { ChatContext } from './context.js';
+
+const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * Ends answers whose owner stopped renewing its lease (a killed process): they become `interrupted` with their
  * saved text, and answers queued behind them proceed. Every instance runs one; they may overlap safely.
+ * Once an hour (and at start) it also deletes rate-limit windows long over, which nothing else ever removes.
  */
 export function startSweeper(ctx: ChatContext, intervalMs = Math.max(500, Math.floor(ctx.config.turnLeaseMs / 3))): () => void {
   let running = false;
+  let prunedAt = -Infinity;
   const sweep = async () => {
     if (running) return;
     running = true;
     try {
+      if (performance.now() - prunedAt >= PRUNE_EVERY_MS) {
+        await pruneWindows(ctx.sql);
+        prunedAt = performance.now();
+      }
       const swept = await sweepExpiredLeases(ctx.sql);
       ctx.metrics.sweeps.inc({ result: 'ok' });
       ctx.metrics.sweptAnswers.inc(swept.length);
