@@ -23,6 +23,7 @@ export interface HistoryMessage {
 
 export interface ContextInput {
   reportTitle: string;
+  /** The report's stored content: every source's offsets point into exactly this string. */
   reportContent: string;
   /** Earlier completed messages, oldest first. */
   history: HistoryMessage[];
@@ -35,10 +36,48 @@ export interface ModelInput {
   messages: ModelMessage[];
   /** History messages that were not sent (over budget, blank, or a leading assistant message). */
   droppedHistory: number;
+  /** Stored with the answer. */
+  context: ContextRecord;
 }
 
+/**
+ * A passage of the stored report that an answer rests on, already verified: `quote === reportContent.slice(start,
+ * end)` (UTF-16 offsets). `n` is the number the answer's text uses for it (`[n]`); `heading` is the heading path
+ * of its section (`Findings › Cold start`), '' before the first heading.
+ */
+export interface Source {
+  n: number;
+  start: number;
+  end: number;
+  quote: string;
+  heading: string;
+}
+
+/** What an answer was given: the whole report, or a selection of its passages, and how many history turns. */
+export interface ContextRecord {
+  reportChars: number;
+  sentChars: number;
+  /** Report passages sent, and passages in the whole report: `passages < totalPassages` means a selection. */
+  passages: number;
+  totalPassages: number;
+  historyTurns: number;
+}
+
+export interface AnswerUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+}
+
+/**
+ * Every `source` is verified before it is yielded, and is yielded no later than the delta that ends the answer's
+ * text, once its `[n]` marker is in the text already yielded (a marker with no source is plain text). Joined
+ * `delta` texts are exactly the answer's text, markers included.
+ */
 export type AnswerEvent =
   | { type: 'delta'; text: string }
-  | { type: 'finish'; inputTokens?: number; outputTokens?: number }
+  | { type: 'source'; source: Source }
+  | ({ type: 'finish'; rejectedCitations: number } & AnswerUsage)
   /** `message` is safe to show a person: no stack, URL or key. `cause` is for logs only. */
   | { type: 'error'; message: string; cause: unknown };
