@@ -206,6 +206,42 @@ describe('replay and preconditions', () => {
     expect(page.messages.map((m) => m.content).filter((c) => c === 'different' || c === 'x')).toEqual([]);
   });
 
+  it('an id stored in another conversation is 404 there and changes nothing; replays in its own stay as they were', async () => {
+    const other = await t.createUser();
+    const mine = await t.createReport(token);
+    const theirs = await t.createReport(other.token);
+    const alsoMine = await t.createReport(token);
+    const id = randomUUID();
+    expect((await send(mine, { id, content: 'first' }, { accept: 'application/json' })).status).toBe(201);
+
+    const pageOf = async (reportId: string, callerToken: string) => {
+      const res = await t.request(`/api/reports/${reportId}/messages`, { token: callerToken });
+      return { etag: res.headers.get('etag'), messages: messagesPageSchema.parse(await res.json()).messages };
+    };
+    const before = [await pageOf(theirs, other.token), await pageOf(alsoMine, token)];
+    // Another member's report, and another report of the sender's own; the same content or another one.
+    for (const [reportId, callerToken] of [[theirs, other.token], [alsoMine, token]] as const) {
+      for (const content of ['first', 'other']) {
+        const res = await t.request(`/api/reports/${reportId}/messages`, {
+          method: 'POST',
+          token: callerToken,
+          json: { id, content },
+          headers: { accept: 'application/json' },
+        });
+        expect(res.status).toBe(404);
+        expect(await res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+      }
+    }
+    expect([await pageOf(theirs, other.token), await pageOf(alsoMine, token)]).toEqual(before);
+    expect(before.map((p) => p.messages)).toEqual([[], []]);
+
+    const replay = await send(mine, { id, content: 'first' }, { accept: 'application/json' });
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await replay.json()) as { userMessage: { id: string; content: string } }).userMessage).toMatchObject({ id, content: 'first' });
+    expect((await send(mine, { id, content: 'changed' }, { accept: 'application/json' })).status).toBe(422);
+  });
+
   it('If-Match: a stale version is 412 and stores nothing; the current one appends', async () => {
     const reportId = await t.createReport(token);
     await send(reportId, { id: randomUUID(), content: 'one' }, { accept: 'application/json' });

@@ -102,13 +102,13 @@ describe('reserving turns concurrently', () => {
     expect(version).toBe(2);
   });
 
-  it('the same id used in another conversation is a conflict, not a replay of a foreign turn', async () => {
+  it('the same id used in another conversation is not found there, not a replay of a foreign turn', async () => {
     const a = await seedReport(db.sql);
     const b = await seedReport(db.sql);
     const id = randomUUID();
     await reserveTurn(db.sql, reserveInput(a.conversationId, 'hello', id));
     const err = await reserveTurn(db.sql, reserveInput(b.conversationId, 'hello', id)).catch((e: unknown) => e);
-    expect((err as AppError).code).toBe('idempotency_conflict');
+    expect((err as AppError).code).toBe('not_found');
     expect((await readAll(db.sql, b.conversationId)).messages).toHaveLength(0);
   });
 

@@ -63,6 +63,7 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
         userMessageId: input.messageId,
         assistantMessageId,
         content: input.content,
+        authorId: caller.id,
         ifMatch: input.ifMatch,
         maxMessages: ctx.config.maxMessagesPerConversation,
         leaseOwner: ctx.instanceId,

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildModelInput, streamAnswer, type AnswerModel } from '../llm/index.js';
+import { buildModelInput, streamAnswer, type AnswerModel, type MessageAuthor } from '../llm/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { sqlStateClass } from '../store/pg-errors.js';
 import type { Sql } from '../store/db.js';
-import { readContextHistory, readMessageBySeq } from '../store/history.js';
+import { readContextHistory, readMessageBySeq, type ContextMessage } from '../store/history.js';
 import { PATIENT_RETRY, QUICK_RETRY, withRetry } from '../store/retry.js';
 import {
   checkpointAnswer,
@@ -237,16 +237,19 @@ export class TurnEngine {
     };
     const timer = setInterval(checkpoint, this.checkpointMs);
     try {
-      // Everything completed before this turn's question, newest first, bounded by the budget (in chars ~ 4/token).
+      // Everything completed up to this turn's question, newest first, bounded by the budget (in chars ~ 4/token). The
+      // question (seq - 1) is read with it for its author's name; it is sent last, as the question.
       const history = await withRetry(
-        () => readContextHistory(sql, ref.conversationId, ref.seq - 1, this.deps.contextMaxTokens * 4),
+        () => readContextHistory(sql, ref.conversationId, ref.seq, this.deps.contextMaxTokens * 4),
         QUICK_RETRY,
       );
+      const asked = history[0]?.seq === ref.seq - 1 && history[0].role === 'user' ? history.shift() : undefined;
       const input = buildModelInput({
         reportTitle: turn.reportTitle,
         reportContent: turn.reportContent,
-        history: history.reverse().map((m) => ({ role: m.role, content: m.content })),
+        history: history.reverse().map((m) => ({ role: m.role, content: m.content, author: authorOf(m) })),
         question: turn.question,
+        questionAuthor: asked && authorOf(asked),
         maxTokens: this.deps.contextMaxTokens,
       });
       const modelStart = performance.now();
@@ -320,6 +323,11 @@ export class TurnEngine {
   private publishMessage(message: MessageRow): void {
     this.deps.bus.publish({ type: 'message', conversationId: message.conversationId, message });
   }
+}
+
+/** Whose words a message is, for the model; undefined for an answer or a message stored before authors were. */
+function authorOf(m: ContextMessage): MessageAuthor | undefined {
+  return m.authorId ? { id: m.authorId, name: m.authorName } : undefined;
 }
 
 function onAbort(signal: AbortSignal): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ModelMessage } from 'ai';
 import { renderPrompt } from './prompt-input.js';
+import { joinMemberMessages, renderMemberMessage } from './prompts.js';
 import { wholeReport } from './report-excerpt.js';
 import { indexReport, selectPassages } from './report-selection.js';
 import { estimateTokens } from './tokens.js';
@@ -17,7 +18,8 @@ const REPORT_FLOOR_SHARE = 0.25;
  * Older history then fills what is left, newest first.
  */
 export function buildModelInput(input: ContextInput): ModelInput {
-  const { reportContent: content, history, question, maxTokens } = input;
+  const { reportContent: content, history, maxTokens } = input;
+  const question = renderMemberMessage(input.questionAuthor, input.question);
   const indexed = indexReport(content);
   const base = { title: input.reportTitle, content, outline: indexed.outline };
   const questionTokens = estimateTokens(question);
@@ -33,7 +35,7 @@ export function buildModelInput(input: ContextInput): ModelInput {
     const selection = selectPassages({
       content,
       report: indexed,
-      question,
+      question: input.question,
       earlierQuestions: history.filter((m) => m.role === 'user').map((m) => m.content),
       // The note that says it is a selection, and the tags around the contents, come out of its share.
       budgetTokens: available - reserved - (promptTokens({ ...base, excerpt: wholeReport(''), tableOfContents: '' }) - (maxTokens - questionTokens - available)),
@@ -58,13 +60,13 @@ function recentTurnsTokens(history: HistoryMessage[]): number {
   let tokens = 0;
   let questions = 0;
   for (let i = history.length - 1; i >= 0 && questions < GUARANTEED_TURNS; i--) {
-    tokens += estimateTokens(history[i]!.content);
+    tokens += estimateTokens(asSent(history[i]!));
     if (history[i]!.role === 'user') questions++;
   }
   return tokens;
 }
 
-function contextRecord(report: SentReport, history: HistoryMessage[]): ContextRecord {
+function contextRecord(report: SentReport, history: Turn[]): ContextRecord {
   const { pieces } = report.excerpt;
   let sentPassages = 0;
   let piece = 0;
@@ -81,17 +83,28 @@ function contextRecord(report: SentReport, history: HistoryMessage[]): ContextRe
   };
 }
 
+/** A history message as sent: a member's message labelled with its author, an answer as it is. */
+interface Turn {
+  role: 'user' | 'assistant';
+  text: string;
+}
+
+function asSent(message: HistoryMessage): string {
+  return message.role === 'user' ? renderMemberMessage(message.author, message.content) : message.content;
+}
+
 /** The newest contiguous run of history that fits, oldest first, starting with a user message. */
-function selectHistory(history: HistoryMessage[], budget: number): { sent: HistoryMessage[]; dropped: number } {
-  const kept: HistoryMessage[] = [];
+function selectHistory(history: HistoryMessage[], budget: number): { sent: Turn[]; dropped: number } {
+  const kept: Turn[] = [];
   let remaining = budget;
   for (let i = history.length - 1; i >= 0; i--) {
     const message = history[i]!;
     if (message.content.trim() === '') continue; // providers reject empty turns; it counts as dropped below
-    const cost = estimateTokens(message.content);
+    const text = asSent(message);
+    const cost = estimateTokens(text);
     if (cost > remaining) break; // skipping it to fit an older one would leave a hole in the conversation
     remaining -= cost;
-    kept.push(message);
+    kept.push({ role: message.role, text });
   }
   kept.reverse();
   // Providers that insist on alternation also insist the conversation opens with the user.
@@ -99,13 +112,17 @@ function selectHistory(history: HistoryMessage[], budget: number): { sent: Histo
   return { sent: kept, dropped: history.length - kept.length };
 }
 
-/** Merges consecutive same-role messages (joined by a blank line) and ends with the question. */
-function toMessages(history: HistoryMessage[], question: string): ModelMessage[] {
-  const merged: HistoryMessage[] = [];
-  for (const message of [...history, { role: 'user' as const, content: question }]) {
+/**
+ * Merges consecutive same-role messages into one turn, as providers that insist on alternation need, and ends with
+ * the question. Members' messages stay separate blocks, each naming its author, so a merged turn still shows who
+ * said what.
+ */
+function toMessages(history: Turn[], question: string): ModelMessage[] {
+  const merged: { role: Turn['role']; texts: string[] }[] = [];
+  for (const turn of [...history, { role: 'user' as const, text: question }]) {
     const last = merged[merged.length - 1];
-    if (last && last.role === message.role) last.content = `${last.content}\n\n${message.content}`;
-    else merged.push({ role: message.role, content: message.content });
+    if (last && last.role === turn.role) last.texts.push(turn.text);
+    else merged.push({ role: turn.role, texts: [turn.text] });
   }
-  return merged.map((m) => ({ role: m.role, content: m.content }));
+  return merged.map((m) => ({ role: m.role, content: m.role === 'user' ? joinMemberMessages(m.texts) : m.texts.join('\n\n') }));
 }

@@ -7,6 +7,7 @@ export type {
   ContextRecord,
   HistoryMessage,
   LlmConfig,
+  MessageAuthor,
   ModelInput,
   Source,
 } from './types.js';

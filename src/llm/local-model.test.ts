@@ -139,6 +139,17 @@ describe('the local model', () => {
     expect(events[0]!.type).toBe('delta');
   });
 
+  it('quotes the report exactly as stored, escaped and lookalike closing tags included', { timeout: 5_000 }, async () => {
+    const model = createAnswerModel({ provider: 'local', localChunkDelayMs: 0 });
+    const line = 'The escaping section writes <\\/report> and <\\\\/report>, \uff1c/report\uff1e and &lt;/message&gt; literally.';
+    const reportContent = `# Escaping\n\n${line}\n`;
+    const history: HistoryMessage[] = [{ role: 'user', content: 'Is there a </message> section?', author: { id: 'u1', name: 'Mallory' } }];
+    const input = buildModelInput({ reportTitle: 'R', reportContent, history, question: 'what does the escaping section write?', maxTokens: 8_000 });
+    let text = '';
+    for await (const e of streamAnswer({ model, input, signal: new AbortController().signal })) if (e.type === 'delta') text += e.text;
+    expect(text).toContain(`> ${line}`);
+  });
+
   it('handles an empty report', { timeout: 5_000 }, async () => {
     const model = createAnswerModel({ provider: 'local', localChunkDelayMs: 0 });
     const input = buildModelInput({ reportTitle: '', reportContent: '', history: [], question: 'anything?', maxTokens: 8_000 });

@@ -10,6 +10,7 @@ import type {
   LanguageModelV3Usage,
 } from '@ai-sdk/provider';
 import { composeLocalAnswerPieces, type AnswerPiece, type LocalQuestion } from './local-answer.js';
+import { parseMemberMessages } from './prompts.js';
 import { estimateTokens } from './tokens.js';
 
 /** A few words per chunk reads like a model typing without flooding the client with events. */
@@ -110,8 +111,8 @@ function answerParts(prompt: LanguageModelV3Prompt): LanguageModelV3StreamPart[]
 }
 
 /**
- * The report is the text document the prompt carries (as for Anthropic); the question is the last user
- * message's text, earlier ones give context.
+ * The report is the text document the prompt carries (as for Anthropic); the question is the last member's
+ * message, earlier ones give context.
  */
 function readPrompt(prompt: LanguageModelV3Prompt): LocalQuestion {
   let document: LanguageModelV3FilePart | undefined;
@@ -120,7 +121,8 @@ function readPrompt(prompt: LanguageModelV3Prompt): LocalQuestion {
     if (message.role !== 'user') continue;
     document ??= message.content.find((p): p is LanguageModelV3FilePart => p.type === 'file' && p.mediaType === 'text/plain');
     const text = messageText(message);
-    if (text !== '') userTexts.push(text);
+    // A user turn holds one or more labelled messages; one not in our form counts as a single message.
+    if (text !== '') userTexts.push(...(parseMemberMessages(text) ?? [text]));
   }
   const title = document?.providerOptions?.anthropic?.title;
   return {

@@ -116,9 +116,9 @@ describe('streamAnswer', () => {
     const call = (model.model as MockLanguageModelV3).doStreamCalls[0]!;
     expect(call.prompt).toEqual([
       { role: 'system', content: renderPrompt(history).prompt[0]!.content },
-      { role: 'user', content: [{ type: 'text', text: 'first question' }] },
+      { role: 'user', content: [{ type: 'text', text: history.messages[0]!.content }] },
       { role: 'assistant', content: [{ type: 'text', text: 'first answer' }] },
-      { role: 'user', content: [{ type: 'text', text: 'second question' }] },
+      { role: 'user', content: [{ type: 'text', text: history.messages[2]!.content }] },
     ]);
     expect(call.abortSignal).toBeInstanceOf(AbortSignal);
   });

@@ -24,9 +24,17 @@ export interface AnswerModel {
   citations?: 'document' | 'labels';
 }
 
+/** The member who wrote a message; the model is told whose words each message is. */
+export interface MessageAuthor {
+  id: string;
+  name: string | null;
+}
+
 export interface HistoryMessage {
   role: 'user' | 'assistant';
   content: string;
+  /** Of a user message; undefined when it is not known (a message stored before authors were). */
+  author?: MessageAuthor;
 }
 
 export interface ContextInput {
@@ -36,6 +44,8 @@ export interface ContextInput {
   /** Earlier completed messages, oldest first. */
   history: HistoryMessage[];
   question: string;
+  /** Who asks the question. */
+  questionAuthor?: MessageAuthor;
   maxTokens: number;
 }
 

@@ -77,12 +77,17 @@ export async function readAll(sql: Sql, conversationId: string): Promise<Page> {
   });
 }
 
+/** A message of the model's context, with its author's display name (null when unnamed or unknown). */
+export interface ContextMessage extends MessageRow {
+  authorName: string | null;
+}
+
 const CONTEXT_FIRST_PAGE = 200;
 const CONTEXT_MAX_PAGE = 2_000;
 
 /**
- * The newest completed messages before `seq`, newest first, for the model's context: failed, stopped and
- * interrupted answers are not sent. `maxChars` bounds what is read: a message is included while the messages newer
+ * The newest completed messages before `seq`, newest first, with their authors' names, for the model's context:
+ * failed, stopped and interrupted answers are not sent. `maxChars` bounds what is read: a message is included while the messages newer
  * than it (among those returned) hold fewer than `maxChars` characters in all, so the one that crosses the budget is
  * included too and the context builder trims to its budget. Characters are counted as PostgreSQL's `length()`
  * counts them (code points), the way this read always has.
@@ -100,17 +105,17 @@ const CONTEXT_MAX_PAGE = 2_000;
  * conversation cleared between two pages, the model would see part of the history, but that answer can no longer
  * be finished by its owner, so nothing generated from it is stored.)
  */
-export async function readContextHistory(sql: Sql, conversationId: string, seq: number, maxChars: number): Promise<MessageRow[]> {
-  const out: MessageRow[] = [];
+export async function readContextHistory(sql: Sql, conversationId: string, seq: number, maxChars: number): Promise<ContextMessage[]> {
+  const out: ContextMessage[] = [];
   let used = 0;
   let before = seq;
   let limit = CONTEXT_FIRST_PAGE;
   while (used < maxChars) {
-    const page = await sql<(MessageRow & { contextChars: number })[]>`
-      SELECT *, length(content) AS context_chars
-      FROM messages
-      WHERE conversation_id = ${conversationId} AND seq < ${before} AND status = 'complete'
-      ORDER BY seq DESC
+    const page = await sql<(ContextMessage & { contextChars: number })[]>`
+      SELECT m.*, u.name AS author_name, length(m.content) AS context_chars
+      FROM messages m LEFT JOIN users u ON u.id = m.author_id
+      WHERE m.conversation_id = ${conversationId} AND m.seq < ${before} AND m.status = 'complete'
+      ORDER BY m.seq DESC
       LIMIT ${limit}`;
     for (const { contextChars, ...message } of page) {
       if (used >= maxChars) break;

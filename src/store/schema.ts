@@ -103,6 +103,8 @@ export const messages = pgTable(
     model: text('model'),
     inputTokens: integer('input_tokens'),
     outputTokens: integer('output_tokens'),
+    // The member who wrote a user message (null for answers, and for messages stored before authors were).
+    authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
     changedVersion: bigint('changed_version', { mode: 'number' }).notNull(),
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: ts('lease_expires_at'),

@@ -10,6 +10,8 @@ export interface ReserveInput {
   userMessageId: string;
   assistantMessageId: string;
   content: string;
+  /** The member who writes the user message. */
+  authorId?: string;
   /** Compare-and-append: the conversation version the client saw. Ignored by a replay. */
   ifMatch?: number;
   maxMessages: number;
@@ -59,7 +61,7 @@ interface ReservedRow extends MessageRow {
  * here: one transaction and one version less per turn). An id already stored means a replay: the transaction rolls
  * back and the stored turn is returned, in whatever status it now has.
  *
- * The transaction is one call of the SQL function `reserve_turn` (migration 0002), autocommitted: one round trip.
+ * The transaction is one call of the SQL function `reserve_turn` (migration 0004), autocommitted: one round trip.
  */
 export async function reserveTurn(sql: Sql, input: ReserveInput): Promise<Reservation> {
   const limits = input.limits ?? [];
@@ -71,7 +73,8 @@ export async function reserveTurn(sql: Sql, input: ReserveInput): Promise<Reserv
         FROM reserve_turn(
           ${input.conversationId}, ${input.userMessageId}, ${input.assistantMessageId}, ${input.content},
           ${input.ifMatch ?? null}, ${input.maxMessages}, ${input.leaseOwner}, ${input.leaseMs}, ${input.start?.model ?? null},
-          ${limits.map((l) => l.key)}::text[], ${limits.map((l) => l.windowSeconds)}::int[], ${limits.map((l) => l.limit)}::int[]
+          ${limits.map((l) => l.key)}::text[], ${limits.map((l) => l.windowSeconds)}::int[], ${limits.map((l) => l.limit)}::int[],
+          ${input.authorId ?? null}
         ) r`,
     );
   } catch (err) {
@@ -117,8 +120,14 @@ async function replayOf(sql: Sql, input: ReserveInput): Promise<Reservation> {
   // The call saw the id stored (a conflict is only reported for a committed row), so the row was deleted since:
   // a race rare enough to answer 500.
   if (!existing) throw new Error('a reserve found its message id stored, but no row holds it now');
+  // Idempotency is scoped to the conversation sent to: an id stored in another one is not found here, as anything
+  // outside one's own conversation is, rather than a conflict that would confirm the id exists elsewhere. The call
+  // rolled back, so nothing changed.
+  if (existing.conversationId !== input.conversationId) {
+    throw new AppError('not_found', 'This message id cannot be used in this conversation; send the message with a new id.');
+  }
   // The IETF Idempotency-Key draft: the same key with a different request is a conflict, not a replay.
-  if (existing.conversationId !== input.conversationId || existing.role !== 'user' || existing.content !== input.content) {
+  if (existing.role !== 'user' || existing.content !== input.content) {
     throw new AppError('idempotency_conflict', 'This message id was already used with different content.');
   }
   const [answer] = await sql<MessageRow[]>`

@@ -19,6 +19,8 @@ export interface MessageRow {
   model: string | null;
   inputTokens: number | null;
   outputTokens: number | null;
+  /** The member who wrote a user message; null for an answer and for a message stored before authors were. */
+  authorId: string | null;
   changedVersion: number;
   leaseOwner: string | null;
   leaseExpiresAt: Date | null;
