@@ -1,5 +1,5 @@
 import type { ModelMessage } from 'ai';
-import { renderPrompt } from './prompt-input.js';
+import { labelledPromptChars } from './prompt-input.js';
 import { joinMemberMessages, renderMemberMessage } from './prompts.js';
 import { wholeReport } from './report-excerpt.js';
 import { indexReport, selectPassages } from './report-selection.js';
@@ -47,13 +47,10 @@ export function buildModelInput(input: ContextInput): ModelInput {
   return { report, messages: toMessages(sent, question), droppedHistory: dropped, context: contextRecord(report, sent) };
 }
 
-/** The system prompt's size as the larger rendering (labelled passages, in the system prompt) makes it. */
+/** The system prompt's size as the larger rendering (labelled passages, in the system prompt) makes it, at most. */
 function promptTokens(report: SentReport): number {
-  const { prompt } = renderPrompt({ report, messages: [{ role: 'user', content: '' }], droppedHistory: 0, context: EMPTY_RECORD });
-  return estimateTokens(prompt[0]!.content as string);
+  return Math.ceil(labelledPromptChars(report) / 4);
 }
-
-const EMPTY_RECORD: ContextRecord = { reportChars: 0, sentChars: 0, passages: 0, totalPassages: 0, historyTurns: 0 };
 
 /** What the last GUARANTEED_TURNS turns of the conversation cost, from the question that opens the first of them. */
 function recentTurnsTokens(history: HistoryMessage[]): number {

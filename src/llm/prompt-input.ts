@@ -33,6 +33,18 @@ export function renderPrompt(input: ModelInput, style: AnswerModel['citations'] 
 }
 
 /**
+ * An upper bound on the length of the system prompt as `labels` renders it, without neutralising the report
+ * (the slow part): neutralising adds one backslash per closing tag, and each one holds a unit that folds to `/`,
+ * either a slash-like character or a character reference (`&sol;`, `&#47;`).
+ */
+export function labelledPromptChars(report: SentReport): number {
+  const { text } = labelledExcerpt(report);
+  return renderSystemPrompt(report.title, '', report.tableOfContents).length + text.length + (text.match(SLASH_LIKE)?.length ?? 0);
+}
+
+const SLASH_LIKE = /[/&\uff0f\u2044\u2215\u29f8\u2571\u27cb\u3033\u30ce\u4e3f\u2cc6]/g;
+
+/**
  * The report (or selection) as a text document with citations on. It is the end of the stable prefix (rules,
  * then this), so it carries the cache breakpoint: every later turn of the conversation reads it from the cache.
  */
