@@ -38,8 +38,10 @@ export function renderPrompt(input: ModelInput, style: AnswerModel['citations'] 
  * either a slash-like character or a character reference (`&sol;`, `&#47;`).
  */
 export function labelledPromptChars(report: SentReport): number {
-  const { text } = labelledExcerpt(report);
-  return renderSystemPrompt(report.title, '', report.tableOfContents).length + text.length + (text.match(SLASH_LIKE)?.length ?? 0);
+  const { text } = report.excerpt;
+  let labels = 0;
+  forEachLabel(report, (label) => (labels += label.length + 3));
+  return renderSystemPrompt(report.title, '', report.tableOfContents).length + text.length + labels + (text.match(SLASH_LIKE)?.length ?? 0);
 }
 
 const SLASH_LIKE = /[/&\uff0f\u2044\u2215\u29f8\u2571\u27cb\u3033\u30ce\u4e3f\u2cc6]/g;
@@ -62,24 +64,29 @@ function reportDocument(report: SentReport): LanguageModelV3FilePart | undefined
 
 /** The excerpt with `[P<n>] ` before each passage it holds whole; n is the passage's place in the whole report. */
 export function labelledExcerpt(report: SentReport): { text: string; labels: RenderedPrompt['labels'] } {
-  const { passages } = report.outline;
-  const { text, pieces } = report.excerpt;
+  const { text } = report.excerpt;
   const labels = new Map<string, { start: number; end: number }>();
   const parts: string[] = [];
   let copied = 0;
-  for (const piece of pieces) {
+  forEachLabel(report, (label, at, passage) => {
+    parts.push(text.slice(copied, at), `[${label}] `);
+    copied = at;
+    labels.set(label, { start: passage.start, end: passage.end });
+  });
+  parts.push(text.slice(copied));
+  return { text: parts.join(''), labels };
+}
+
+/** Each passage the excerpt holds whole, with its label and where it starts in the excerpt, in order. */
+function forEachLabel(report: SentReport, visit: (label: string, at: number, passage: SentReport['outline']['passages'][number]) => void): void {
+  const { passages } = report.outline;
+  for (const piece of report.excerpt.pieces) {
     for (let i = firstStartingAtOrAfter(passages, piece.start); i < passages.length; i++) {
       const passage = passages[i]!;
       if (passage.end > piece.end) break;
-      const label = `P${passage.id + 1}`;
-      const at = piece.at + (passage.start - piece.start);
-      parts.push(text.slice(copied, at), `[${label}] `);
-      copied = at;
-      labels.set(label, { start: passage.start, end: passage.end });
+      visit(`P${passage.id + 1}`, piece.at + (passage.start - piece.start), passage);
     }
   }
-  parts.push(text.slice(copied));
-  return { text: parts.join(''), labels };
 }
 
 function firstStartingAtOrAfter(passages: SentReport['outline']['passages'], offset: number): number {

@@ -30,7 +30,7 @@ export function excerptOf(report: string, ranges: Array<{ start: number; end: nu
   for (const { start, end } of ranges) {
     if (end <= start) continue;
     const previous = pieces[pieces.length - 1];
-    if (previous && (start <= previous.end || report.slice(previous.end, start).trim() === '')) {
+    if (previous && (start <= previous.end || onlyWhitespace(report, previous.end, start))) {
       // Ranges apart by nothing but whitespace become one piece: the text stays exactly the report's.
       if (end <= previous.end) continue;
       parts.push(report.slice(previous.end, end));
@@ -76,4 +76,15 @@ function pieceHolding(pieces: ExcerptPiece[], offset: number, isEnd: boolean): E
     else return piece;
   }
   return undefined;
+}
+
+/** Whether `text` holds nothing but whitespace from `from` to `to`; stops at the first other character. */
+export function onlyWhitespace(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    // The common whitespace first; anything else above ASCII is left to the regex.
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    if (c < 0x80 || !/\s/.test(text[i]!)) return false;
+  }
+  return true;
 }

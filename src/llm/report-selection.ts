@@ -1,6 +1,6 @@
 import { PassageIndex } from './passage-search.js';
 import { splitReport, type Passage, type ReportOutline } from './passages.js';
-import { excerptOf, type ReportExcerpt } from './report-excerpt.js';
+import { excerptOf, onlyWhitespace, type ReportExcerpt } from './report-excerpt.js';
 import { estimateTokens } from './tokens.js';
 
 /** A report split and indexed once, for every turn of every conversation about it while it stays in the cache. */
@@ -35,7 +35,7 @@ export interface Selection {
 }
 
 /** Passages looked at, best first; past these, what is left is noise and the walk only costs time. */
-const MAX_CANDIDATES = 2_000;
+const MAX_CANDIDATES = 300;
 /** The contents may take at most this share of the selection's budget; deeper levels go first. */
 const TOC_SHARE = 0.4;
 /** A label and a note between slices, roughly, per passage. */
@@ -124,7 +124,7 @@ function contentsWithin(outline: ReportOutline, budgetTokens: number): string {
 
 /** What stands in the excerpt for the report's text between `from` and `to`, which is not sent. */
 function gapNote(outline: ReportOutline, content: string, from: number, to: number): string {
-  if (to <= from || content.slice(from, to).trim() === '') return '';
+  if (to <= from || onlyWhitespace(content, from, to)) return '';
   const omitted = countBetween(outline.passages, from, to);
   const what = omitted === 0 ? '…' : `… ${omitted} passage${omitted === 1 ? '' : 's'} left out …`;
   return `${from === 0 ? '' : '\n\n'}[${what}]${to === content.length ? '' : '\n\n'}`;

@@ -6,22 +6,21 @@ export type { FakeBehavior, FakeBlock, FakeCitation, FakeProviderServer, Recorde
  * The Anthropic Messages API's streaming format, as documented (message_start … message_stop), with text blocks
  * that cite a document (`citations_delta` with a `char_location`) and prompt caching: the prefix up to the last
  * `cache_control` breakpoint (tools, system, messages, in that order) is read from the cache when an earlier
- * request wrote the byte-identical prefix, and written to it otherwise, and the usage says so.
+ * request wrote the byte-identical prefix, and written to it otherwise; with several breakpoints, the longest
+ * prefix seen before is read and the rest written. The usage says so.
  */
 function anthropicWire(): WireFormat {
   const cached = new Set<string>();
   const usageOf = (request: RecordedRequest) => {
-    const prefix = cachedPrefix(request.body);
+    const prefixes = cachedPrefixes(request.body);
     const total = Math.ceil(JSON.stringify(request.body).length / 4);
-    if (prefix === undefined) return { input_tokens: total, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
-    const prefixTokens = Math.ceil(prefix.length / 4);
-    const hit = cached.has(prefix);
-    cached.add(prefix);
-    return {
-      input_tokens: Math.max(0, total - prefixTokens),
-      cache_read_input_tokens: hit ? prefixTokens : 0,
-      cache_creation_input_tokens: hit ? 0 : prefixTokens,
-    };
+    if (prefixes.length === 0) return { input_tokens: total, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
+    // The longest prefix seen before is read; what lies between it and the last breakpoint is written.
+    const hit = [...prefixes].reverse().find((p) => cached.has(p));
+    const read = hit === undefined ? 0 : Math.ceil(hit.length / 4);
+    const last = Math.ceil(prefixes.at(-1)!.length / 4);
+    prefixes.forEach((p) => cached.add(p));
+    return { input_tokens: Math.max(0, total - last), cache_read_input_tokens: read, cache_creation_input_tokens: last - read };
   };
   const usageByRequest = new WeakMap<RecordedRequest, ReturnType<typeof usageOf>>();
 
@@ -84,16 +83,16 @@ function anthropicWire(): WireFormat {
 }
 
 /**
- * The request's cacheable prefix, as the API reads it: tools, then system, then messages, up to and including
- * the last block that carries `cache_control`; undefined without a breakpoint.
+ * The request's cacheable prefixes, as the API reads them: tools, then system, then messages, up to and including
+ * each block that carries `cache_control`, shortest first; none without a breakpoint.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function cachedPrefix(body: any): string | undefined {
+export function cachedPrefixes(body: any): string[] {
   const blocks: unknown[] = [];
-  let last = -1;
+  const ends: number[] = [];
   const add = (block: unknown) => {
     blocks.push(block);
-    if (typeof block === 'object' && block !== null && 'cache_control' in block && block.cache_control != null) last = blocks.length;
+    if (typeof block === 'object' && block !== null && 'cache_control' in block && block.cache_control != null) ends.push(blocks.length);
   };
   for (const tool of body?.tools ?? []) add(tool);
   for (const block of typeof body?.system === 'string' ? [{ type: 'text', text: body.system }] : (body?.system ?? [])) add(block);
@@ -101,7 +100,13 @@ export function cachedPrefix(body: any): string | undefined {
     const content = typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content;
     for (const block of content) add({ role: message.role, ...block });
   }
-  return last < 0 ? undefined : JSON.stringify(blocks.slice(0, last));
+  return ends.map((end) => JSON.stringify(blocks.slice(0, end)));
+}
+
+/** The longest cacheable prefix of a request (up to its last breakpoint), or undefined without one. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function cachedPrefix(body: any): string | undefined {
+  return cachedPrefixes(body).at(-1);
 }
 
 /** The document blocks of a request, in order: what a `char_location` citation's `document_index` counts. */

@@ -20,9 +20,11 @@ export function longReport(targetChars: number, seed = 1): string {
   });
   const word = () => vocabulary[Math.floor(next() ** 2 * vocabulary.length)]!; // a few words are common, most rare
   const words = (n: number) => Array.from({ length: n }, word).join(' ');
+  const tails = [', measured at # units.', ' in # cases.', '.', ', up # percent.', ' since week #.', '.', ' for # teams.'];
   const sentence = () => {
     const text = words(8 + Math.floor(next() * 10));
-    return `${text[0]!.toUpperCase()}${text.slice(1)}, measured at ${Math.floor(next() * 1000)} units.`;
+    const tail = tails[Math.floor(next() * tails.length)]!.replace('#', String(Math.floor(next() * 1000)));
+    return `${text[0]!.toUpperCase()}${text.slice(1)}${tail}`;
   };
   const parts = ['# Operations review', '', 'An overview of the year, chapter by chapter.', ''];
   let size = parts.join('\n').length;
