@@ -119,7 +119,7 @@ export class AnswerCitations {
     for (const label of group.match(/P\d+/g) ?? []) {
       const range = this.labels.get(label);
       if (!range) {
-        this.numbering.rejected++;
+        this.numbering.reject();
         unknown.push(label);
         continue;
       }

@@ -63,7 +63,7 @@ function looseFinder(report: string, quote: string): (from: number, to: number) 
  */
 export class SourceNumbering {
   readonly sources: Source[] = [];
-  rejected = 0;
+  private rejections = 0;
   private readonly byRange = new Map<string, Source>();
 
   constructor(
@@ -75,10 +75,20 @@ export class SourceNumbering {
   cite(claim: CitationClaim): { source: Source; fresh: boolean } | undefined {
     const range = verifyCitation(this.report, claim);
     if (!range) {
-      this.rejected++;
+      this.reject();
       return undefined;
     }
     return this.number(range);
+  }
+
+  /** References that matched nothing, counted in the answer's `rejectedCitations`. */
+  get rejected(): number {
+    return this.rejections;
+  }
+
+  /** A reference that cannot be a source (an unknown label): left as text, counted. */
+  reject(): void {
+    this.rejections++;
   }
 
   /** A range already known to be exact (a passage the server itself labelled). */

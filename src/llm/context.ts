@@ -23,12 +23,15 @@ export function buildModelInput(input: ContextInput): ModelInput {
   const indexed = indexReport(content);
   const base = { title: input.reportTitle, content, outline: indexed.outline };
   const questionTokens = estimateTokens(question);
-  const available = maxTokens - questionTokens - promptTokens({ ...base, excerpt: wholeReport('') });
+  // The rules and tags with no report in them; a selection adds its note and the contents' tags.
+  const rulesTokens = promptTokens({ ...base, excerpt: wholeReport('') });
+  const selectionNoteTokens = promptTokens({ ...base, excerpt: wholeReport(''), tableOfContents: '' }) - rulesTokens;
+  const available = maxTokens - questionTokens - rulesTokens;
 
   let report: SentReport = { ...base, excerpt: wholeReport(content) };
   const recent = recentTurnsTokens(history);
   // Rendering a report far too big only to measure it would cost more than the selection itself.
-  const wholeTokens = estimateTokens(content) > available ? Infinity : promptTokens(report) - (maxTokens - questionTokens - available);
+  const wholeTokens = estimateTokens(content) > available ? Infinity : promptTokens(report) - rulesTokens;
   if (wholeTokens + recent > available) {
     const reportFloor = Math.floor(available * REPORT_FLOOR_SHARE);
     const reserved = Math.min(recent, Math.max(0, available - reportFloor));
@@ -37,8 +40,7 @@ export function buildModelInput(input: ContextInput): ModelInput {
       report: indexed,
       question: input.question,
       earlierQuestions: history.filter((m) => m.role === 'user').map((m) => m.content),
-      // The note that says it is a selection, and the tags around the contents, come out of its share.
-      budgetTokens: available - reserved - (promptTokens({ ...base, excerpt: wholeReport(''), tableOfContents: '' }) - (maxTokens - questionTokens - available)),
+      budgetTokens: available - reserved - selectionNoteTokens,
     });
     report = { ...base, ...selection };
   }

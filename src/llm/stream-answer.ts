@@ -19,8 +19,10 @@ const ABORTED = Symbol('aborted');
 type Interrupt = typeof IDLE | typeof ABORTED;
 
 /**
- * Streams one answer: a `delta` per non-empty piece of text, then exactly one `finish` or `error`. When the
- * caller aborts, the iteration just ends: the caller knows why, and no terminal event could be true anyway.
+ * Streams one answer: a `delta` per non-empty piece of text, each verified `source` right after the delta that
+ * holds its `[n]` marker (answer-citations.ts), then exactly one `finish` (with the rejected citations and the
+ * cache tokens) or `error`. When the caller aborts, the iteration just ends: the caller knows why, and no terminal
+ * event could be true anyway. The prompt gives the report the way this model cites it (prompt-input.ts).
  *
  * It calls the provider's `LanguageModelV3.doStream` directly rather than through the AI SDK's `streamText`:
  * nothing `streamText` adds is used here (retries are the caller's, no tools, no telemetry, text-only prompts),
