@@ -53,8 +53,14 @@ export class AnswerCitations {
     const from = meta?.startCharIndex;
     const to = meta?.endCharIndex;
     const quote = typeof meta?.citedText === 'string' ? meta.citedText : undefined;
-    const range = typeof from === 'number' && typeof to === 'number' ? toReportRange(this.report.excerpt, from, to) : undefined;
-    const cited = this.numbering.cite({ range, quote, within: this.within });
+    const { excerpt } = this.report;
+    const numeric = typeof from === 'number' && typeof to === 'number';
+    // Offsets are read as UTF-16 units first; a provider that counts code points (as Python does) is off by one
+    // per emoji or other astral character before the cited words, so that reading is tried too.
+    const otherReadings =
+      numeric && ASTRAL.test(excerpt.text) ? [toReportRange(excerpt, utf16Offset(excerpt.text, from), utf16Offset(excerpt.text, to))] : [];
+    const range = numeric ? toReportRange(excerpt, from, to) : undefined;
+    const cited = this.numbering.cite({ range, otherReadings, quote, within: this.within });
     if (cited) this.pending.push(cited);
   }
 
@@ -132,6 +138,19 @@ export class AnswerCitations {
     const markers = known.map((n) => `[${n}]`).join('');
     return { text: unknown.length === 0 ? markers : `${markers}[${unknown.join(', ')}]`, sources };
   }
+}
+
+const ASTRAL = /[\ud800-\udbff][\udc00-\udfff]/;
+
+/** The UTF-16 offset of code point number `codePoints` of `text`; past the end stays past the end. */
+function utf16Offset(text: string, codePoints: number): number {
+  let offset = 0;
+  let n = 0;
+  for (; n < codePoints && offset < text.length; n++) {
+    const c = text.charCodeAt(offset);
+    offset += c >= 0xd800 && c <= 0xdbff && offset + 1 < text.length ? 2 : 1;
+  }
+  return offset + (codePoints - n);
 }
 
 function mergeDeltas(events: Out[]): Out[] {

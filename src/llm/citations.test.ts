@@ -116,4 +116,14 @@ describe('AnswerCitations with documents', () => {
     expect(sourcesOf(events)).toEqual([{ n: 1, ...rangeOf('Staff costs rose.'), quote: 'Staff costs rose.', heading: 'Costs' }]);
     expect(citations.rejected).toBe(2);
   });
+
+  it('reads offsets counted in code points when emoji come before the cited words, choosing the place claimed', () => {
+    const report = `# Notes\n\nSame words here.\n\n${'🚀'.repeat(30)} then the claim. Same words here.\n`;
+    const citations = new AnswerCitations({ title: 'T', content: report, outline: splitReport(report), excerpt: wholeReport(report) }, 'document', new Map());
+    const at = report.lastIndexOf('Same words here.');
+    const codePoints = [...report.slice(0, at)].length;
+    citations.source(source(codePoints, codePoints + 16, 'Same words here.'));
+    const events = [...citations.text('It repeats'), ...citations.blockEnd(), ...citations.end()];
+    expect(sourcesOf(events)).toEqual([{ n: 1, start: at, end: at + 16, quote: 'Same words here.', heading: 'Notes' }]);
+  });
 });

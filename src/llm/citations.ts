@@ -11,6 +11,11 @@ import type { Source } from './types.js';
 export interface CitationClaim {
   /** The claimed range in the stored report; undefined when the model's own offsets fell outside what it was sent. */
   range: { start: number; end: number } | undefined;
+  /**
+   * The same offsets read another way (a provider that counts code points, not UTF-16 units): tried beside
+   * `range` at each step, so the place claimed wins over an occurrence elsewhere whichever reading finds it.
+   */
+  otherReadings?: Array<{ start: number; end: number } | undefined>;
   /** The words the model says it cites; when absent, the claimed range's own text. */
   quote: string | undefined;
   /** The report ranges the model was given: a quote found elsewhere would be one it never saw. */
@@ -19,19 +24,21 @@ export interface CitationClaim {
 
 /** Exact report offsets for a claim, or undefined when it cannot be verified. */
 export function verifyCitation(report: string, claim: CitationClaim): { start: number; end: number } | undefined {
-  const { range } = claim;
-  if (range === undefined || range.start < 0 || range.end > report.length || range.end <= range.start) return undefined;
-  const quote = (claim.quote ?? report.slice(range.start, range.end)).trim();
+  const ranges = [claim.range, ...(claim.otherReadings ?? [])].filter(
+    (r): r is { start: number; end: number } => r !== undefined && r.start >= 0 && r.end <= report.length && r.end > r.start,
+  );
+  if (ranges.length === 0) return undefined;
+  const quote = (claim.quote ?? report.slice(ranges[0]!.start, ranges[0]!.end)).trim();
   if (quote === '') return undefined;
   const exact = (from: number, to: number) => {
     const i = report.slice(from, to).indexOf(quote);
     return i < 0 ? undefined : { start: from + i, end: from + i + quote.length };
   };
   const loose = looseFinder(report, quote);
-  const near = { start: Math.max(0, range.start - quote.length), end: Math.min(report.length, range.end + quote.length) };
+  const near = (r: { start: number; end: number }) => ({ start: Math.max(0, r.start - quote.length), end: Math.min(report.length, r.end + quote.length) });
   for (const find of [exact, loose]) {
-    const found = find(range.start, range.end) ?? find(near.start, near.end) ?? firstWithin(claim.within, find);
-    if (found) return found;
+    const inPlace = firstWithin(ranges, find) ?? firstWithin(ranges.map(near), find) ?? firstWithin(claim.within, find);
+    if (inPlace) return inPlace;
   }
   return undefined;
 }
