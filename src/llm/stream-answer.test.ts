@@ -38,6 +38,13 @@ describe('streamAnswer', () => {
     ]);
   });
 
+  it('never loses text held back as a possible label when the stream fails right after it', { timeout: 5_000 }, async () => {
+    const model = modelStreaming([{ type: 'text-start', id: 't' }, delta('Growth was 12% [P'), { type: 'error', error: { type: 'overloaded_error' } }]);
+    const events = await collect(streamAnswer({ model, input, signal: new AbortController().signal }));
+    expect(events.flatMap((e) => (e.type === 'delta' ? [e.text] : [])).join('')).toBe('Growth was 12% [P');
+    expect(events.at(-1)!.type).toBe('error');
+  });
+
   it('ends with one error, not finish, when the provider reports an error and then finishes', { timeout: 5_000 }, async () => {
     const secret = 'https://api.example.com/v1?key=sk-secret';
     const model = modelStreaming([
