@@ -5,6 +5,7 @@ import { parseOptions, type SuiteName } from './lib/options.js';
 import { load1, machineInfo, writeResult } from './lib/results.js';
 import type { SuiteContext, SuiteReport, TargetResult } from './lib/suite.js';
 import { printSection, renderTable } from './lib/table.js';
+import { citationsSuite } from './suites/citations.js';
 import { explainSuite } from './suites/explain.js';
 import { fanoutSuite } from './suites/fanout.js';
 import { growthSuite } from './suites/growth.js';
@@ -21,6 +22,7 @@ const SUITE_RUNNERS: Record<SuiteName, (ctx: SuiteContext) => Promise<SuiteRepor
   http: httpTurnsSuite,
   fanout: fanoutSuite,
   explain: explainSuite,
+  citations: citationsSuite,
 };
 
 // The whole run must end: a hung suite fails it instead of holding the machine.

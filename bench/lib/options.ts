@@ -2,7 +2,7 @@
  * Command line of `npm run bench`. Every size and duration of the run is decided here, once, so that a quick
  * smoke run and the full run differ only in this table.
  */
-export const SUITES = ['store', 'growth', 'http', 'fanout', 'explain'] as const;
+export const SUITES = ['store', 'growth', 'http', 'fanout', 'explain', 'citations'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -16,6 +16,7 @@ export interface BenchOptions {
   growth: { sizes: number[]; appends: number; jsonbAppendsAtMax: number; cellMs: number };
   http: { levels: number[]; reports: number; cellMs: number; warmupMs: number; chunks: number };
   fanout: { streams: number; users: number; rounds: number; chunks: number; pacedChunkMs: number };
+  citations: { turns: number; ttftQuestions: number };
 }
 
 const HELP = `Usage: npm run bench -- [options]
@@ -68,6 +69,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     fanout: quick
       ? { streams: 1_000, users: 100, rounds: 2, chunks: 20, pacedChunkMs: 20 }
       : { streams: 1_000, users: 100, rounds: 5, chunks: 20, pacedChunkMs: 20 },
+    citations: quick ? { turns: 60, ttftQuestions: 20 } : { turns: 60, ttftQuestions: 100 },
   };
 }
 

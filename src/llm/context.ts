@@ -1,56 +1,95 @@
 import type { ModelMessage } from 'ai';
-import {
-  joinMemberMessages,
-  neutraliseDelimiters,
-  renderMemberMessage,
-  renderSystemPrompt,
-  REPORT_TRUNCATED_MARKER,
-} from './prompts.js';
+import { labelledPromptChars } from './prompt-input.js';
+import { joinMemberMessages, renderMemberMessage } from './prompts.js';
+import { wholeReport } from './report-excerpt.js';
+import { indexReport, selectPassages } from './report-selection.js';
 import { estimateTokens } from './tokens.js';
-import type { ContextInput, HistoryMessage, ModelInput } from './types.js';
+import type { ContextInput, ContextRecord, HistoryMessage, ModelInput, SentReport } from './types.js';
+
+/** The recent conversation keeps at least this many turns (question and answer), unless they alone are too big. */
+const GUARANTEED_TURNS = 3;
+/** ...and the report at least this share of the budget, so that an answer always has something to cite. */
+const REPORT_FLOOR_SHARE = 0.25;
 
 /**
  * Bounds what is sent to the model; it never changes what is stored (older history is simply not sent).
- * Priority: the question, then the report (truncated visibly if it must be), then the newest history.
+ * The question always goes. The whole report goes when it fits beside the last turns; otherwise a selection of
+ * it (the table of contents and the passages most relevant to the question) fills what the last turns leave.
+ * Older history then fills what is left, newest first.
  */
 export function buildModelInput(input: ContextInput): ModelInput {
+  const { reportContent: content, history, maxTokens } = input;
   const question = renderMemberMessage(input.questionAuthor, input.question);
+  const indexed = indexReport(content);
+  const base = { title: input.reportTitle, content, outline: indexed.outline };
   const questionTokens = estimateTokens(question);
-  const system = renderSystemPrompt(
-    input.reportTitle,
-    fitReport(input.reportTitle, input.reportContent, input.maxTokens - questionTokens),
-  );
-  const historyBudget = input.maxTokens - estimateTokens(system) - questionTokens;
-  const { sent, dropped } = selectHistory(input.history, historyBudget);
-  return { system, messages: toMessages(sent, question), droppedHistory: dropped };
+  // The rules and tags with no report in them; a selection adds its note and the contents' tags.
+  const rulesTokens = promptTokens({ ...base, excerpt: wholeReport('') });
+  const selectionNoteTokens = promptTokens({ ...base, excerpt: wholeReport(''), tableOfContents: '' }) - rulesTokens;
+  const available = maxTokens - questionTokens - rulesTokens;
+
+  let report: SentReport = { ...base, excerpt: wholeReport(content) };
+  const recent = recentTurnsTokens(history);
+  // Rendering a report far too big only to measure it would cost more than the selection itself.
+  const wholeTokens = estimateTokens(content) > available ? Infinity : promptTokens(report) - rulesTokens;
+  if (wholeTokens + recent > available) {
+    const reportFloor = Math.floor(available * REPORT_FLOOR_SHARE);
+    const reserved = Math.min(recent, Math.max(0, available - reportFloor));
+    const selection = selectPassages({
+      content,
+      report: indexed,
+      question: input.question,
+      earlierQuestions: history.filter((m) => m.role === 'user').map((m) => m.content),
+      budgetTokens: available - reserved - selectionNoteTokens,
+    });
+    report = { ...base, ...selection };
+  }
+  const historyBudget = maxTokens - promptTokens(report) - questionTokens;
+  const { sent, dropped } = selectHistory(history, historyBudget);
+  return { report, messages: toMessages(sent, question), droppedHistory: dropped, context: contextRecord(report, sent) };
 }
 
-/** The report content, neutralised, cut so that the whole system prompt fits in `budget` tokens. */
-function fitReport(title: string, content: string, budget: number): string {
-  const safe = neutraliseDelimiters(content);
-  const overhead = estimateTokens(renderSystemPrompt(title, ''));
-  // ceil(a + b) <= ceil(a) + ceil(b): budgeting the parts separately never overshoots the whole.
-  if (overhead + estimateTokens(safe) <= budget) return safe;
-  const marker = `\n\n${REPORT_TRUNCATED_MARKER}`;
-  const maxChars = Math.max(0, (budget - overhead - estimateTokens(marker)) * 4);
-  return cutAtWhitespace(safe, maxChars).trimEnd() + marker;
+/** The system prompt's size as the larger rendering (labelled passages, in the system prompt) makes it, at most. */
+function promptTokens(report: SentReport): number {
+  return Math.ceil(labelledPromptChars(report) / 4);
 }
 
-function cutAtWhitespace(text: string, maxChars: number): string {
-  let cut = Math.min(maxChars, text.length);
-  const lastSpace = text.slice(0, cut + 1).search(/\s\S*$/);
-  // Prefer a word boundary, but not at the cost of throwing away a long run of text.
-  if (lastSpace > 0 && lastSpace >= cut - 200) cut = lastSpace;
-  // Never split a surrogate pair.
-  const code = text.charCodeAt(cut - 1);
-  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
-  return text.slice(0, cut);
+/** What the last GUARANTEED_TURNS turns of the conversation cost, from the question that opens the first of them. */
+function recentTurnsTokens(history: HistoryMessage[]): number {
+  let tokens = 0;
+  let questions = 0;
+  for (let i = history.length - 1; i >= 0 && questions < GUARANTEED_TURNS; i--) {
+    tokens += estimateTokens(asSent(history[i]!));
+    if (history[i]!.role === 'user') questions++;
+  }
+  return tokens;
+}
+
+function contextRecord(report: SentReport, history: Turn[]): ContextRecord {
+  const { pieces } = report.excerpt;
+  let sentPassages = 0;
+  let piece = 0;
+  for (const passage of report.outline.passages) {
+    while (piece < pieces.length && pieces[piece]!.end < passage.end) piece++;
+    if (piece < pieces.length && pieces[piece]!.start <= passage.start) sentPassages++;
+  }
+  return {
+    reportChars: report.content.length,
+    sentChars: pieces.reduce((n, p) => n + p.end - p.start, 0),
+    passages: sentPassages,
+    totalPassages: report.outline.passages.length,
+    historyTurns: history.filter((m) => m.role === 'user').length,
+  };
 }
 
 /** A history message as sent: a member's message labelled with its author, an answer as it is. */
 interface Turn {
   role: 'user' | 'assistant';
   text: string;
+}
+
+function asSent(message: HistoryMessage): string {
+  return message.role === 'user' ? renderMemberMessage(message.author, message.content) : message.content;
 }
 
 /** The newest contiguous run of history that fits, oldest first, starting with a user message. */
@@ -60,7 +99,7 @@ function selectHistory(history: HistoryMessage[], budget: number): { sent: Turn[
   for (let i = history.length - 1; i >= 0; i--) {
     const message = history[i]!;
     if (message.content.trim() === '') continue; // providers reject empty turns; it counts as dropped below
-    const text = message.role === 'user' ? renderMemberMessage(message.author, message.content) : message.content;
+    const text = asSent(message);
     const cost = estimateTokens(text);
     if (cost > remaining) break; // skipping it to fit an older one would leave a hole in the conversation
     remaining -= cost;
