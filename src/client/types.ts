@@ -13,8 +13,36 @@ export interface Message {
   status: MessageStatus;
   replyTo: string | null;
   error: string | null;
+  /** The report passages an answer rests on; `[]` for a user message (and an answer that cites nothing). */
+  sources: Source[];
+  /** What the answer was given; null for a user message. */
+  context: AnswerContext | null;
+  /** The report revision the answer was given on, which its sources point into; null for a user message. */
+  reportRevision: number | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * A passage of the report an answer rests on: `quote === content.slice(start, end)` of the report's revision
+ * `reportRevision` (UTF-16 offsets); the answer's text refers to it as `[n]`. `heading` is the heading path of its
+ * section (`Findings › Cold start`), '' before the first heading.
+ */
+export interface Source {
+  n: number;
+  start: number;
+  end: number;
+  quote: string;
+  heading: string;
+}
+
+/** What an answer was given: `passages < totalPassages` means a selection of the report, not all of it. */
+export interface AnswerContext {
+  reportChars: number;
+  sentChars: number;
+  passages: number;
+  totalPassages: number;
+  historyTurns: number;
 }
 
 export interface MessagesPage {
@@ -28,6 +56,8 @@ export interface Report {
   title: string;
   status: ReportStatus;
   content: string;
+  /** Grows with each change of `content`; earlier revisions stay readable (`GET …?revision=N`). */
+  revision: number;
   role: Role;
   createdAt: string;
   updatedAt: string;

@@ -144,6 +144,9 @@ const msg = (id: string, content: string, status: Message['status'] = 'complete'
   status,
   replyTo: null,
   error: null,
+  sources: [],
+  context: null,
+  reportRevision: null,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
 });
