@@ -129,6 +129,7 @@ describe('replay and preconditions', () => {
       conversationId: conv!.id,
       reportId,
       reportTitle: 'Connection pool incident',
+      reportRevision: 1,
       reportContent: '# Report',
       question: reserved.userMessage.content,
       assistant: reserved.assistantMessage,

@@ -83,6 +83,7 @@ describe('an answer started in its reserve', () => {
         conversationId: conv!.id,
         reportId,
         reportTitle: 'Connection pool incident',
+        reportRevision: 1,
         reportContent: SAMPLE_REPORT,
         question: reserved.userMessage.content,
         assistant: reserved.assistantMessage,

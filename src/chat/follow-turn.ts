@@ -1,5 +1,5 @@
 import { readMessage } from '../store/history.js';
-import type { MessageRow } from '../store/types.js';
+import type { MessageRow, StoredSource } from '../store/types.js';
 import { isTerminal } from '../store/types.js';
 import type { ChatContext } from './context.js';
 import type { TurnOutcome } from './live-turn.js';
@@ -7,6 +7,11 @@ import type { TurnOutcome } from './live-turn.js';
 export interface Following {
   /** The answer's text before the first delta this follower receives. */
   textSoFar: string;
+  /**
+   * The sources known before the first source this follower receives. A follower of an answer generated elsewhere
+   * hears of later sources only with the final message (`done`): the bus carries text, not sources.
+   */
+  sourcesSoFar: StoredSource[];
   done: Promise<TurnOutcome>;
   unsubscribe(): void;
 }
@@ -22,16 +27,18 @@ export async function followTurn(
   ctx: ChatContext,
   answer: MessageRow,
   onDelta: (text: string) => void,
+  onSource: (source: StoredSource) => void = () => {},
 ): Promise<Following> {
   const live = ctx.engine.liveTurn(answer.id);
   if (live) {
     const f = live.follow((event) => {
       if (event.type === 'delta') onDelta(event.text);
+      else if (event.type === 'source') onSource(event.source);
     });
-    return { textSoFar: f.textSoFar, done: live.done, unsubscribe: f.unsubscribe };
+    return { textSoFar: f.textSoFar, sourcesSoFar: f.sourcesSoFar, done: live.done, unsubscribe: f.unsubscribe };
   }
   if (isTerminal(answer.status)) {
-    return { textSoFar: answer.content, done: Promise.resolve({ saved: true, message: answer }), unsubscribe: () => {} };
+    return over(answer);
   }
   return followRemote(ctx, answer, onDelta);
 }
@@ -91,16 +98,28 @@ async function followRemote(ctx: ChatContext, answer: MessageRow, onDelta: (text
   if (final) {
     finished = true;
     cleanup();
-    return { textSoFar: final.content, done: Promise.resolve({ saved: true, message: final }), unsubscribe: () => {} };
+    return over(final);
   }
   sent = stored.content;
   ready = true;
   return {
     textSoFar: stored.content,
+    // Those saved with its last checkpoint; the rest come with the final message.
+    sourcesSoFar: stored.sources,
     done,
     unsubscribe: () => {
       finished = true;
       cleanup();
     },
+  };
+}
+
+/** An answer already over: everything it has, at once. */
+function over(answer: MessageRow): Following {
+  return {
+    textSoFar: answer.content,
+    sourcesSoFar: answer.sources,
+    done: Promise.resolve({ saved: true, message: answer }),
+    unsubscribe: () => {},
   };
 }

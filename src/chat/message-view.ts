@@ -1,4 +1,4 @@
-import type { MessageRow, MessageStatus } from '../store/types.js';
+import type { MessageRow, MessageStatus, StoredContext, StoredSource } from '../store/types.js';
 
 /** A message as API.md shows it. */
 export interface ApiMessage {
@@ -10,6 +10,12 @@ export interface ApiMessage {
   status: MessageStatus;
   replyTo: string | null;
   error: string | null;
+  /** The passages of the report the answer cites; [] for a question. */
+  sources: StoredSource[];
+  /** What the answer was given; null for a question and an answer that never reached the model. */
+  context: StoredContext | null;
+  /** The report revision the answer's sources point into; null for a question. */
+  reportRevision: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -26,6 +32,9 @@ export function toApiMessage(row: MessageRow, reportId: string): ApiMessage {
     status: row.status,
     replyTo: row.replyTo,
     error: row.error,
+    sources: row.sources ?? [],
+    context: row.context ?? null,
+    reportRevision: row.reportRevision ?? null,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };

@@ -1,4 +1,5 @@
-import { createReport as insertReport, listVisibleReports, updateReport, type ReportPatch } from '../store/reports.js';
+import { notFound } from '../errors/app-error.js';
+import { createReport as insertReport, listVisibleReports, readReportRevision, updateReport, type ReportPatch } from '../store/reports.js';
 import type { ReportRow, ReportStatus } from '../store/types.js';
 import { requireRole, visibleReport, type Role } from './access.js';
 import type { Caller, ChatContext } from './context.js';
@@ -8,6 +9,8 @@ export interface ApiReport {
   title: string;
   status: ReportStatus;
   content: string;
+  /** Grows with each change of content; answers name the revision they were given (`reportRevision`). */
+  revision: number;
   role: Role;
   createdAt: string;
   updatedAt: string;
@@ -18,6 +21,7 @@ const view = (r: ReportRow, role: Role): ApiReport => ({
   title: r.title,
   status: r.status,
   content: r.content,
+  revision: r.revision,
   role,
   createdAt: new Date(r.createdAt).toISOString(),
   updatedAt: new Date(r.updatedAt).toISOString(),
@@ -32,9 +36,16 @@ export async function createReport(
   return view(row, 'owner');
 }
 
-export async function getReport(ctx: ChatContext, caller: Caller, reportId: string): Promise<ApiReport> {
+/**
+ * The report as it is now or, with `revision`, with the content of that revision (title and status are always the
+ * current ones): the text an earlier answer's sources point into. A revision it never had is 404.
+ */
+export async function getReport(ctx: ChatContext, caller: Caller, reportId: string, revision?: number): Promise<ApiReport> {
   const r = await visibleReport(ctx, caller, reportId);
-  return view(r, r.role);
+  if (revision === undefined || revision === r.revision) return view(r, r.role);
+  const content = await readReportRevision(ctx.sql, r.id, revision);
+  if (content === undefined) throw notFound('revision of this report');
+  return { ...view(r, r.role), content, revision };
 }
 
 export async function patchReport(ctx: ChatContext, caller: Caller, reportId: string, patch: ReportPatch): Promise<ApiReport> {

@@ -4,7 +4,7 @@ import { PATIENT_RETRY, withRetry } from '../store/retry.js';
 import type { WindowCount } from '../store/rate-limits.js';
 import { isCommitUncertain } from '../store/transaction.js';
 import { RateLimited, reserveTurn } from '../store/turns.js';
-import type { MessageRow } from '../store/types.js';
+import type { MessageRow, StoredSource } from '../store/types.js';
 import { CHAT_ROLES, requireRole, visibleReport } from './access.js';
 import type { Caller, ChatContext } from './context.js';
 import { followTurn, type Following } from './follow-turn.js';
@@ -29,8 +29,8 @@ export interface SentTurn {
   assistantMessage: MessageRow;
   /** The caller's turn-limit windows after this send (empty for a replay: replays are not counted). */
   limits: WindowCount[];
-  /** Starts following the answer; call once. */
-  follow(onDelta: (text: string) => void): Promise<Following>;
+  /** Starts following the answer; call once. `onSource` hears each source emitted after `sourcesSoFar`. */
+  follow(onDelta: (text: string) => void, onSource?: (source: StoredSource) => void): Promise<Following>;
 }
 
 /**
@@ -103,6 +103,8 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
       conversationId: report.conversationId,
       reportId: report.id,
       reportTitle: report.title,
+      // Read in the same row as the content: the revision the answer's sources will point into.
+      reportRevision: report.revision,
       reportContent: report.content,
       question: userMessage.content,
       assistant: assistantMessage,
@@ -116,6 +118,6 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
     userMessage,
     assistantMessage,
     limits: reservation.kind === 'created' ? reservation.limits : [],
-    follow: (onDelta) => followTurn(ctx, assistantMessage, onDelta),
+    follow: (onDelta, onSource) => followTurn(ctx, assistantMessage, onDelta, onSource),
   };
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildModelInput, streamAnswer, type AnswerModel } from '../llm/index.js';
+import { buildModelInput, streamAnswer, type AnswerModel, type AnswerUsage, type ContextRecord } from '../llm/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { sqlStateClass } from '../store/pg-errors.js';
@@ -40,9 +40,19 @@ export interface TurnToRun {
   conversationId: string;
   reportId: string;
   reportTitle: string;
+  /** The revision whose content `reportContent` is: the answer's sources point into it. */
+  reportRevision: number;
   reportContent: string;
   question: string;
   assistant: MessageRow;
+}
+
+/** How generation ended, and what the final commit stores beside the text and the sources. */
+interface Generated extends AnswerUsage {
+  status: TerminalStatus;
+  error: string | null;
+  /** Absent when the model was never called. */
+  context?: ContextRecord;
 }
 
 type EndReason = 'stop' | 'lost-lease' | 'shutdown';
@@ -216,17 +226,20 @@ export class TurnEngine {
   }
 
   /** Steps 4 and 5: stream from the model, sending deltas to followers and the bus, saving every second. */
-  private async generate(
-    turn: TurnToRun,
-    ref: AnswerRef,
-    live: LiveTurn,
-    tlog: Logger,
-  ): Promise<{ status: TerminalStatus; error: string | null; inputTokens?: number; outputTokens?: number }> {
+  private async generate(turn: TurnToRun, ref: AnswerRef, live: LiveTurn, tlog: Logger): Promise<Generated> {
     const { sql, bus } = this.deps;
     let checkpointing: Promise<void> | undefined;
+    let context: ContextRecord | undefined;
     const checkpoint = () => {
       if (checkpointing) return;
-      checkpointing = checkpointAnswer(sql, { ...ref, owner: this.deps.instanceId, leaseMs: this.deps.leaseMs, content: live.text })
+      checkpointing = checkpointAnswer(sql, {
+        ...ref,
+        owner: this.deps.instanceId,
+        leaseMs: this.deps.leaseMs,
+        content: live.text,
+        sources: live.sources,
+        reportRevision: turn.reportRevision,
+      })
         .then((stillOurs) => {
           if (!stillOurs) live.abort.abort('lost-lease' satisfies EndReason);
         })
@@ -249,6 +262,7 @@ export class TurnEngine {
         question: turn.question,
         maxTokens: this.deps.contextMaxTokens,
       });
+      context = input.context;
       const modelStart = performance.now();
       let first = true;
       for await (const event of streamAnswer({ model: this.deps.model, input, signal: live.abort.signal })) {
@@ -260,42 +274,67 @@ export class TurnEngine {
           const offset = live.text.length;
           live.emit({ type: 'delta', text: event.text });
           bus.publish({ type: 'delta', conversationId: ref.conversationId, messageId: turn.assistant.id, offset, text: event.text });
+        } else if (event.type === 'source') {
+          live.emit({ type: 'source', source: event.source });
         } else if (event.type === 'finish') {
-          return { status: 'complete', error: null, inputTokens: event.inputTokens, outputTokens: event.outputTokens };
+          this.countUsage(event);
+          const { type: _type, rejectedCitations: _rejected, ...usage } = event;
+          return { status: 'complete', error: null, context, ...usage };
         } else {
           tlog.warn({ err: event.cause }, 'model failed');
           live.emit({ type: 'error', message: event.message });
-          return { status: 'failed', error: event.message };
+          return { status: 'failed', error: event.message, context };
         }
       }
       const reason = live.abort.signal.reason as EndReason | undefined;
-      if (reason === 'stop') return { status: 'stopped', error: null };
-      if (reason === 'shutdown') return { status: 'interrupted', error: 'The server restarted while this answer was being generated.' };
-      if (reason === 'lost-lease') return { status: 'interrupted', error: 'This answer was taken over after a delay.' };
-      return { status: 'failed', error: 'The model ended without finishing its answer.' };
+      if (reason === 'stop') return { status: 'stopped', error: null, context };
+      if (reason === 'shutdown') return { status: 'interrupted', error: 'The server restarted while this answer was being generated.', context };
+      if (reason === 'lost-lease') return { status: 'interrupted', error: 'This answer was taken over after a delay.', context };
+      return { status: 'failed', error: 'The model ended without finishing its answer.', context };
     } catch (err) {
       tlog.error({ err }, 'answer generation failed');
       const message = 'The answer could not be generated.';
       live.emit({ type: 'error', message });
-      return { status: 'failed', error: message };
+      return { status: 'failed', error: message, context };
     } finally {
       clearInterval(timer);
       await checkpointing;
     }
   }
 
-  /** Step 6: commit the final text and status, retrying transient errors; `saved` only after the commit. */
-  private async finish(
-    turn: TurnToRun,
-    live: LiveTurn,
-    result: { status: TerminalStatus; error: string | null; inputTokens?: number; outputTokens?: number },
-    tlog: Logger,
-  ): Promise<void> {
+  private countUsage(finish: AnswerUsage & { rejectedCitations: number }): void {
+    const metrics = this.deps.metrics;
+    if (!metrics) return;
+    if (finish.rejectedCitations > 0) metrics.citationsRejected.inc(finish.rejectedCitations);
+    const counts = { input: finish.inputTokens, output: finish.outputTokens, cache_read: finish.cacheReadTokens, cache_write: finish.cacheWriteTokens };
+    for (const [type, n] of Object.entries(counts)) if (n) metrics.modelTokens.inc({ type }, n);
+  }
+
+  /**
+   * Step 6: commit the final text and status, with the sources emitted so far, what the model was given and the
+   * report revision, in one call; retrying transient errors; `saved` only after the commit.
+   */
+  private async finish(turn: TurnToRun, live: LiveTurn, result: Generated, tlog: Logger): Promise<void> {
     const content = live.text;
+    const sources = [...live.sources];
     const ref = { conversationId: turn.conversationId, seq: turn.assistant.seq };
+    // An answer that never reached the model names no revision: nothing of the report was given to it.
+    const evidence = {
+      sources,
+      context: result.context ?? null,
+      reportRevision: result.context ? turn.reportRevision : null,
+    };
     try {
       const finished = await withRetry(
-        () => finishAnswer(this.deps.sql, { ...ref, owner: this.deps.instanceId, content, ...result }),
+        () =>
+          finishAnswer(this.deps.sql, {
+            ...ref,
+            owner: this.deps.instanceId,
+            content,
+            ...result,
+            sources,
+            reportRevision: evidence.reportRevision ?? undefined,
+          }),
         {
           ...PATIENT_RETRY,
           onRetry: (err, attempt) => {
@@ -309,11 +348,14 @@ export class TurnEngine {
         return live.end({ saved: true, message: finished.message, error: result.error ?? undefined });
       }
       tlog.warn({ storedStatus: finished.message.status }, 'the answer was ended elsewhere before its final commit');
-      live.end({ saved: false, message: { ...finished.message, content, status: result.status, error: result.error } });
+      live.end({ saved: false, message: { ...finished.message, content, status: result.status, error: result.error, ...evidence } });
     } catch (err) {
       tlog.error({ err }, 'final commit failed after retries; the lease will expire and the sweeper ends the answer');
       // The person keeps the text on screen, marked not saved.
-      live.end({ saved: false, message: { ...turn.assistant, content, status: result.status, error: result.error, updatedAt: new Date() } });
+      live.end({
+        saved: false,
+        message: { ...turn.assistant, content, status: result.status, error: result.error, ...evidence, updatedAt: new Date() },
+      });
     }
   }
 

@@ -58,7 +58,9 @@ export class ReportChatClient {
 
   me = (options: CallOptions = {}) => this.json<{ user: User }>('GET', '/api/me', undefined, options);
   listReports = (options: CallOptions = {}) => this.json<{ reports: ReportSummary[] }>('GET', '/api/reports', undefined, options);
-  getReport = (reportId: string, options: CallOptions = {}) => this.json<Report>('GET', reportPath(reportId), undefined, options);
+  /** With `revision`, the content of that revision: the text an answer's sources point into (its `reportRevision`). */
+  getReport = (reportId: string, options: CallOptions & { revision?: number } = {}) =>
+    this.json<Report>('GET', reportPath(reportId) + (options.revision === undefined ? '' : `?revision=${options.revision}`), undefined, options);
   createReport = (input: { title: string; content: string; status?: ReportStatus }, options: CallOptions = {}) =>
     this.json<Report>('POST', '/api/reports', input, options);
   updateReport = (reportId: string, patch: { title?: string; content?: string; status?: ReportStatus }) =>

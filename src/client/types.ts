@@ -91,6 +91,15 @@ export type TurnStreamEvent =
   | { type: 'data-turn'; data: { userMessage: Message; assistantMessage: Message } }
   | { type: 'text-start'; id: string }
   | { type: 'text-delta'; id: string; delta: string }
+  /** A source of the answer, before `text-end`; `providerMetadata.reportChat` is the Source without its heading. */
+  | {
+      type: 'source-document';
+      sourceId: string;
+      mediaType: 'text/markdown';
+      /** The heading path. */
+      title: string;
+      providerMetadata: { reportChat: Omit<Source, 'heading'> };
+    }
   | { type: 'text-end'; id: string }
   | { type: 'error'; errorText: string }
   | { type: 'data-saved'; data: { saved: boolean; message: Message } }

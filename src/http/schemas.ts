@@ -49,6 +49,26 @@ export const pageQuery = z
   })
   .refine((q) => q.before === undefined || q.after === undefined, 'use either before or after, not both');
 
+export const sourceSchema = z
+  .object({
+    n: z.number().int().min(1).describe('The number the answer text uses for it: `[n]`.'),
+    start: z.number().int().min(0).describe("UTF-16 offset of the passage's first character in the report revision `reportRevision`."),
+    end: z.number().int().min(0).describe('UTF-16 offset just after its last character.'),
+    quote: z.string().describe('Exactly `content.slice(start, end)` of that revision.'),
+    heading: z.string().describe("The heading path of the passage's section (`Findings › Cold start`); empty before the first heading."),
+  })
+  .describe('A passage of the report the answer rests on, verified against the report before it was stored or sent.');
+
+export const contextSchema = z
+  .object({
+    reportChars: z.number().int().min(0).describe("The report's length in characters."),
+    sentChars: z.number().int().min(0).describe('Characters of the report sent to the model.'),
+    passages: z.number().int().min(0).describe('Passages of the report sent.'),
+    totalPassages: z.number().int().min(0).describe('Passages in the whole report: fewer sent means a selection.'),
+    historyTurns: z.number().int().min(0).describe('Earlier messages of the conversation sent.'),
+  })
+  .describe('What the answer was given.');
+
 export const messageSchema = z.object({
   id: z.uuid(),
   reportId: z.uuid(),
@@ -58,6 +78,14 @@ export const messageSchema = z.object({
   status: z.enum(['queued', 'streaming', 'complete', 'failed', 'stopped', 'interrupted']),
   replyTo: z.uuid().nullable(),
   error: z.string().nullable(),
+  sources: z.array(sourceSchema).describe("The passages the answer cites; [] for a user message. An answer that ended early keeps those of its text."),
+  context: contextSchema.nullable().describe('What the answer was given; null for a user message and an answer that never reached the model.'),
+  reportRevision: z
+    .number()
+    .int()
+    .min(1)
+    .nullable()
+    .describe("The report revision the answer was given, which its sources point into (`GET /api/reports/{reportId}?revision=`); null for a user message."),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });
@@ -79,9 +107,22 @@ export const reportSchema = z.object({
   title: z.string(),
   status: reportStatusSchema,
   content: z.string(),
+  revision: z.number().int().min(1).describe('Grows by one with each change of `content`; every revision stays readable.'),
   role: z.enum(['owner', 'editor', 'viewer']),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+});
+
+/** The largest revision PostgreSQL's integer column holds: a larger one is a bad request, not a server fault. */
+const MAX_REVISION = 2_147_483_647;
+
+export const reportQuery = z.object({
+  revision: z
+    .string()
+    .regex(/^[1-9][0-9]{0,9}$/, 'must be a revision number (1, 2, ...)')
+    .transform(Number)
+    .pipe(z.number().max(MAX_REVISION))
+    .optional(),
 });
 
 export const errorSchema = z.strictObject({

@@ -9,13 +9,18 @@ import type { ContextInput, HistoryMessage, ModelInput } from './types.js';
  */
 export function buildModelInput(input: ContextInput): ModelInput {
   const questionTokens = estimateTokens(input.question);
-  const system = renderSystemPrompt(
-    input.reportTitle,
-    fitReport(input.reportTitle, input.reportContent, input.maxTokens - questionTokens),
-  );
+  const report = fitReport(input.reportTitle, input.reportContent, input.maxTokens - questionTokens);
+  const system = renderSystemPrompt(input.reportTitle, report);
   const historyBudget = input.maxTokens - estimateTokens(system) - questionTokens;
   const { sent, dropped } = selectHistory(input.history, historyBudget);
-  return { system, messages: toMessages(sent, input.question), droppedHistory: dropped };
+  const context = {
+    reportChars: input.reportContent.length,
+    sentChars: report.length,
+    passages: 1,
+    totalPassages: 1,
+    historyTurns: sent.length,
+  };
+  return { system, messages: toMessages(sent, input.question), droppedHistory: dropped, context };
 }
 
 /** The report content, neutralised, cut so that the whole system prompt fits in `budget` tokens. */

@@ -1,5 +1,15 @@
 // The model layer's public face: src/chat imports from here only.
-export type { AnswerEvent, AnswerModel, ContextInput, HistoryMessage, LlmConfig, ModelInput } from './types.js';
+export type {
+  AnswerEvent,
+  AnswerModel,
+  AnswerUsage,
+  ContextInput,
+  ContextRecord,
+  HistoryMessage,
+  LlmConfig,
+  ModelInput,
+  Source,
+} from './types.js';
 export { createAnswerModel } from './providers.js';
 export { buildModelInput } from './context.js';
 export { streamAnswer, type StreamAnswerArgs } from './stream-answer.js';

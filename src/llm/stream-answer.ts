@@ -80,7 +80,7 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
           failure ??= part.error ?? new Error('the provider reported an unspecified error');
           break;
         case 'finish':
-          finish = { type: 'finish', inputTokens: tokenCount(part.usage?.inputTokens), outputTokens: tokenCount(part.usage?.outputTokens) };
+          finish = { type: 'finish', rejectedCitations: 0, inputTokens: tokenCount(part.usage?.inputTokens), outputTokens: tokenCount(part.usage?.outputTokens) };
           break;
         case 'stream-start':
         case 'response-metadata':

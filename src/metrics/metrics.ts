@@ -14,6 +14,10 @@ export interface Metrics {
   dbErrors: Counter<'class'>;
   sweptAnswers: Counter;
   sweeps: Counter<'result'>;
+  /** References the model made that matched no passage of the report: dropped, never shown as sources. */
+  citationsRejected: Counter;
+  /** Tokens of finished answers as the provider counted them, by type: input, output, cache_read, cache_write. */
+  modelTokens: Counter<'type'>;
   /** Registers the functions that report current gauges (open streams, queue length). */
   observe(gauges: { openEventStreams?: () => number; queuedAnswers?: () => number; activeAnswers?: () => number }): void;
 }
@@ -82,6 +86,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'report_chat_sweeps_total',
       help: 'Sweeper runs by result.',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    citationsRejected: new Counter({
+      name: 'report_chat_citations_rejected_total',
+      help: 'Citations the model made that matched no passage of the report, dropped before reaching any client.',
+      registers: [registry],
+    }),
+    modelTokens: new Counter({
+      name: 'report_chat_model_tokens_total',
+      help: 'Tokens of completed answers as the provider reported them, by type (input, output, cache_read, cache_write).',
+      labelNames: ['type'],
       registers: [registry],
     }),
     observe(gauges) {

@@ -89,6 +89,7 @@ export interface ReportPatch {
   status?: ReportStatus;
 }
 
+/** A change of content bumps `revision` and keeps the new content as that revision, in this statement (migration 0005). */
 export async function updateReport(sql: Sql, reportId: string, patch: ReportPatch): Promise<ReportRow | undefined> {
   const [row] = await sql<ReportRow[]>`
     UPDATE reports SET
@@ -99,6 +100,16 @@ export async function updateReport(sql: Sql, reportId: string, patch: ReportPatc
     WHERE id = ${reportId}
     RETURNING *`;
   return row;
+}
+
+/**
+ * The content of one revision of a report (the current one included), or undefined when it has no such revision.
+ * The caller checks that the report is visible.
+ */
+export async function readReportRevision(sql: Sql, reportId: string, revision: number): Promise<string | undefined> {
+  const [row] = await sql<{ content: string }[]>`
+    SELECT content FROM report_revisions WHERE report_id = ${reportId} AND revision = ${revision}`;
+  return row?.content;
 }
 
 export async function readConversation(sql: Sql, conversationId: string): Promise<ConversationRow | undefined> {

@@ -5,6 +5,7 @@ import {
   customType,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -58,6 +59,8 @@ export const reports = pgTable(
     title: text('title').notNull(),
     content: text('content').notNull(),
     status: text('status').notNull().default('complete'),
+    // Grows by one with each change of content (a trigger, migration 0005); every revision is in report_revisions.
+    revision: integer('revision').notNull().default(1),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
@@ -103,6 +106,15 @@ export const messages = pgTable(
     model: text('model'),
     inputTokens: integer('input_tokens'),
     outputTokens: integer('output_tokens'),
+    cacheReadTokens: integer('cache_read_tokens'),
+    cacheWriteTokens: integer('cache_write_tokens'),
+    // The verified passages the answer cites ({n, start, end, quote, heading}), offsets into the content of the
+    // report's revision `report_revision`; stored with the final text, in the same call.
+    sources: jsonb('sources').notNull().default(sql`'[]'::jsonb`),
+    // What the answer was given ({reportChars, sentChars, passages, totalPassages, historyTurns}); null for a
+    // question, and for an answer that never reached the model.
+    context: jsonb('context'),
+    reportRevision: integer('report_revision'),
     changedVersion: bigint('changed_version', { mode: 'number' }).notNull(),
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: ts('lease_expires_at'),
@@ -127,6 +139,23 @@ export const messages = pgTable(
     ),
     check('messages_user_complete_check', sql`${t.role} = 'assistant' OR ${t.status} = 'complete'`),
     check('messages_seq_check', sql`${t.seq} >= 1`),
+  ],
+);
+
+/** Every revision of every report's content, the current one included: sources point into the one they name. */
+export const reportRevisions = pgTable(
+  'report_revisions',
+  {
+    reportId: uuid('report_id')
+      .notNull()
+      .references(() => reports.id, { onDelete: 'cascade' }),
+    revision: integer('revision').notNull(),
+    content: text('content').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'report_revisions_pkey', columns: [t.reportId, t.revision] }),
+    check('report_revisions_revision_check', sql`${t.revision} >= 1`),
   ],
 );
 

@@ -3,7 +3,7 @@ import type { Sql } from './db.js';
 import type { WindowCount, WindowLimit } from './rate-limits.js';
 import { sqlState } from './pg-errors.js';
 import { autocommitTracked, inTransaction, lockForChange } from './transaction.js';
-import type { MessageRow, TerminalStatus } from './types.js';
+import type { MessageRow, StoredContext, StoredSource, TerminalStatus } from './types.js';
 
 export interface ReserveInput {
   conversationId: string;
@@ -38,7 +38,7 @@ export type Reservation =
   | { kind: 'created'; userMessage: MessageRow; assistantMessage: MessageRow; limits: WindowCount[] }
   | { kind: 'replay'; userMessage: MessageRow; assistantMessage: MessageRow };
 
-// Codes the store functions of migration 0002 raise to refuse a change; the error rolls back everything the call
+// Codes the store functions of migrations 0002 and 0005 raise to refuse a change; the error rolls back everything the call
 // did. They are SQLSTATEs of a class PostgreSQL does not use (RC), so they never mix with the server's own.
 const NO_CHANGE = 'RC000';
 const NO_CONVERSATION = 'RC404';
@@ -169,14 +169,18 @@ export async function startAnswer(
 /**
  * Step 5: saves the text so far and renews the lease. Not a versioned change (API.md: the version counts creation,
  * status changes and final content). False when this owner lost the answer (swept, or stopped while queued).
+ * The sources cited so far and the revision they point into are saved with the text: an answer the sweeper ends
+ * keeps the sources of the text it keeps.
  */
 export async function checkpointAnswer(
   sql: Sql,
-  ref: AnswerRef & { owner: string; leaseMs: number; content: string },
+  ref: AnswerRef & { owner: string; leaseMs: number; content: string; sources?: readonly StoredSource[]; reportRevision?: number },
 ): Promise<boolean> {
+  const sources = ref.sources?.length ? JSON.stringify(ref.sources) : null;
   const rows = await sql`
     UPDATE messages
-    SET content = ${ref.content}, lease_expires_at = now() + ${ref.leaseMs} * interval '1 millisecond', updated_at = now()
+    SET content = ${ref.content}, lease_expires_at = now() + ${ref.leaseMs} * interval '1 millisecond', updated_at = now(),
+        sources = coalesce(${sources}::text::jsonb, sources), report_revision = coalesce(${ref.reportRevision ?? null}::int, report_revision)
     WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} AND status = 'streaming'
       AND lease_owner = ${ref.owner}
     RETURNING seq`;
@@ -190,6 +194,14 @@ export interface FinishInput extends AnswerRef {
   error: string | null;
   inputTokens?: number;
   outputTokens?: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  /** The verified sources emitted with the text, in order; kept whatever the status (a stopped answer keeps its own). */
+  sources?: readonly StoredSource[];
+  /** What the model was given; absent when the answer never reached the model. */
+  context?: StoredContext;
+  /** The revision of the report whose content the model was given. */
+  reportRevision?: number;
 }
 
 export type FinishResult =
@@ -202,11 +214,16 @@ export type FinishResult =
  * a previous attempt committed but its acknowledgement was lost, the stored row already equals what we wrote.
  */
 export async function finishAnswer(sql: Sql, input: FinishInput): Promise<FinishResult> {
-  // One call of the SQL function `finish_answer` (migration 0002), autocommitted: one round trip.
+  // One call of the SQL function `finish_answer` (migration 0005), autocommitted: one round trip, so the sources and
+  // the context commit with the final text or not at all. (JSON travels as text: see sendNotifications.)
+  const sources = JSON.stringify(input.sources ?? []);
+  const context = input.context ? JSON.stringify(input.context) : null;
   const row = await autocommitTracked(
     () => sql<MessageRow[]>`
       SELECT * FROM finish_answer(${input.conversationId}, ${input.seq}, ${input.owner}, ${input.status},
-                                  ${input.content}, ${input.error}, ${input.inputTokens ?? null}, ${input.outputTokens ?? null})`,
+                                  ${input.content}, ${input.error}, ${input.inputTokens ?? null}, ${input.outputTokens ?? null},
+                                  ${input.cacheReadTokens ?? null}, ${input.cacheWriteTokens ?? null}, ${sources}::text::jsonb,
+                                  ${context}::text::jsonb, ${input.reportRevision ?? null})`,
   ).then(
     ([updated]) => updated,
     (err: unknown) => {

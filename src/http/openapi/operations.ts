@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../errors/app-error.js';
-import { pageQuery, uuidSchema } from '../schemas.js';
+import { pageQuery, reportQuery, uuidSchema } from '../schemas.js';
 import { inlineSchema, queryParameters, type RequestComponent, type ResponseComponent } from './components.js';
 import type { HeaderObject, HttpMethod, JsonSchema, ParameterObject } from './types.js';
 
@@ -180,10 +180,13 @@ const exampleMessage = {
   reportId: '5e0c2a8b-6f1d-4c3e-8b7a-9d2f1e0c4b3a',
   seq: 2,
   role: 'assistant',
-  content: 'The pool was exhausted because transactions held connections while calling the payment provider.',
+  content: 'The pool was exhausted because transactions held connections while calling the payment provider [1].',
   status: 'complete',
   replyTo: '7c1e9d2a-4b3f-4e8a-b6c5-1a0f2e3d4c5b',
   error: null,
+  sources: [],
+  context: null,
+  reportRevision: null,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:04.000Z',
 };
@@ -193,7 +196,8 @@ const TURN_STREAM_EXAMPLE = [
   'data: {"type":"data-turn","data":{"userMessage":{…},"assistantMessage":{…}}}',
   'data: {"type":"text-start","id":"<assistant id>"}',
   'data: {"type":"text-delta","id":"<assistant id>","delta":"The pool was "}',
-  'data: {"type":"text-delta","id":"<assistant id>","delta":"exhausted because…"}',
+  'data: {"type":"text-delta","id":"<assistant id>","delta":"exhausted because… [1]"}',
+  'data: {"type":"source-document","sourceId":"<assistant id>:1","mediaType":"text/markdown","title":"Connection pool incident › Root cause","providerMetadata":{"reportChat":{"n":1,"start":161,"end":230,"quote":"Transactions held their connection while calling the payment provider"}}}',
   'data: {"type":"text-end","id":"<assistant id>"}',
   'data: {"type":"data-saved","data":{"saved":true,"message":{…}}}',
   'data: {"type":"finish"}',
@@ -215,11 +219,12 @@ const TURN_STREAM_DESCRIPTION = `The answer as it is generated, in the [AI SDK U
 - \`start\` with \`messageId\`, the answer's id;
 - \`data-turn\` with \`data.userMessage\` and \`data.assistantMessage\` (a Message each, the answer \`queued\` or further);
 - \`text-start\`, then any number of \`text-delta\` (\`delta\` is the next piece of text), then \`text-end\`;
+- among them, before \`text-end\`, one \`source-document\` per source the answer cites, after the delta that holds its \`[n]\` marker: \`sourceId\` (\`<answer id>:<n>\`), \`mediaType\` \`text/markdown\`, \`title\` (the heading path) and \`providerMetadata.reportChat\` \`{n, start, end, quote}\`, the same as the message's \`sources\` (an AI SDK client shows them as \`source-document\` parts);
 - \`error\` with \`errorText\`, only when the model failed;
 - \`data-saved\` with \`data.saved\` and \`data.message\`, the final answer (status \`complete\`, \`failed\`, \`stopped\` or \`interrupted\`);
 - \`finish\`, then \`data: [DONE]\`.
 
-The joined deltas always equal the saved \`message.content\`. \`saved: false\` means the final answer could not be committed after retries: tell the person, and keep the text on screen.`;
+The joined deltas always equal the saved \`message.content\`, and the \`source-document\` chunks its \`sources\`. \`saved: false\` means the final answer could not be committed after retries: tell the person, and keep the text on screen.`;
 
 const EVENTS_DESCRIPTION = `Every change of the conversation, live, as Server-Sent Events:
 
@@ -428,11 +433,20 @@ export const OPERATIONS: OperationSpec[] = [
     operationId: 'getReport',
     tag: 'Reports',
     summary: 'Get a report',
-    description: 'The report with its content and your role.',
+    description:
+      "The report with its content, its revision and your role. With `revision`, the content of that revision (title, status and role as they are now): the text an answer's `sources` point into when its `reportRevision` is not the report's `revision`.",
     access: 'user',
-    parameters: ['ReportId'],
+    parameters: [
+      'ReportId',
+      ...queryParameters(reportQuery, { revision: 'A revision of the content (1, 2, …); the current one without it.' }),
+    ],
     responses: { 200: { description: 'The report.', content: { 'application/json': 'Report' } } },
-    errors: [['invalid_request', '`reportId` is not a UUID.'], 'unauthorized', 'not_found', ...SERVER_ERRORS],
+    errors: [
+      ['invalid_request', '`reportId` is not a UUID, or `revision` is not a positive integer.'],
+      'unauthorized',
+      ['not_found', 'No such report, or it has no such revision.'],
+      ...SERVER_ERRORS,
+    ],
   },
   {
     method: 'patch',
@@ -440,7 +454,7 @@ export const OPERATIONS: OperationSpec[] = [
     operationId: 'updateReport',
     tag: 'Reports',
     summary: 'Change a report',
-    description: 'Changes the title, content or status. Owner only.',
+    description: 'Changes the title, content or status. Owner only. A change of content makes a new revision (`revision` + 1); earlier revisions stay readable.',
     access: 'user',
     parameters: ['ReportId'],
     body: { schema: 'PatchReportBody', description: 'The fields to change; at least one.' },
@@ -660,7 +674,8 @@ export const OPERATIONS: OperationSpec[] = [
     operationId: 'exportConversation',
     tag: 'Conversation',
     summary: 'Export the conversation',
-    description: 'The whole conversation as a download (`Content-Disposition: attachment`), as Markdown or JSON.',
+    description:
+      "The whole conversation as a download (`Content-Disposition: attachment`), as Markdown or JSON. JSON holds each message as the API returns it, sources included; Markdown turns an answer's cited `[n]` markers into footnotes (`[^<seq>.<n>]`) that give the heading path and the quote.",
     access: 'user',
     parameters: [
       'ReportId',

@@ -7,9 +7,11 @@ import { toApiMessage } from '../../chat/message-view.js';
 import { sendMessage, type SentTurn } from '../../chat/send-message.js';
 import { stopAnswer } from '../../chat/stop-answer.js';
 import { AppError } from '../../errors/app-error.js';
+import type { StoredSource } from '../../store/types.js';
 import type { AppEnv } from '../env.js';
 import { parseQuery, readJson, uuidParam, versionHeader } from '../request.js';
 import { pageQuery, sendMessageBody, uuidSchema } from '../schemas.js';
+import { sourceDocumentChunk } from '../source-chunk.js';
 import { sseResponse } from '../sse.js';
 
 export function messageRoutes(ctx: ChatContext) {
@@ -103,7 +105,10 @@ async function jsonTurn(c: Context, turn: SentTurn, headers: Record<string, stri
   );
 }
 
-/** API.md's UI message stream: start, data-turn, text-start, deltas, text-end, [error], data-saved, finish, [DONE]. */
+/**
+ * API.md's UI message stream: start, data-turn, text-start, deltas, text-end, [error], data-saved, finish, [DONE].
+ * Each source is a `source-document` chunk after the delta holding its `[n]` marker and before text-end.
+ */
 function streamTurn(ctx: ChatContext, turn: SentTurn, headers: Record<string, string>): Response {
   const id = turn.assistantMessage.id;
   return sseResponse(
@@ -118,18 +123,33 @@ function streamTurn(ctx: ChatContext, turn: SentTurn, headers: Record<string, st
         },
       });
       w.data({ type: 'text-start', id });
-      // Deltas that arrive before the text so far is written wait, so the stream's text is never out of order.
-      let pending: string[] | undefined = [];
+      // Deltas and sources that arrive before what there is so far is written wait, so the stream is never out of order.
+      let pending: Array<{ delta: string } | { source: StoredSource }> | undefined = [];
+      const sent = new Set<number>();
       const writeDelta = (delta: string) => {
         if (delta) w.data({ type: 'text-delta', id, delta });
       };
-      const following = await turn.follow((delta) => (pending ? pending.push(delta) : writeDelta(delta)));
+      const writeSource = (source: StoredSource) => {
+        if (sent.has(source.n)) return;
+        sent.add(source.n);
+        w.data(sourceDocumentChunk(id, source));
+      };
+      const following = await turn.follow(
+        (delta) => (pending ? pending.push({ delta }) : writeDelta(delta)),
+        (source) => (pending ? pending.push({ source }) : writeSource(source)),
+      );
       writeDelta(following.textSoFar);
-      for (const delta of pending) writeDelta(delta);
+      for (const source of following.sourcesSoFar) writeSource(source);
+      for (const item of pending) {
+        if ('delta' in item) writeDelta(item.delta);
+        else writeSource(item.source);
+      }
       pending = undefined;
       // The client leaving stops only this stream; the answer goes on and is stored.
       w.onClose(() => following.unsubscribe());
       const outcome = await following.done;
+      // Sources this stream did not hear of live (an answer generated on another instance) come with the final message.
+      for (const source of outcome.message.sources) writeSource(source);
       w.data({ type: 'text-end', id });
       if (outcome.message.status === 'failed') {
         w.data({ type: 'error', errorText: outcome.message.error ?? 'The model failed to answer.' });

@@ -3,8 +3,8 @@ import type { ChatContext } from '../../chat/context.js';
 import { createReport, getReport, listReports, patchReport } from '../../chat/reports.js';
 import { AppError } from '../../errors/app-error.js';
 import type { AppEnv } from '../env.js';
-import { readJson, uuidParam } from '../request.js';
-import { createReportBody, patchReportBody } from '../schemas.js';
+import { parseQuery, readJson, uuidParam } from '../request.js';
+import { createReportBody, patchReportBody, reportQuery } from '../schemas.js';
 
 export const MAX_REPORT_BYTES = 2 * 1024 * 1024;
 
@@ -22,7 +22,11 @@ export function reportRoutes(ctx: ChatContext) {
     return c.json(await createReport(ctx, c.get('caller'), body), 201);
   });
   app.get('/', async (c) => c.json({ reports: await listReports(ctx, c.get('caller')) }));
-  app.get('/:reportId', async (c) => c.json(await getReport(ctx, c.get('caller'), uuidParam(c, 'reportId'))));
+  app.get('/:reportId', async (c) => {
+    const reportId = uuidParam(c, 'reportId');
+    const { revision } = parseQuery(c, reportQuery);
+    return c.json(await getReport(ctx, c.get('caller'), reportId, revision));
+  });
   app.patch('/:reportId', async (c) => {
     const reportId = uuidParam(c, 'reportId');
     const body = await readJson(c, patchReportBody);
