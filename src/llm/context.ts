@@ -1,7 +1,10 @@
 import type { ModelMessage } from 'ai';
-import { neutraliseDelimiters, renderSystemPrompt, REPORT_TRUNCATED_MARKER } from './prompts.js';
+import { renderPrompt } from './prompt-input.js';
+import { REPORT_TRUNCATED_MARKER } from './prompts.js';
+import { splitReport } from './passages.js';
+import { excerptOf, wholeReport, type ReportExcerpt } from './report-excerpt.js';
 import { estimateTokens } from './tokens.js';
-import type { ContextInput, HistoryMessage, ModelInput } from './types.js';
+import type { ContextInput, ContextRecord, HistoryMessage, ModelInput, SentReport } from './types.js';
 
 /**
  * Bounds what is sent to the model; it never changes what is stored (older history is simply not sent).
@@ -9,32 +12,52 @@ import type { ContextInput, HistoryMessage, ModelInput } from './types.js';
  */
 export function buildModelInput(input: ContextInput): ModelInput {
   const questionTokens = estimateTokens(input.question);
-  const report = fitReport(input.reportTitle, input.reportContent, input.maxTokens - questionTokens);
-  const system = renderSystemPrompt(input.reportTitle, report);
-  const historyBudget = input.maxTokens - estimateTokens(system) - questionTokens;
+  const outline = splitReport(input.reportContent);
+  const base = { title: input.reportTitle, content: input.reportContent, outline };
+  const overhead = promptTokens({ ...base, excerpt: wholeReport('') });
+  const reportBudget = input.maxTokens - questionTokens - overhead;
+  const report: SentReport = { ...base, excerpt: fitReport(input.reportContent, reportBudget) };
+  const historyBudget = input.maxTokens - promptTokens(report) - questionTokens;
   const { sent, dropped } = selectHistory(input.history, historyBudget);
-  const context = {
-    reportChars: input.reportContent.length,
-    sentChars: report.length,
-    passages: 1,
-    totalPassages: 1,
-    historyTurns: sent.length,
+  return { report, messages: toMessages(sent, input.question), droppedHistory: dropped, context: contextRecord(report, sent) };
+}
+
+/** The system prompt's size as the largest rendering (labelled passages) makes it. */
+function promptTokens(report: SentReport): number {
+  const { prompt } = renderPrompt({ report, messages: [{ role: 'user', content: '' }], droppedHistory: 0, context: emptyRecord });
+  return estimateTokens(prompt[0]!.content as string);
+}
+
+const emptyRecord: ContextRecord = { reportChars: 0, sentChars: 0, passages: 0, totalPassages: 0, historyTurns: 0 };
+
+function contextRecord(report: SentReport, history: HistoryMessage[]): ContextRecord {
+  const { pieces } = report.excerpt;
+  const sentPassages = report.outline.passages.filter((p) => pieces.some((piece) => p.start >= piece.start && p.end <= piece.end));
+  return {
+    reportChars: report.content.length,
+    sentChars: pieces.reduce((n, piece) => n + piece.end - piece.start, 0),
+    passages: sentPassages.length,
+    totalPassages: report.outline.passages.length,
+    historyTurns: history.filter((m) => m.role === 'user').length,
   };
-  return { system, messages: toMessages(sent, input.question), droppedHistory: dropped, context };
 }
 
-/** The report content, neutralised, cut so that the whole system prompt fits in `budget` tokens. */
-function fitReport(title: string, content: string, budget: number): string {
-  const safe = neutraliseDelimiters(content);
-  const overhead = estimateTokens(renderSystemPrompt(title, ''));
-  // ceil(a + b) <= ceil(a) + ceil(b): budgeting the parts separately never overshoots the whole.
-  if (overhead + estimateTokens(safe) <= budget) return safe;
+/** The report, cut so that it fits in `budget` tokens (labels included, roughly one per passage). */
+function fitReport(content: string, budget: number): ReportExcerpt {
   const marker = `\n\n${REPORT_TRUNCATED_MARKER}`;
-  const maxChars = Math.max(0, (budget - overhead - estimateTokens(marker)) * 4);
-  return cutAtWhitespace(safe, maxChars).trimEnd() + marker;
+  // Labels add a few characters per passage; 2 tokens each keeps the estimate on the safe side.
+  const labelTokens = (text: string) => 2 * (text.match(/\n\s*\n/g)?.length ?? 0) + 2;
+  if (estimateTokens(content) + labelTokens(content) <= budget) return wholeReport(content);
+  let maxChars = Math.max(0, (budget - estimateTokens(marker)) * 4);
+  let cut = cutAtWhitespace(content, maxChars);
+  while (cut > 0 && estimateTokens(content.slice(0, cut)) + labelTokens(content.slice(0, cut)) + estimateTokens(marker) > budget) {
+    maxChars = Math.floor(maxChars * 0.95);
+    cut = cutAtWhitespace(content, maxChars);
+  }
+  return excerptOf(content, [{ start: 0, end: cut }], (from, to) => (to > from ? marker : ''));
 }
 
-function cutAtWhitespace(text: string, maxChars: number): string {
+function cutAtWhitespace(text: string, maxChars: number): number {
   let cut = Math.min(maxChars, text.length);
   const lastSpace = text.slice(0, cut + 1).search(/\s\S*$/);
   // Prefer a word boundary, but not at the cost of throwing away a long run of text.
@@ -42,7 +65,8 @@ function cutAtWhitespace(text: string, maxChars: number): string {
   // Never split a surrogate pair.
   const code = text.charCodeAt(cut - 1);
   if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
-  return text.slice(0, cut);
+  while (cut > 0 && /\s/.test(text[cut - 1]!)) cut--;
+  return cut;
 }
 
 /** The newest contiguous run of history that fits, oldest first, starting with a user message. */

@@ -1,5 +1,5 @@
 import { rankPassages, type RankedPassage } from './passage-search.js';
-import { splitReport, type ReportOutline } from './passages.js';
+import { headingLabel, soleTopHeading, splitReport, type ReportOutline } from './passages.js';
 
 export interface LocalQuestion {
   title: string;
@@ -15,24 +15,46 @@ const MIN_RELATIVE_SCORE = 0.3;
 const MAX_QUOTE_CHARS = 700;
 const MAX_SUGGESTED_HEADINGS = 10;
 
-/** The offline model's whole answer, as Markdown. A pure function: the same input gives the same answer. */
+/**
+ * A piece of the answer's text; `cites` is the range of the report (as the model was given it) that the piece
+ * rests on, as offsets into `LocalQuestion.report`.
+ */
+export interface AnswerPiece {
+  text: string;
+  cites?: { start: number; end: number };
+}
+
+/** The offline model's whole answer, as Markdown. */
 export function composeLocalAnswer(q: LocalQuestion): string {
+  return composeLocalAnswerPieces(q)
+    .map((p) => p.text)
+    .join('');
+}
+
+/**
+ * The offline model's whole answer in pieces: each quoted passage's heading is a piece citing exactly the words
+ * quoted under it. A pure function: the same input gives the same answer.
+ */
+export function composeLocalAnswerPieces(q: LocalQuestion): AnswerPiece[] {
   const name = q.title.trim() === '' ? 'the report' : `“${q.title.trim()}”`;
   const intro = `*This is report-chat's offline model: no AI model is configured, so I answer by quoting ${name} itself.*`;
   const outline = splitReport(q.report);
   if (outline.passages.length === 0) {
-    return `${intro}\n\nThe report is empty, so there is nothing in it to answer from.\n`;
+    return [{ text: `${intro}\n\nThe report is empty, so there is nothing in it to answer from.\n` }];
   }
   const { ranked, basis } = rankPassages(outline.passages, q.question, q.earlierQuestions);
   const best = pickQuotes(ranked);
-  if (best.length === 0) return noMatch(intro, outline);
+  if (best.length === 0) return [{ text: noMatch(intro, outline) }];
 
-  const root = soleTopHeading(outline);
-  const quotes = best.map(({ passage }) => {
+  const quotes = best.map(({ passage }): AnswerPiece[] => {
     // A report's single top heading is its title: repeating it before every section is noise.
-    const path = root !== undefined && passage.headingPath.length > 1 ? passage.headingPath.slice(1) : passage.headingPath;
-    const label = path.length > 0 ? path.join(' › ') : 'Opening of the report';
-    return `**${label}**\n\n${blockquote(shorten(passage.text))}`;
+    const label = headingLabel(outline, passage.headingIds) || 'Opening of the report';
+    const { quoted, shown } = shorten(passage.text);
+    // The citation marker follows the heading (`**Costs** [1]`), where it cannot break the quote's Markdown.
+    return [
+      { text: `**${label}** `, cites: { start: passage.start, end: passage.start + quoted.length } },
+      { text: `\n\n${blockquote(shown)}\n\n` },
+    ];
   });
   const lead =
     basis === 'conversation'
@@ -41,11 +63,10 @@ export function composeLocalAnswer(q: LocalQuestion): string {
         ? 'This is the passage that best matches your question:'
         : 'These passages best match your question:';
   return [
-    intro,
-    lead,
-    ...quotes,
-    'These are the report’s own words; ask about another section for more, or configure an AI model for answers that go beyond quoting.',
-  ].join('\n\n') + '\n';
+    { text: `${intro}\n\n${lead}\n\n` },
+    ...quotes.flat(),
+    { text: 'These are the report’s own words; ask about another section for more, or configure an AI model for answers that go beyond quoting.\n' },
+  ];
 }
 
 /**
@@ -81,26 +102,21 @@ function noMatch(intro: string, outline: ReportOutline): string {
   return lines.join('\n\n') + '\n';
 }
 
-/** The report's title heading, when exactly one heading sits at the top level and others below it. */
-function soleTopHeading(outline: ReportOutline): string | undefined {
-  const minLevel = Math.min(...outline.headings.map((h) => h.level));
-  const top = outline.headings.filter((h) => h.level === minLevel);
-  return top.length === 1 && outline.headings.length > 1 ? top[0]!.text : undefined;
-}
-
-function shorten(text: string): string {
-  if (text.length <= MAX_QUOTE_CHARS) return text;
+/** `quoted`: the start of the passage that is quoted, verbatim; `shown`: how it is shown. */
+function shorten(text: string): { quoted: string; shown: string } {
+  if (text.length <= MAX_QUOTE_CHARS) return { quoted: text, shown: text };
   const cut = text.slice(0, MAX_QUOTE_CHARS);
   const lastSpace = cut.search(/\s\S*$/);
-  let short = `${(lastSpace > MAX_QUOTE_CHARS / 2 ? cut.slice(0, lastSpace) : cut).trimEnd()} …`;
+  const quoted = (lastSpace > MAX_QUOTE_CHARS / 2 ? cut.slice(0, lastSpace) : cut).trimEnd();
+  let shown = `${quoted} …`;
   // A code block cut in half would swallow the rest of the answer, so close its fence.
-  if ((short.match(/^ {0,3}(```|~~~)/gm) ?? []).length % 2 === 1) short += '\n```';
-  return short;
+  if ((shown.match(/^ {0,3}(```|~~~)/gm) ?? []).length % 2 === 1) shown += '\n```';
+  return { quoted, shown };
 }
 
 function blockquote(text: string): string {
   return text
-    .split('\n')
+    .split(/\r\n?|\n/)
     .map((line) => (line.trim() === '' ? '>' : `> ${line}`))
     .join('\n');
 }

@@ -3,7 +3,7 @@ import { buildModelInput } from './context.js';
 import { chunkWords } from './local-model.js';
 import { createAnswerModel } from './providers.js';
 import { streamAnswer } from './stream-answer.js';
-import type { AnswerEvent, HistoryMessage } from './types.js';
+import type { AnswerEvent, HistoryMessage, Source } from './types.js';
 
 const REPORT = `# Q3 Operations Report
 
@@ -41,9 +41,42 @@ describe('the local model', () => {
   it('says it is the offline model, then quotes the matching passage under its heading', { timeout: 5_000 }, async () => {
     const { text, events } = await ask('Which incidents breached the SLA?');
     expect(text.split('\n')[0]).toMatch(/report-chat's offline model: no AI model is configured/);
-    expect(text).toContain('**Infrastructure › Incidents**\n\n> Two incidents breached the SLA');
+    expect(text).toContain('**Infrastructure › Incidents** [1]\n\n> Two incidents breached the SLA');
     expect(text).not.toContain('> Revenue grew');
-    expect(events.at(-1)).toEqual({ type: 'finish', inputTokens: expect.any(Number), outputTokens: Math.ceil(text.length / 4) });
+    expect(events.at(-1)).toEqual({ type: 'finish', rejectedCitations: 0, inputTokens: expect.any(Number), outputTokens: expect.any(Number) });
+  });
+
+  it('cites the passages it quotes as sources with exact offsets into the stored report', { timeout: 5_000 }, async () => {
+    const { events, text } = await ask('How much did revenue grow, and what did hosting cost?');
+    const sources = events.flatMap((e) => (e.type === 'source' ? [e.source] : []));
+    expect(sources).toEqual([
+      { n: 1, start: REPORT.indexOf('Hosting costs fell'), end: expect.any(Number), quote: expect.any(String), heading: 'Infrastructure › Hosting costs' },
+      { n: 2, start: REPORT.indexOf('Revenue grew'), end: expect.any(Number), quote: expect.any(String), heading: 'Revenue' },
+    ]);
+    for (const source of sources) {
+      expect(source.quote).toBe(REPORT.slice(source.start, source.end));
+      expect(source.quote).toMatch(/\.$/); // the whole paragraph
+      // Each source comes right after the delta that ends with its marker.
+      const at = events.findIndex((e) => e.type === 'source' && e.source.n === source.n);
+      const before = events.slice(0, at).flatMap((e) => (e.type === 'delta' ? [e.text] : [])).join('');
+      expect(before.endsWith(`[${source.n}]`)).toBe(true);
+    }
+    expect(text.match(/\[\d\]/g)).toEqual(['[1]', '[2]']);
+    expect(events.at(-1)).toMatchObject({ type: 'finish', rejectedCitations: 0 });
+  });
+
+  it('keeps exact UTF-16 offsets in a report with CRLF line ends, emoji and a long passage', { timeout: 5_000 }, async () => {
+    const long = Array.from({ length: 80 }, (_, i) => `Latency 🚀 sample ${i} stayed low.`).join(' ');
+    const report = `# Perf 📈\r\n\r\nIntro 😀 text.\r\n\r\n## Cold start\r\n\r\nCold start took 🐢 1.2 s\r\non average.\r\n\r\n## Latency\r\n\r\n${long}\r\n`;
+    const model = createAnswerModel({ provider: 'local', localChunkDelayMs: 0 });
+    for (const question of ['How long did the cold start take?', 'What about latency samples?']) {
+      const input = buildModelInput({ reportTitle: 'Perf', reportContent: report, history: [], question, maxTokens: 8_000 });
+      const sources: Source[] = [];
+      for await (const e of streamAnswer({ model, input, signal: new AbortController().signal })) if (e.type === 'source') sources.push(e.source);
+      expect(sources.length).toBeGreaterThan(0);
+      for (const source of sources) expect(source.quote).toBe(report.slice(source.start, source.end));
+      expect(sources[0]!.heading).toBe(question.includes('cold') ? 'Cold start' : 'Latency');
+    }
   });
 
   it('finds passages despite plurals and small typos', { timeout: 5_000 }, async () => {
@@ -77,8 +110,8 @@ describe('the local model', () => {
 
   it('quotes one passage per part of a two-part question', { timeout: 5_000 }, async () => {
     const { text } = await ask('How much did revenue grow, and what did hosting cost?');
-    expect(text).toContain('**Revenue**\n\n> Revenue grew 12%');
-    expect(text).toContain('**Infrastructure › Hosting costs**\n\n> Hosting costs fell by a third');
+    expect(text).toContain('**Revenue** [2]\n\n> Revenue grew 12%');
+    expect(text).toContain('**Infrastructure › Hosting costs** [1]\n\n> Hosting costs fell by a third');
   });
 
   it('streams a few words per chunk, paced by the configured delay', { timeout: 5_000 }, async () => {

@@ -31,3 +31,23 @@ describe('splitReport', () => {
     ]);
   });
 });
+
+describe('splitReport offsets', () => {
+  it('gives every passage and heading its exact range, whatever the line ends', () => {
+    const markdown = '# Title 😀\r\n\r\nFirst line\r\nsecond line.  \r\n\r\nSub\r\n---\r\n\r\n  Indented 🚀 text.\n\n```\ncode\r\n\r\nmore\n```\r';
+    const { passages, headings } = splitReport(markdown);
+    for (const p of passages) expect(markdown.slice(p.start, p.end)).toBe(p.text);
+    expect(passages.map((p) => p.text)).toEqual(['First line\r\nsecond line.', 'Indented 🚀 text.', '```\ncode\r\n\r\nmore\n```']);
+    expect(headings.map((h) => markdown.slice(h.start, h.end))).toEqual(['# Title 😀', 'Sub\r\n---']);
+    expect(headings.map((h) => h.path)).toEqual([[0], [0, 1]]);
+    expect(passages.map((p) => p.headingIds)).toEqual([[0], [0, 1], [0, 1]]);
+  });
+
+  it('names the heading path in force at an offset, leaving out a sole top-level title', async () => {
+    const { headingIdsAt, headingLabel } = await import('./passages.js');
+    const markdown = 'Preface.\n\n# Report\n\n## Findings\n\n### Cold start\n\nSlow.\n\n## Costs\n\nLow.';
+    const outline = splitReport(markdown);
+    const at = (text: string) => headingLabel(outline, headingIdsAt(outline, markdown.indexOf(text)));
+    expect([at('Preface'), at('Slow.'), at('Low.'), at('### Cold')]).toEqual(['', 'Findings › Cold start', 'Costs', 'Findings › Cold start']);
+  });
+});

@@ -13,14 +13,14 @@ const ANTHROPIC_DEFAULT_MODEL = 'claude-sonnet-4-5';
 export function createAnswerModel(config: LlmConfig): AnswerModel {
   switch (config.provider) {
     case 'local':
-      return { model: new LocalReportModel(config.localChunkDelayMs), id: 'local' };
+      return { model: new LocalReportModel(config.localChunkDelayMs), id: 'local', citations: 'document' };
     case 'anthropic': {
       if (!config.apiKey) {
         throw new Error('The anthropic model provider needs an API key: set LLM_API_KEY or ANTHROPIC_API_KEY.');
       }
       const modelId = config.model ?? ANTHROPIC_DEFAULT_MODEL;
       const provider = createAnthropic({ baseURL: config.baseUrl ?? ANTHROPIC_BASE_URL, apiKey: config.apiKey });
-      return { model: provider(modelId), id: `anthropic:${modelId}` };
+      return { model: provider(modelId), id: `anthropic:${modelId}`, citations: 'document' };
     }
     case 'openai-compatible': {
       if (!config.baseUrl || !config.model) {
@@ -36,7 +36,7 @@ export function createAnswerModel(config: LlmConfig): AnswerModel {
         apiKey: config.apiKey,
         includeUsage: true,
       });
-      return { model: provider.chatModel(config.model), id: `openai-compatible:${config.model}` };
+      return { model: provider.chatModel(config.model), id: `openai-compatible:${config.model}`, citations: 'labels' };
     }
     default: {
       const unknown: never = config.provider;

@@ -2,6 +2,8 @@ import { APICallError, type LanguageModelV3StreamPart } from '@ai-sdk/provider';
 import { simulateReadableStream } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
+import { buildModelInput } from './context.js';
+import { renderPrompt } from './prompt-input.js';
 import { streamAnswer } from './stream-answer.js';
 import type { AnswerEvent } from './types.js';
 
@@ -17,7 +19,7 @@ function modelStreaming(chunks: LanguageModelV3StreamPart[]) {
   return { model, id: 'mock' };
 }
 
-const input = { system: 'system', messages: [{ role: 'user' as const, content: 'q' }], droppedHistory: 0 };
+const input = buildModelInput({ reportTitle: 'T', reportContent: 'The report.', history: [], question: 'q', maxTokens: 10_000 });
 
 async function collect(events: AsyncIterable<AnswerEvent>): Promise<AnswerEvent[]> {
   const out: AnswerEvent[] = [];
@@ -32,7 +34,7 @@ describe('streamAnswer', () => {
     expect(events).toEqual([
       { type: 'delta', text: 'Hel' },
       { type: 'delta', text: 'lo' },
-      { type: 'finish', inputTokens: 7, outputTokens: 3 },
+      { type: 'finish', rejectedCitations: 0, inputTokens: 7, outputTokens: 3 },
     ]);
   });
 
@@ -100,19 +102,20 @@ describe('streamAnswer', () => {
 
   it('sends the system prompt, then the turns as plain text parts in the provider’s format', { timeout: 5_000 }, async () => {
     const model = modelStreaming([{ type: 'text-start', id: 't' }, delta('ok'), finish]);
-    const history = {
-      system: 'the system prompt',
-      messages: [
+    const history = buildModelInput({
+      reportTitle: 'T',
+      reportContent: 'The report.',
+      history: [
         { role: 'user' as const, content: 'first question' },
         { role: 'assistant' as const, content: 'first answer' },
-        { role: 'user' as const, content: 'second question' },
       ],
-      droppedHistory: 0,
-    };
+      question: 'second question',
+      maxTokens: 10_000,
+    });
     await collect(streamAnswer({ model, input: history, signal: new AbortController().signal }));
     const call = (model.model as MockLanguageModelV3).doStreamCalls[0]!;
     expect(call.prompt).toEqual([
-      { role: 'system', content: 'the system prompt' },
+      { role: 'system', content: renderPrompt(history).prompt[0]!.content },
       { role: 'user', content: [{ type: 'text', text: 'first question' }] },
       { role: 'assistant', content: [{ type: 'text', text: 'first answer' }] },
       { role: 'user', content: [{ type: 'text', text: 'second question' }] },

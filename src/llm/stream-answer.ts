@@ -1,12 +1,7 @@
-import type {
-  LanguageModelV3Message,
-  LanguageModelV3Prompt,
-  LanguageModelV3StreamPart,
-  LanguageModelV3StreamResult,
-  LanguageModelV3TextPart,
-} from '@ai-sdk/provider';
-import type { ModelMessage } from 'ai';
+import type { LanguageModelV3StreamPart, LanguageModelV3StreamResult, LanguageModelV3Usage } from '@ai-sdk/provider';
+import { AnswerCitations } from './answer-citations.js';
 import { describeModelError, MODEL_STOPPED_RESPONDING } from './error-message.js';
+import { renderPrompt } from './prompt-input.js';
 import type { AnswerEvent, AnswerModel, ModelInput } from './types.js';
 
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
@@ -43,13 +38,17 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
   let started: PromiseLike<LanguageModelV3StreamResult> | undefined;
   let reader: ReadableStreamDefaultReader<LanguageModelV3StreamPart> | undefined;
   let failure: unknown;
-  let finish: AnswerEvent | undefined;
+  let finish: Extract<AnswerEvent, { type: 'finish' }> | undefined;
   /** Anything but bookkeeping arrived; a stream with none of it is a model that did not answer at all. */
   let output = false;
+  let citations: AnswerCitations | undefined;
 
   try {
+    const style = args.model.citations ?? 'labels';
+    const { prompt, labels } = renderPrompt(args.input, style);
+    citations = new AnswerCitations(args.input.report, style, labels);
     // No retries here: the caller owns them, it knows whether a partial answer was already shown.
-    const request = args.model.model.doStream({ prompt: toPrompt(args.input), abortSignal: internal.signal, includeRawChunks: false });
+    const request = args.model.model.doStream({ prompt, abortSignal: internal.signal, includeRawChunks: false });
     started = request;
     // The request itself (up to the response headers) counts against the idle timeout too: a provider that never
     // answers is as silent as one that stops.
@@ -73,21 +72,29 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
       switch (part.type) {
         case 'text-delta':
           output = true;
-          if (part.delta !== '') yield { type: 'delta', text: part.delta };
+          yield* citations.text(part.delta);
+          break;
+        case 'source':
+          output = true;
+          citations.source(part);
+          break;
+        case 'text-end':
+          output = true;
+          yield* citations.blockEnd();
           break;
         case 'error':
           // Some providers keep going after an error event; the answer is failed either way, first cause wins.
           failure ??= part.error ?? new Error('the provider reported an unspecified error');
           break;
         case 'finish':
-          finish = { type: 'finish', rejectedCitations: 0, inputTokens: tokenCount(part.usage?.inputTokens), outputTokens: tokenCount(part.usage?.outputTokens) };
+          finish = { type: 'finish', rejectedCitations: 0, ...usageOf(part.usage) };
           break;
         case 'stream-start':
         case 'response-metadata':
         case 'raw':
           break;
         default:
-          // text-start/-end, reasoning, sources, files: not shown, but the model did answer something.
+          // text-start, reasoning, files: not shown, but the model did answer something.
           output = true;
       }
     }
@@ -107,11 +114,13 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
   }
 
   if (signal.aborted) return; // a stop that raced the last chunk is still a stop
+  // Text held back (a label cut in two) is part of the answer whatever happens next.
+  if (citations) yield* citations.end();
   // A stream that closes without a single part worth the name is "the model failed to answer", as `streamText`
   // reported it (its NoOutputGeneratedError); one that stops part-way through an answer "stopped responding".
   if (failure === undefined && !finish && !output) failure = new Error('no output: the model stream ended without a finish part');
   if (failure !== undefined) yield { type: 'error', message: describeModelError(failure), cause: failure };
-  else if (finish) yield finish;
+  else if (finish) yield { ...finish, rejectedCitations: citations?.rejected ?? 0 };
   else yield { type: 'error', message: MODEL_STOPPED_RESPONDING, cause: new Error('stream ended without finishing') };
 }
 
@@ -121,8 +130,17 @@ function idleError(internal: AbortController, idleMs: number): AnswerEvent {
 }
 
 /** V3 usage counts are objects (`{ total, … }`); a plain number is accepted too, from a model written to V2. */
-function tokenCount(count: { total: number | undefined } | number | undefined): number | undefined {
-  return typeof count === 'number' ? count : count?.total;
+function usageOf(usage: LanguageModelV3Usage | undefined): Omit<Extract<AnswerEvent, { type: 'finish' }>, 'type' | 'rejectedCitations'> {
+  const input = usage?.inputTokens as LanguageModelV3Usage['inputTokens'] | number | undefined;
+  const output = usage?.outputTokens as LanguageModelV3Usage['outputTokens'] | number | undefined;
+  const counts = {
+    inputTokens: typeof input === 'number' ? input : input?.total,
+    outputTokens: typeof output === 'number' ? output : output?.total,
+    cacheReadTokens: typeof input === 'number' ? undefined : input?.cacheRead,
+    cacheWriteTokens: typeof input === 'number' ? undefined : input?.cacheWrite,
+  };
+  // Absent counts stay absent rather than `undefined` keys, so a finish reads the same in logs and tests.
+  return Object.fromEntries(Object.entries(counts).filter(([, v]) => v !== undefined));
 }
 
 /**
@@ -171,35 +189,4 @@ class Waiter {
     this.signal.removeEventListener('abort', this.onAbort);
     this.interrupt = undefined;
   }
-}
-
-/**
- * The prompt in the provider's own (V3) format, as `streamText` would have built it for our input: the system
- * prompt first, then plain-text user and assistant turns (src/llm/context.ts makes nothing else). Anything else
- * is refused rather than half-converted; the answer then fails with a generic message.
- */
-function toPrompt(input: ModelInput): LanguageModelV3Prompt {
-  if (input.messages.length === 0) throw new Error('the prompt has no messages');
-  const prompt: LanguageModelV3Message[] = [{ role: 'system', content: input.system }];
-  for (const message of input.messages) prompt.push(toPromptMessage(message));
-  return prompt;
-}
-
-function toPromptMessage(message: ModelMessage): LanguageModelV3Message {
-  const { role } = message;
-  // The system prompt comes only from `input.system`: one inside the conversation would be an injection risk.
-  if (role !== 'user' && role !== 'assistant') throw new Error(`unsupported prompt message role: ${role}`);
-  const content: LanguageModelV3TextPart[] = [];
-  if (typeof message.content === 'string') {
-    content.push({ type: 'text', text: message.content });
-  } else {
-    for (const part of message.content) {
-      if (part.type !== 'text') throw new Error(`unsupported prompt part: ${part.type}`);
-      // Empty text parts are dropped, as the SDK does: some providers reject them.
-      if (part.text !== '' || (role === 'assistant' && part.providerOptions != null)) {
-        content.push({ type: 'text', text: part.text, providerOptions: part.providerOptions });
-      }
-    }
-  }
-  return { role, content, providerOptions: message.providerOptions };
 }

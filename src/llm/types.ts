@@ -1,5 +1,7 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { ModelMessage } from 'ai';
+import type { ReportOutline } from './passages.js';
+import type { ReportExcerpt } from './report-excerpt.js';
 
 /** The model settings the config layer resolves; this layer never reads the environment itself. */
 export interface LlmConfig {
@@ -14,6 +16,12 @@ export interface AnswerModel {
   model: LanguageModelV3;
   /** Stored with each answer, e.g. 'local', 'anthropic:claude-sonnet-4-5'. */
   id: string;
+  /**
+   * How the model is given the report and cites it: `document`, a document content block whose cited character
+   * ranges come back as `source` parts (Anthropic, the local model); `labels` (the default), labelled passages in
+   * the system prompt, cited in the text as `[P7]`.
+   */
+  citations?: 'document' | 'labels';
 }
 
 export interface HistoryMessage {
@@ -32,12 +40,25 @@ export interface ContextInput {
 }
 
 export interface ModelInput {
-  system: string;
+  /** The report as it is sent, and what checking a citation of it needs. */
+  report: SentReport;
+  /** Earlier turns and the question; the report and the rules are added per provider (prompt-input.ts). */
   messages: ModelMessage[];
   /** History messages that were not sent (over budget, blank, or a leading assistant message). */
   droppedHistory: number;
   /** Stored with the answer. */
   context: ContextRecord;
+}
+
+export interface SentReport {
+  title: string;
+  /** The stored report: sources point into it. */
+  content: string;
+  outline: ReportOutline;
+  /** The whole report, or a selection of its passages. */
+  excerpt: ReportExcerpt;
+  /** Every heading, one a line, indented by level: sent when the excerpt is a selection. */
+  tableOfContents?: string;
 }
 
 /**

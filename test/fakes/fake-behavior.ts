@@ -20,6 +20,26 @@ export interface FakeBehavior {
   hangAfterChunks?: number;
   /** Called as the first text chunk is written, for benchmarks timing the first token. */
   onFirstChunk?: () => void;
+  /**
+   * Instead of `chunks`: the answer as text blocks, read from the request (a citation's offsets depend on the
+   * document sent). Each block is one content block on Anthropic's wire, opening with its citations (as the
+   * API sends them, before the block's text); on OpenAI's wire, blocks are plain text chunks and `cites` is
+   * ignored (a label written in the text is that wire's citation).
+   */
+  answer?: (request: RecordedRequest) => FakeBlock[];
+}
+
+export interface FakeBlock {
+  text: string;
+  cites?: FakeCitation[];
+}
+
+/** Anthropic's `char_location`: a range of the request's document `documentIndex`, and the words there. */
+export interface FakeCitation {
+  start: number;
+  end: number;
+  citedText: string;
+  documentIndex?: number;
 }
 
 export const DEFAULT_CHUNKS = ['The report ', 'says revenue ', 'grew 12% ', 'in the third ', 'quarter.'];
@@ -51,7 +71,11 @@ export interface WireFormat {
   path: string;
   errorBody(status: number): unknown;
   opening(request: RecordedRequest): string;
-  chunk(text: string, request: RecordedRequest): string;
+  /** A text block starts (`index` counts from 0); its citations follow, then its text. */
+  blockStart(index: number): string;
+  citation(index: number, citation: FakeCitation): string;
+  chunk(text: string, request: RecordedRequest, index: number): string;
+  blockStop(index: number): string;
   closing(usage: { inputTokens: number; outputTokens: number }, request: RecordedRequest): string;
   /** Fails the stream mid-answer, in whatever way this provider does. */
   fail(res: ServerResponse): void;
@@ -94,17 +118,28 @@ export async function startFakeProvider(wire: WireFormat, opts: FakeServerOption
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.write(wire.opening(request));
-    const chunks = b.chunks ?? DEFAULT_CHUNKS;
+    const blocks = b.answer?.(request);
+    const chunks = blocks ? blocks.map((block) => block.text) : (b.chunks ?? DEFAULT_CHUNKS);
+    let open = -1;
     if (!(await pause(b.firstChunkDelayMs))) return;
     for (let i = 0; i <= chunks.length; i++) {
       if (i > 0 && i < chunks.length && !(await pause(b.chunkDelayMs))) return;
       if (b.hangAfterChunks === i) return; // the response stays open until the client or close() ends it
       if (b.failAfterChunks === i) return wire.fail(res);
       if (i === chunks.length) break;
-      res.write(wire.chunk(chunks[i]!, request));
+      // Without blocks the whole answer is one text block, as a model that cites nothing sends it.
+      const index = blocks ? i : 0;
+      if (open !== index) {
+        if (open >= 0) res.write(wire.blockStop(open));
+        res.write(wire.blockStart(index));
+        for (const citation of blocks?.[i]?.cites ?? []) res.write(wire.citation(index, citation));
+        open = index;
+      }
+      res.write(wire.chunk(chunks[i]!, request, index));
       request.chunkTimes.push(performance.timeOrigin + performance.now());
       if (i === 0) b.onFirstChunk?.();
     }
+    if (open >= 0) res.write(wire.blockStop(open));
     res.end(wire.closing({ inputTokens: Math.ceil(raw.length / 4), outputTokens: chunks.length }, request));
   }
 

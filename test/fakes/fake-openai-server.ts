@@ -14,6 +14,9 @@ const openaiWire: WireFormat = {
   }),
   opening: (request) =>
     sse(undefined, completionChunk(request, { choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })),
+  blockStart: () => '',
+  citation: () => '',
+  blockStop: () => '',
   chunk: (text, request) =>
     sse(undefined, completionChunk(request, { choices: [{ index: 0, delta: { content: text }, finish_reason: null }] })),
   closing: (usage, request) =>
