@@ -6,14 +6,15 @@ export const sourcePlace = (source: Pick<Source, 'heading'>): string => source.h
 /** The accessible name of a citation: "Source 2: Findings › Cold start". */
 export const citationName = (source: Pick<Source, 'n' | 'heading'>): string => `Source ${source.n}: ${sourcePlace(source)}`;
 
+/** Markdown text without the marks that only style it (strong emphasis, code ticks), to show as plain text. */
+export const withoutMarks = (text: string): string => text.replace(/\*\*|__|`+/g, '');
+
 /**
  * A quote short enough for a list under an answer: on one line, without the Markdown marks that only style it
  * (emphasis, code ticks, a heading's #s, a list's bullet), cut at a word with an ellipsis.
  */
 export function shortQuote(quote: string, max = 120): string {
-  const plain = quote
-    .replace(/^\s{0,3}(#{1,6}|[-*+]|\d+[.)])\s+/gm, '')
-    .replace(/\*\*|__|`+/g, '')
+  const plain = withoutMarks(quote.replace(/^\s{0,3}(#{1,6}|[-*+]|\d+[.)])\s+/gm, ''))
     .replace(/\s+/g, ' ')
     .trim();
   if (plain.length <= max) return plain;

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../api/client.js';
 import type { Source } from '../api/types.js';
-import { citationName } from '../chat/source-label.js';
+import { citationName, withoutMarks } from '../chat/source-label.js';
 import { Icon } from '../ui/icons.js';
 import { excerptAround, type Excerpt } from './revision-fallback.js';
 
@@ -41,9 +41,9 @@ export function EarlierPassage({ reportId, source, revision, onClose }: { report
         These words are no longer in the report. The answer was given on an earlier version (revision {revision}), where they read:
       </p>
       <blockquote className="earlier-passage-text">
-        {excerpt.before}
-        <mark>{excerpt.quote}</mark>
-        {excerpt.after}
+        {withoutMarks(excerpt.before)}
+        <mark>{withoutMarks(excerpt.quote)}</mark>
+        {withoutMarks(excerpt.after)}
       </blockquote>
     </aside>
   );
