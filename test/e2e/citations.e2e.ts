@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import { composer, lastAnswer, openReport, sendButton, waitForMessages, waitUntilLive } from './support/app-page.js';
 import { sampleReport, type ApiClient, type ApiSource } from './support/api-client.js';
 import { assert, assertEqual, e2e, eventually } from './support/harness.js';
+import { startTestServer } from './support/servers.js';
 
 /** Asked of the sample report, the local model quotes passages far down it (escalations, weekends). */
 const QUESTION = 'Why do escalated tickets wait so long, and what about weekend coverage?';
@@ -168,4 +169,22 @@ e2e('citation: after the report changes, an earlier answer highlights its words 
   // Shown as plain text: without the marks that only style it.
   assertEqual(await earlier.locator('mark').textContent(), changed.quote.replace(/\*\*/g, ''), 'the quote shown from the earlier revision');
   assertEqual(await readHighlight(page), null, 'no highlight for words no longer in the report');
+});
+
+e2e('citation: an answer given a selection of the report says on how many of its sections it was based', async (ctx) => {
+  // A budget smaller than the sample report: the model is given part of it.
+  const server = await startTestServer({ CONTEXT_MAX_TOKENS: '1000', LOCAL_MODEL_CHUNK_DELAY_MS: '5' });
+  ctx.defer(() => server.close());
+  const { login, api } = await server.createUser('Citation selection reader');
+  const { title, content } = sampleReport();
+  const report = await api.createReport(title, content);
+  const page = await ctx.newPage({ width: 1280, height: 800 });
+  await openReport(page, server.url, login, report.id);
+  await composer(page).fill('What is the executive summary?');
+  await sendButton(page).click();
+  await waitForMessages(page, 'the answer to be saved', (ms) => ms.length === 2 && settled(ms), 30_000);
+  const context = (await api.messages(report.id))[1]?.context;
+  assert(context && context.passages < context.totalPassages, `the answer was given a selection (context ${JSON.stringify(context)})`);
+  const note = page.locator('li.message-assistant').last().locator('.message-context');
+  assertEqual(await note.textContent({ timeout: 5_000 }), `Based on ${context.passages} of ${context.totalPassages} sections`, 'the note under the answer');
 });

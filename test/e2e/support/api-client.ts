@@ -10,6 +10,7 @@ export interface ApiMessage {
   replyTo: string | null;
   error: string | null;
   sources: ApiSource[];
+  context: { passages: number; totalPassages: number } | null;
   reportRevision: number | null;
 }
 
