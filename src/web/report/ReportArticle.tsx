@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import type { Report, Source } from '../api/types.js';
 import { Markdown } from '../markdown/Markdown.js';
 import { readHeadings, type Heading } from './headings.js';
@@ -30,6 +30,8 @@ export function ReportArticle({
 }) {
   const article = useRef<HTMLElement>(null);
   const hasTitle = /^\s{0,3}#\s/m.test(report.content);
+  // Parsing a long report takes a while: the page re-renders (a source shown, the drawer opened) without it.
+  const body = useMemo(() => <Markdown text={report.content} headingIds sourceOffsets />, [report.content]);
 
   useLayoutEffect(() => {
     if (article.current) onHeadings(readHeadings(article.current));
@@ -54,7 +56,7 @@ export function ReportArticle({
   return (
     <article ref={article} className="report-article" aria-label={report.title}>
       {!hasTitle && <h1>{report.title}</h1>}
-      <Markdown text={report.content} headingIds sourceOffsets />
+      {body}
     </article>
   );
 }
