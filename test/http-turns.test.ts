@@ -39,7 +39,13 @@ describe('a turn over SSE', () => {
     const types = events.map((e) => (typeof e === 'string' ? e : e.type));
     const deltas = types.filter((x) => x === 'text-delta').length;
     expect(deltas).toBeGreaterThan(1);
-    expect(types).toEqual(['start', 'data-turn', 'text-start', ...Array(deltas).fill('text-delta'), 'text-end', 'data-saved', 'finish', '[DONE]']);
+    // Sources come among the deltas (each after the one holding its marker), all before text-end.
+    const sources = types.filter((x) => x === 'source-document').length;
+    expect(sources).toBeGreaterThan(0);
+    expect(types.filter((x) => x !== 'source-document')).toEqual([
+      'start', 'data-turn', 'text-start', ...Array(deltas).fill('text-delta'), 'text-end', 'data-saved', 'finish', '[DONE]',
+    ]);
+    expect(types.lastIndexOf('source-document')).toBeLessThan(types.indexOf('text-end'));
 
     const start = events[0]!;
     const turn = events[1]!.data as { userMessage: unknown; assistantMessage: { id: string; status: string } };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeAnthropic } from './fakes/fake-anthropic-server.js';
 import { startFakeOpenAI } from './fakes/fake-openai-server.js';
 import type { FakeProviderServer } from './fakes/fake-behavior.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -54,36 +55,62 @@ describe('GET /metrics', () => {
   });
 });
 
-describe('model token counters', () => {
-  let fake: FakeProviderServer;
-  let model: TestApp;
+describe('model token and citation counters', () => {
+  let openai: FakeProviderServer;
+  let anthropic: FakeProviderServer;
+  const apps: TestApp[] = [];
   beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    model = await createTestApp(db, { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: fake.baseUrl, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test' });
+    openai = await startFakeOpenAI();
+    anthropic = await startFakeAnthropic();
   });
   afterAll(async () => {
-    await model?.close();
-    await fake?.close();
+    for (const app of apps) await app.close();
+    await openai?.close();
+    await anthropic?.close();
   });
 
-  it('count the input and output tokens the provider reported, as stored with each answer', async () => {
-    const before = await scrape(model);
-    const { token } = await model.createUser();
-    const reportId = await model.createReport(token);
-    for (let i = 0; i < 2; i++) {
-      const res = await model.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: { content: `q${i}` }, headers: { accept: 'application/json' } });
+  /** Sends `questions` on a fresh report; returns /metrics before and after, and the usage stored with the answers. */
+  async function turns(env: Record<string, string>, questions: number) {
+    const app = await createTestApp(db, env);
+    apps.push(app);
+    const before = await scrape(app);
+    const { token } = await app.createUser();
+    const reportId = await app.createReport(token);
+    for (let i = 0; i < questions; i++) {
+      const res = await app.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: { content: `q${i}` }, headers: { accept: 'application/json' } });
       expect(res.status).toBe(201);
     }
-    const after = await scrape(model);
-    const [stored] = await db.sql<{ input: number; output: number }[]>`
-      SELECT sum(m.input_tokens)::int AS input, sum(m.output_tokens)::int AS output
-      FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.report_id = ${reportId}`;
-    expect(stored!.input).toBeGreaterThan(0);
-    expect(stored!.output).toBeGreaterThan(0);
-    const counted = (type: string) =>
-      value(after, `report_chat_model_tokens_total{type="${type}"}`) - value(before, `report_chat_model_tokens_total{type="${type}"}`);
-    expect(counted('input')).toBe(stored!.input);
-    expect(counted('output')).toBe(stored!.output);
-    expect(after).toMatch(/^# TYPE report_chat_citations_rejected_total counter$/m);
+    const after = await scrape(app);
+    const [stored] = await db.sql<Record<'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'sources', number>[]>`
+      SELECT sum(m.input_tokens)::int AS input, sum(m.output_tokens)::int AS output, sum(m.cache_read_tokens)::int AS cache_read,
+             sum(m.cache_write_tokens)::int AS cache_write, sum(jsonb_array_length(m.sources))::int AS sources
+      FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.report_id = ${reportId} AND m.role = 'assistant'`;
+    const counted = (series: string) => value(after, series) - value(before, series);
+    return { stored: stored!, counted };
+  }
+
+  it('count the tokens the provider reported, as stored with each answer, cache reads and writes included', async () => {
+    const { stored, counted } = await turns(
+      { LLM_PROVIDER: 'anthropic', LLM_BASE_URL: anthropic.baseUrl, LLM_API_KEY: 'sk-ant-test' },
+      2,
+    );
+    // The second turn reads the prefix the first one wrote.
+    expect(stored.cacheWrite).toBeGreaterThan(0);
+    expect(stored.cacheRead).toBeGreaterThan(0);
+    const byType = { input: stored.input, output: stored.output, cache_read: stored.cacheRead, cache_write: stored.cacheWrite };
+    for (const [type, tokens] of Object.entries(byType)) {
+      expect(counted(`report_chat_model_tokens_total{type="${type}"}`), type).toBe(tokens);
+    }
+  });
+
+  it('count citations that match no passage, which never become sources', async () => {
+    openai.setBehavior({ chunks: ['The pool was exhausted [P1', '] and the moon is cheese [P99].'] });
+    const { stored, counted } = await turns(
+      { LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: openai.baseUrl, LLM_MODEL: 'fake-model', LLM_API_KEY: 'sk-test' },
+      1,
+    );
+    expect(stored.sources).toBe(1);
+    expect(counted('report_chat_citations_rejected_total')).toBe(1);
+    expect(counted('report_chat_model_tokens_total{type="input"}')).toBe(stored.input);
   });
 });

@@ -47,13 +47,14 @@ describe('buildModelInput', () => {
   });
 
   it('sends the newest history that fits, drops the oldest first and counts it', () => {
-    const history = [...turn(1), ...turn(2), ...turn(3), ...turn(4)];
+    const history = [...turn(1), ...turn(2), ...turn(3), ...turn(4), ...turn(5)];
     const system = systemOf(buildModelInput(base));
-    // Room for exactly two 10-token messages after the system prompt and the question.
-    const maxTokens = estimateTokens(system) + estimateTokens(base.question) + 20;
+    // Room for exactly six 10-token messages (the last three turns) after the system prompt and the question.
+    const maxTokens = estimateTokens(system) + estimateTokens(base.question) + 60;
     const input = buildModelInput({ ...base, history, maxTokens });
-    expect(texts(input)).toEqual([...turn(4), { role: 'user', content: base.question }]);
-    expect(input.droppedHistory).toBe(6);
+    expect(texts(input)).toEqual([...turn(3), ...turn(4), ...turn(5), { role: 'user', content: base.question }]);
+    expect(input.droppedHistory).toBe(4);
+    expect(input.context).toEqual({ reportChars: 28, sentChars: 28, passages: 1, totalPassages: 1, historyTurns: 3 });
   });
 
   it('never leaves a hole: an over-budget message stops the walk back even if an older one would fit', () => {
@@ -88,13 +89,45 @@ describe('buildModelInput', () => {
     expect(input.droppedHistory).toBe(2); // the leading assistant message and the blank one
   });
 
-  it('truncates a report that alone exceeds the budget, visibly, and keeps the question', () => {
+  it('sends a report too big for the budget as its contents and its most relevant passages, never cut blindly', () => {
+    const sections = Array.from({ length: 200 }, (_, i) => `## Section ${i}\n\nFiller paragraph number ${i} about routine matters. ${'More of the same. '.repeat(15)}`);
+    sections[150] = '## Storage\n\nThe archive holds 7.3 petabytes of scans.';
+    const reportContent = `# Annual report\n\n${sections.join('\n\n')}\n`;
+    const input = buildModelInput({ ...base, reportContent, question: 'How big is the archive?', history: turn(1), maxTokens: 4_000 });
+    const system = systemOf(input);
+    expect(estimateTokens(system) + estimateTokens(input.messages.map((m) => m.content).join(''))).toBeLessThanOrEqual(4_000 + 3);
+    expect(system).toContain('## Storage\n\n[P151] The archive holds 7.3 petabytes of scans.');
+    expect(system).toContain('\n  - Section 199\n'); // every heading, in the contents
+    expect(system).toMatch(/\[… \d+ passages left out …\]/);
+    expect(system).not.toContain('[report truncated]');
+    expect(input.messages).toEqual([...turn(1), { role: 'user', content: 'How big is the archive?' }]);
+    expect(input.context).toMatchObject({ reportChars: reportContent.length, totalPassages: 200, historyTurns: 1 });
+    expect(input.context.passages).toBeLessThan(200);
+    expect(input.context.sentChars).toBeLessThan(reportContent.length);
+    // What was sent are the report's own words, where the excerpt says they are.
+    for (const piece of input.report.excerpt.pieces) {
+      expect(input.report.excerpt.text.slice(piece.at, piece.at + piece.end - piece.start)).toBe(reportContent.slice(piece.start, piece.end));
+    }
+  });
+
+  it('keeps the last three turns when the report has to give way, and more only if they fit', () => {
+    const reportContent = Array.from({ length: 300 }, (_, i) => `## Part ${i}\n\n${'Lorem ipsum dolor. '.repeat(20)}`).join('\n\n');
+    const history = Array.from({ length: 8 }, (_, i) => turn(i + 1, 800)).flat();
+    const input = buildModelInput({ ...base, reportContent, history, maxTokens: 3_000 });
+    expect(texts(input).slice(-7, -1)).toEqual(history.slice(-6));
+    expect(input.context.historyTurns).toBeGreaterThanOrEqual(3);
+    expect(input.report.tableOfContents).toContain('- Part 299');
+    expect(input.context.passages).toBeGreaterThan(0);
+  });
+
+  it('sends the start of a single passage too big for any budget rather than nothing', () => {
     const reportContent = 'word '.repeat(20_000);
     const input = buildModelInput({ ...base, reportContent, history: turn(1), maxTokens: 2_000 });
-    const parsed = parseSystemPrompt(systemOf(input))!;
-    expect(parsed.content.endsWith('[report truncated]')).toBe(true);
-    expect(parsed.content.length).toBeLessThan(reportContent.length);
-    expect(estimateTokens(systemOf(input)) + estimateTokens(base.question)).toBeLessThanOrEqual(2_000);
+    const { excerpt } = input.report;
+    expect(excerpt.pieces).toHaveLength(1);
+    expect(excerpt.pieces[0]!.start).toBe(0);
+    expect(excerpt.text.length).toBeGreaterThan(1_000);
+    expect(estimateTokens(systemOf(input)) + estimateTokens(input.messages.map((m) => m.content).join(''))).toBeLessThanOrEqual(2_000 + 3);
     expect(input.messages.at(-1)).toEqual({ role: 'user', content: base.question });
   });
 
@@ -102,7 +135,6 @@ describe('buildModelInput', () => {
     const question = 'why '.repeat(5_000);
     const input = buildModelInput({ ...base, question, history: turn(1), maxTokens: 1_000 });
     expect(input.messages).toEqual([{ role: 'user', content: question }]);
-    expect(parseSystemPrompt(systemOf(input))!.content).toContain('[report truncated]');
   });
 
   it('stays within maxTokens for any mix of history sizes', () => {

@@ -1,72 +1,84 @@
 import type { ModelMessage } from 'ai';
 import { renderPrompt } from './prompt-input.js';
-import { REPORT_TRUNCATED_MARKER } from './prompts.js';
-import { splitReport } from './passages.js';
-import { excerptOf, wholeReport, type ReportExcerpt } from './report-excerpt.js';
+import { wholeReport } from './report-excerpt.js';
+import { indexReport, selectPassages } from './report-selection.js';
 import { estimateTokens } from './tokens.js';
 import type { ContextInput, ContextRecord, HistoryMessage, ModelInput, SentReport } from './types.js';
 
+/** The recent conversation keeps at least this many turns (question and answer), unless they alone are too big. */
+const GUARANTEED_TURNS = 3;
+/** ...and the report at least this share of the budget, so that an answer always has something to cite. */
+const REPORT_FLOOR_SHARE = 0.25;
+
 /**
  * Bounds what is sent to the model; it never changes what is stored (older history is simply not sent).
- * Priority: the question, then the report (truncated visibly if it must be), then the newest history.
+ * The question always goes. The whole report goes when it fits beside the last turns; otherwise a selection of
+ * it (the table of contents and the passages most relevant to the question) fills what the last turns leave.
+ * Older history then fills what is left, newest first.
  */
 export function buildModelInput(input: ContextInput): ModelInput {
-  const questionTokens = estimateTokens(input.question);
-  const outline = splitReport(input.reportContent);
-  const base = { title: input.reportTitle, content: input.reportContent, outline };
-  const overhead = promptTokens({ ...base, excerpt: wholeReport('') });
-  const reportBudget = input.maxTokens - questionTokens - overhead;
-  const report: SentReport = { ...base, excerpt: fitReport(input.reportContent, reportBudget) };
-  const historyBudget = input.maxTokens - promptTokens(report) - questionTokens;
-  const { sent, dropped } = selectHistory(input.history, historyBudget);
-  return { report, messages: toMessages(sent, input.question), droppedHistory: dropped, context: contextRecord(report, sent) };
+  const { reportContent: content, history, question, maxTokens } = input;
+  const indexed = indexReport(content);
+  const base = { title: input.reportTitle, content, outline: indexed.outline };
+  const questionTokens = estimateTokens(question);
+  const available = maxTokens - questionTokens - promptTokens({ ...base, excerpt: wholeReport('') });
+
+  let report: SentReport = { ...base, excerpt: wholeReport(content) };
+  const recent = recentTurnsTokens(history);
+  // Rendering a report far too big only to measure it would cost more than the selection itself.
+  const wholeTokens = estimateTokens(content) > available ? Infinity : promptTokens(report) - (maxTokens - questionTokens - available);
+  if (wholeTokens + recent > available) {
+    const reportFloor = Math.floor(available * REPORT_FLOOR_SHARE);
+    const reserved = Math.min(recent, Math.max(0, available - reportFloor));
+    const selection = selectPassages({
+      content,
+      report: indexed,
+      question,
+      earlierQuestions: history.filter((m) => m.role === 'user').map((m) => m.content),
+      // The note that says it is a selection, and the tags around the contents, come out of its share.
+      budgetTokens: available - reserved - (promptTokens({ ...base, excerpt: wholeReport(''), tableOfContents: '' }) - (maxTokens - questionTokens - available)),
+    });
+    report = { ...base, ...selection };
+  }
+  const historyBudget = maxTokens - promptTokens(report) - questionTokens;
+  const { sent, dropped } = selectHistory(history, historyBudget);
+  return { report, messages: toMessages(sent, question), droppedHistory: dropped, context: contextRecord(report, sent) };
 }
 
-/** The system prompt's size as the largest rendering (labelled passages) makes it. */
+/** The system prompt's size as the larger rendering (labelled passages, in the system prompt) makes it. */
 function promptTokens(report: SentReport): number {
-  const { prompt } = renderPrompt({ report, messages: [{ role: 'user', content: '' }], droppedHistory: 0, context: emptyRecord });
+  const { prompt } = renderPrompt({ report, messages: [{ role: 'user', content: '' }], droppedHistory: 0, context: EMPTY_RECORD });
   return estimateTokens(prompt[0]!.content as string);
 }
 
-const emptyRecord: ContextRecord = { reportChars: 0, sentChars: 0, passages: 0, totalPassages: 0, historyTurns: 0 };
+const EMPTY_RECORD: ContextRecord = { reportChars: 0, sentChars: 0, passages: 0, totalPassages: 0, historyTurns: 0 };
+
+/** What the last GUARANTEED_TURNS turns of the conversation cost, from the question that opens the first of them. */
+function recentTurnsTokens(history: HistoryMessage[]): number {
+  let tokens = 0;
+  let questions = 0;
+  for (let i = history.length - 1; i >= 0 && questions < GUARANTEED_TURNS; i--) {
+    tokens += estimateTokens(history[i]!.content);
+    if (history[i]!.role === 'user') questions++;
+  }
+  return tokens;
+}
 
 function contextRecord(report: SentReport, history: HistoryMessage[]): ContextRecord {
   const { pieces } = report.excerpt;
-  const sentPassages = report.outline.passages.filter((p) => pieces.some((piece) => p.start >= piece.start && p.end <= piece.end));
+  let sentPassages = 0;
+  let piece = 0;
+  for (const passage of report.outline.passages) {
+    while (piece < pieces.length && pieces[piece]!.end < passage.end) piece++;
+    if (piece < pieces.length && pieces[piece]!.start <= passage.start) sentPassages++;
+  }
   return {
     reportChars: report.content.length,
-    sentChars: pieces.reduce((n, piece) => n + piece.end - piece.start, 0),
-    passages: sentPassages.length,
+    sentChars: pieces.reduce((n, p) => n + p.end - p.start, 0),
+    passages: sentPassages,
     totalPassages: report.outline.passages.length,
     historyTurns: history.filter((m) => m.role === 'user').length,
   };
-}
-
-/** The report, cut so that it fits in `budget` tokens (labels included, roughly one per passage). */
-function fitReport(content: string, budget: number): ReportExcerpt {
-  const marker = `\n\n${REPORT_TRUNCATED_MARKER}`;
-  // Labels add a few characters per passage; 2 tokens each keeps the estimate on the safe side.
-  const labelTokens = (text: string) => 2 * (text.match(/\n\s*\n/g)?.length ?? 0) + 2;
-  if (estimateTokens(content) + labelTokens(content) <= budget) return wholeReport(content);
-  let maxChars = Math.max(0, (budget - estimateTokens(marker)) * 4);
-  let cut = cutAtWhitespace(content, maxChars);
-  while (cut > 0 && estimateTokens(content.slice(0, cut)) + labelTokens(content.slice(0, cut)) + estimateTokens(marker) > budget) {
-    maxChars = Math.floor(maxChars * 0.95);
-    cut = cutAtWhitespace(content, maxChars);
-  }
-  return excerptOf(content, [{ start: 0, end: cut }], (from, to) => (to > from ? marker : ''));
-}
-
-function cutAtWhitespace(text: string, maxChars: number): number {
-  let cut = Math.min(maxChars, text.length);
-  const lastSpace = text.slice(0, cut + 1).search(/\s\S*$/);
-  // Prefer a word boundary, but not at the cost of throwing away a long run of text.
-  if (lastSpace > 0 && lastSpace >= cut - 200) cut = lastSpace;
-  // Never split a surrogate pair.
-  const code = text.charCodeAt(cut - 1);
-  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
-  while (cut > 0 && /\s/.test(text[cut - 1]!)) cut--;
-  return cut;
 }
 
 /** The newest contiguous run of history that fits, oldest first, starting with a user message. */

@@ -40,41 +40,54 @@ const REFERS_BACK = /\b(it|its|they|them|their|that|this|those|these|there|he|sh
  * so an unrelated question is never answered from an earlier topic.
  */
 export function rankPassages(passages: Passage[], question: string, earlier: string[]): Ranking {
-  const index = new MiniSearch<Passage & { heading: string }>({
-    fields: ['text', 'heading'],
-    processTerm,
-    searchOptions: {
-      boost: { heading: 1.5 },
-      // Prefix and fuzzy matching catch plurals and typos; on short terms they would match too much.
-      prefix: (term) => term.length >= 4,
-      fuzzy: (term) => (term.length >= 5 ? 0.2 : false),
-      combineWith: 'OR',
-    },
-  });
-  index.addAll(passages.map((p) => ({ ...p, heading: p.headingPath.join(' ') })));
-  const search = (text: string) => new Map(index.search(text).map((r) => [r.id as number, r.score]));
+  return new PassageIndex(passages).rank(question, earlier);
+}
 
-  const ownTerms = contentTerms(question).length > 0;
-  const questionResults = ownTerms ? index.search(question) : [];
-  const fromQuestion = new Map(questionResults.map((r) => [r.id as number, r.score]));
-  const termsOf = new Map(questionResults.map((r) => [r.id as number, r.queryTerms]));
-  const basis = fromQuestion.size > 0 ? 'question' : 'conversation';
-  if (basis === 'conversation' && ownTerms && !REFERS_BACK.test(question)) return { ranked: [], basis };
+/** A report's passages indexed once, to rank them against any number of questions. */
+export class PassageIndex {
+  private readonly index: MiniSearch<Passage & { heading: string }>;
 
-  const combined = new Map(fromQuestion);
-  earlier
-    .slice(-CONTEXT_WEIGHTS.length)
-    .reverse()
-    .forEach((text, i) => {
-      for (const [id, score] of search(text)) {
-        if (basis === 'question' && !fromQuestion.has(id)) continue;
-        combined.set(id, (combined.get(id) ?? 0) + score * CONTEXT_WEIGHTS[i]!);
-      }
+  constructor(private readonly passages: Passage[]) {
+    this.index = new MiniSearch<Passage & { heading: string }>({
+      fields: ['text', 'heading'],
+      processTerm,
+      searchOptions: {
+        boost: { heading: 1.5 },
+        // Prefix and fuzzy matching catch plurals and typos; on short terms they would match too much.
+        prefix: (term) => term.length >= 4,
+        fuzzy: (term) => (term.length >= 5 ? 0.2 : false),
+        combineWith: 'OR',
+      },
     });
+    this.index.addAll(passages.map((p) => ({ ...p, heading: p.headingPath.join(' ') })));
+  }
 
-  // Ties break by document order so the same input always gives the same answer.
-  const ranked = [...combined]
-    .map(([id, score]) => ({ passage: passages[id]!, score, questionTerms: termsOf.get(id) ?? [] }))
-    .sort((a, b) => b.score - a.score || a.passage.id - b.passage.id);
-  return { ranked, basis };
+  rank(question: string, earlier: string[]): Ranking {
+    const { index, passages } = this;
+    const search = (text: string) => new Map(index.search(text).map((r) => [r.id as number, r.score]));
+
+    const ownTerms = contentTerms(question).length > 0;
+    const questionResults = ownTerms ? index.search(question) : [];
+    const fromQuestion = new Map(questionResults.map((r) => [r.id as number, r.score]));
+    const termsOf = new Map(questionResults.map((r) => [r.id as number, r.queryTerms]));
+    const basis = fromQuestion.size > 0 ? 'question' : 'conversation';
+    if (basis === 'conversation' && ownTerms && !REFERS_BACK.test(question)) return { ranked: [], basis };
+
+    const combined = new Map(fromQuestion);
+    earlier
+      .slice(-CONTEXT_WEIGHTS.length)
+      .reverse()
+      .forEach((text, i) => {
+        for (const [id, score] of search(text)) {
+          if (basis === 'question' && !fromQuestion.has(id)) continue;
+          combined.set(id, (combined.get(id) ?? 0) + score * CONTEXT_WEIGHTS[i]!);
+        }
+      });
+
+    // Ties break by document order so the same input always gives the same answer.
+    const ranked = [...combined]
+      .map(([id, score]) => ({ passage: passages[id]!, score, questionTerms: termsOf.get(id) ?? [] }))
+      .sort((a, b) => b.score - a.score || a.passage.id - b.passage.id);
+    return { ranked, basis };
+  }
 }

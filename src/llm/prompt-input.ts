@@ -18,7 +18,10 @@ export function renderPrompt(input: ModelInput, style: AnswerModel['citations'] 
   if (input.messages.length === 0) throw new Error('the prompt has no messages');
   const turns = input.messages.map(toPromptMessage);
   if (style === 'document') {
-    const prompt: LanguageModelV3Prompt = [{ role: 'system', content: renderDocumentSystemPrompt(input.report.tableOfContents) }];
+    const { tableOfContents } = input.report;
+    // A selection changes with the question, but the rules and the contents before it do not: cache them apart.
+    const providerOptions = tableOfContents === undefined ? undefined : { anthropic: { cacheControl: { type: 'ephemeral' } } };
+    const prompt: LanguageModelV3Prompt = [{ role: 'system', content: renderDocumentSystemPrompt(tableOfContents), providerOptions }];
     const document = reportDocument(input.report);
     const first = turns[0]!;
     if (document && first.role === 'user') turns[0] = { ...first, content: [document, ...first.content] };

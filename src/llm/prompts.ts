@@ -5,8 +5,6 @@
  * the next for the same report: the system prompt is the start of the cached prefix.
  */
 
-export const REPORT_TRUNCATED_MARKER = '[report truncated]';
-
 const TITLE_OPEN = '<report_title>';
 const TITLE_CLOSE = '</report_title>';
 const REPORT_OPEN = '<report>';

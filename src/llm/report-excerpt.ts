@@ -21,7 +21,7 @@ export function wholeReport(report: string): ReportExcerpt {
   return { text: report, pieces: report === '' ? [] : [{ at: 0, start: 0, end: report.length }] };
 }
 
-/** Joins report ranges (sorted, not overlapping) into one excerpt; `gap(from, to)` says what lies between two. */
+/** Joins report ranges (sorted by start) into one excerpt; `gap(from, to)` says what was left out between two. */
 export function excerptOf(report: string, ranges: Array<{ start: number; end: number }>, gap: (from: number, to: number) => string): ReportExcerpt {
   const parts: string[] = [];
   const pieces: ExcerptPiece[] = [];
@@ -30,8 +30,8 @@ export function excerptOf(report: string, ranges: Array<{ start: number; end: nu
   for (const { start, end } of ranges) {
     if (end <= start) continue;
     const previous = pieces[pieces.length - 1];
-    if (previous && start <= previous.end) {
-      // Touching or overlapping ranges become one piece: the text stays exactly the report's.
+    if (previous && (start <= previous.end || report.slice(previous.end, start).trim() === '')) {
+      // Ranges apart by nothing but whitespace become one piece: the text stays exactly the report's.
       if (end <= previous.end) continue;
       parts.push(report.slice(previous.end, end));
       at += end - previous.end;
