@@ -79,7 +79,9 @@ export const api = {
 
   listReports: (signal?: AbortSignal): Promise<{ reports: ReportSummary[] }> => call(() => client.listReports({ signal })),
 
-  getReport: (reportId: string, signal?: AbortSignal): Promise<Report> => call(() => client.getReport(reportId, { signal })),
+  /** The report as it is now, or with `revision`, its content at that revision (what an answer's sources point into). */
+  getReport: (reportId: string, signal?: AbortSignal, revision?: number): Promise<Report> =>
+    call(() => client.getReport(reportId, { signal, ...(revision === undefined ? {} : { revision }) })),
 
   createReport: (input: { title: string; content: string; status?: ReportStatus }): Promise<Report> => call(() => client.createReport(input)),
 

@@ -37,6 +37,10 @@ export async function readTurnStream(events: AsyncIterable<TurnStreamEvent>, han
           sawSaved = true;
           handlers.onSaved(part.data.saved, part.data.message);
           break;
+        case 'source-document':
+          // The answer's sources come again, stored, with its final message (data-saved, events): its `[n]` markers
+          // become citations then, as they do for an answer another tab follows.
+          break;
         default:
           // start, text-start, text-end, finish: nothing to do.
           break;

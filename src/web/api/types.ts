@@ -2,6 +2,7 @@
 import type { MessageStatus } from '../../client/index.js';
 
 export type {
+  AnswerContext,
   ConversationEvent,
   Message,
   MessagesPage,
@@ -10,6 +11,7 @@ export type {
   ReportStatus,
   ReportSummary,
   Role,
+  Source,
   TurnStreamEvent,
   User,
 } from '../../client/index.js';

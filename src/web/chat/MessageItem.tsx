@@ -1,10 +1,15 @@
-import { memo } from 'react';
-import { Markdown } from '../markdown/Markdown.js';
+import { memo, useMemo } from 'react';
+import { Markdown, type CitationMarkers } from '../markdown/Markdown.js';
+import { useSourceNavigation } from '../report/source-navigation.js';
 import { displayState, type ChatMessage } from './chat-message.js';
 import { contentHash } from './content-hash.js';
+import { CitationMarker, MessageSources } from './MessageSources.js';
 import { MessageState } from './MessageState.js';
 
-/** One message: who wrote it, its text (an answer as Markdown, even while it streams) and its state. */
+/**
+ * One message: who wrote it, its text (an answer as Markdown, even while it streams), an answer's sources, and its
+ * state. An answer's `[n]` markers become citations once its sources are stored (they come with the final message).
+ */
 export const MessageItem = memo(function MessageItem({
   message,
   onRetry,
@@ -17,6 +22,15 @@ export const MessageItem = memo(function MessageItem({
   const state = displayState(message);
   const isUser = message.role === 'user';
   const waiting = !isUser && message.content === '' && (state === 'queued' || state === 'answering');
+  const navigation = useSourceNavigation();
+  const citations = useMemo<CitationMarkers | undefined>(() => {
+    if (!navigation || message.sources.length === 0) return undefined;
+    const byNumber = new Map(message.sources.map((s) => [s.n, s]));
+    return {
+      numbers: new Set(byNumber.keys()),
+      render: (n) => <CitationMarker source={byNumber.get(n)!} answerRevision={message.reportRevision} navigation={navigation} />,
+    };
+  }, [navigation, message.sources, message.reportRevision]);
   return (
     <li
       className={`message message-${message.role}`}
@@ -38,9 +52,10 @@ export const MessageItem = memo(function MessageItem({
           </p>
         ) : (
           <div className="message-markdown">
-            <Markdown text={message.content || '*(no text)*'} />
+            <Markdown text={message.content || '*(no text)*'} citations={citations} />
           </div>
         )}
+        {!isUser && <MessageSources message={message} navigation={navigation} />}
       </div>
       <MessageState message={message} onRetry={onRetry} canRetry={canRetry} />
     </li>

@@ -1,7 +1,9 @@
-import type { ComponentProps } from 'react';
+import { useMemo, type ComponentProps, type ReactNode } from 'react';
 import ReactMarkdown, { type Components } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
+import { CITATION_PROPERTY, rehypeCitationMarkers } from './citation-markers.js';
 import { remarkHeadingIds, slugify } from './heading-ids.js';
+import { rehypeSourceOffsets } from './source-offsets.js';
 
 /** A report's own `#anchor` links point at its headings, whose ids carry the `section-` prefix (heading-ids.ts). */
 function inPage(href: string): string {
@@ -42,13 +44,43 @@ const components: Components = { a: Link, table: Table };
 const plainPlugins = [remarkGfm];
 const reportPlugins = [remarkGfm, remarkHeadingIds];
 
+/** `[n]` markers of an answer that name one of its sources, and what each becomes on screen. */
+export interface CitationMarkers {
+  numbers: ReadonlySet<number>;
+  render: (n: number) => ReactNode;
+}
+
 /**
  * Markdown as HTML elements, through react-markdown and GitHub-flavoured Markdown. Raw HTML in the text is never
- * rendered (no rehype-raw): it shows as text.
+ * rendered (no rehype-raw): it shows as text. `headingIds`: headings get ids (a report's table of contents).
+ * `sourceOffsets`: each text names its range in `text` (a report, where an answer's sources are shown).
+ * `citations`: an answer's markers become controls.
  */
-export function Markdown({ text, headingIds = false }: { text: string; headingIds?: boolean }) {
+export function Markdown({
+  text,
+  headingIds = false,
+  sourceOffsets = false,
+  citations,
+}: {
+  text: string;
+  headingIds?: boolean;
+  sourceOffsets?: boolean;
+  citations?: CitationMarkers;
+}) {
+  const rehypePlugins = useMemo(
+    () => [...(sourceOffsets ? [rehypeSourceOffsets] : []), ...(citations ? [() => rehypeCitationMarkers(citations.numbers)] : [])],
+    [sourceOffsets, citations],
+  );
+  const withCitations = useMemo<Components>(() => {
+    if (!citations) return components;
+    return {
+      ...components,
+      // Only the citation plugin makes buttons: raw HTML is never rendered.
+      button: ({ node }) => citations.render(Number(node?.properties[CITATION_PROPERTY])),
+    };
+  }, [citations]);
   return (
-    <ReactMarkdown remarkPlugins={headingIds ? reportPlugins : plainPlugins} components={components}>
+    <ReactMarkdown remarkPlugins={headingIds ? reportPlugins : plainPlugins} rehypePlugins={rehypePlugins} components={withCitations}>
       {text}
     </ReactMarkdown>
   );

@@ -1,24 +1,45 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api/client.js';
 import { describeError, isAbort } from '../api/errors.js';
-import type { Report } from '../api/types.js';
+import type { Report, Source } from '../api/types.js';
 import { Link } from '../app/router.js';
 import { ChatPanel } from '../chat/ChatPanel.js';
 import { useMediaQuery } from '../ui/use-media-query.js';
+import { EarlierPassage } from './EarlierPassage.js';
 import type { Heading } from './headings.js';
-import { ReportArticle } from './ReportArticle.js';
+import { ReportArticle, type PassageTarget } from './ReportArticle.js';
 import { ReportMeta } from './ReportMeta.js';
+import { SourceNavigationContext, type SourceNavigation } from './source-navigation.js';
 import { TableOfContents } from './TableOfContents.js';
 
 type Loaded = { status: 'loading' } | { status: 'failed'; message: string } | { status: 'ready'; report: Report };
 
-/** A report with its table of contents and, beside it (a drawer on narrow screens), its conversation. */
+/**
+ * A report with its table of contents and, beside it (a drawer on narrow screens), its conversation. An answer's
+ * source, activated in the conversation, is shown in the report (the drawer closes to show it).
+ */
 export function ReportPage({ reportId }: { reportId: string }) {
   const [loaded, setLoaded] = useState<Loaded>({ status: 'loading' });
   const [headings, setHeadings] = useState<Heading[]>([]);
   const [chatOpen, setChatOpen] = useState(false);
   const narrow = useMediaQuery('(max-width: 959px)');
   const openButton = useRef<HTMLButtonElement>(null);
+  const [target, setTarget] = useState<PassageTarget>();
+  const [missing, setMissing] = useState<PassageTarget>();
+  const asks = useRef(0);
+  const revision = loaded.status === 'ready' ? loaded.report.revision : undefined;
+
+  const showSource = useCallback(
+    (source: Source, answerRevision: number | null) => {
+      setTarget({ source, revision: answerRevision, key: ++asks.current });
+      if (narrow) setChatOpen(false);
+    },
+    [narrow],
+  );
+  const navigation = useMemo<SourceNavigation | undefined>(
+    () => (revision === undefined ? undefined : { reportRevision: revision, show: showSource }),
+    [revision, showSource],
+  );
 
   useEffect(() => {
     const controller = new AbortController();
@@ -80,18 +101,29 @@ export function ReportPage({ reportId }: { reportId: string }) {
           <span aria-current="page">{report.title}</span>
         </nav>
         <ReportMeta report={report} />
+        {missing?.revision != null && (
+          <EarlierPassage
+            key={missing.key}
+            reportId={report.id}
+            source={missing.source}
+            revision={missing.revision}
+            onClose={() => setMissing(undefined)}
+          />
+        )}
         <div className="report-body">
           <TableOfContents headings={headings} />
-          <ReportArticle report={report} onHeadings={setHeadings} />
+          <ReportArticle report={report} onHeadings={setHeadings} target={target} onMissing={setMissing} />
         </div>
       </main>
-      <ChatPanel
-        report={report}
-        headings={headings}
-        mode={drawer ? 'drawer' : 'side'}
-        open={!drawer || chatOpen}
-        onClose={closeChat}
-      />
+      <SourceNavigationContext.Provider value={navigation}>
+        <ChatPanel
+          report={report}
+          headings={headings}
+          mode={drawer ? 'drawer' : 'side'}
+          open={!drawer || chatOpen}
+          onClose={closeChat}
+        />
+      </SourceNavigationContext.Provider>
       {drawer && chatOpen && <div className="drawer-backdrop" aria-hidden="true" onClick={closeChat} />}
       {drawer && !chatOpen && (
         <button ref={openButton} type="button" className="chat-open-button" onClick={() => setChatOpen(true)} aria-haspopup="dialog">

@@ -9,6 +9,18 @@ export interface ApiMessage {
   status: string;
   replyTo: string | null;
   error: string | null;
+  sources: ApiSource[];
+  context: { passages: number; totalPassages: number } | null;
+  reportRevision: number | null;
+}
+
+/** A passage an answer rests on: `quote === content.slice(start, end)` of the report revision it was given on. */
+export interface ApiSource {
+  n: number;
+  start: number;
+  end: number;
+  quote: string;
+  heading: string;
 }
 
 /** The API as the tests check it, outside the browser, with one user's token. */
@@ -29,6 +41,13 @@ export class ApiClient {
     const res = await this.call('/api/reports', { method: 'POST', body: JSON.stringify({ title, content }) });
     if (res.status !== 201) throw new Error(`POST /api/reports answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as { id: string };
+  }
+
+  /** Changes a report's content (`PATCH`), which makes a new revision of it. */
+  async updateReport(reportId: string, content: string): Promise<{ revision: number }> {
+    const res = await this.call(`/api/reports/${reportId}`, { method: 'PATCH', body: JSON.stringify({ content }) });
+    if (res.status !== 200) throw new Error(`PATCH /api/reports answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as { revision: number };
   }
 
   /** Gives another user a role on a report this user owns (`PUT …/members/:userId`). */
