@@ -6,8 +6,8 @@ import { startSweeper } from './chat/sweeper.js';
 import { loadConfig, type Config } from './config/config.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './log/logger.js';
-import { connect } from './store/db.js';
-import { runMigrations } from './store/migrate.js';
+import { connectPool, databaseUrls } from './store/db.js';
+import { runMigrationsDirect } from './store/migrate.js';
 
 export interface ReportChatOptions {
   /** Environment variables as in API.md (DATABASE_URL is required); default process.env. */
@@ -28,14 +28,15 @@ export interface ReportChatHandler {
 
 /**
  * report-chat as a `fetch(Request) => Response` handler inside another app, on an existing PostgreSQL
- * (`DATABASE_URL`). Applies the migrations (under their advisory lock) before answering.
+ * (`DATABASE_URL`, and `DATABASE_DIRECT_URL` behind a transaction pooler). Applies the migrations (under their advisory lock) before answering.
  */
 export async function createReportChat(options: ReportChatOptions = {}): Promise<ReportChatHandler> {
   const config = loadConfig(options.env ?? process.env);
   if (!config.databaseUrl) throw new Error('createReportChat needs DATABASE_URL: the embedded PostgreSQL is for `report-chat serve`.');
   const log = options.log ?? createLogger({ level: (options.env ?? process.env).LOG_LEVEL, base: { service: 'report-chat' } });
-  const sql = connect(config.databaseUrl);
-  await runMigrations(sql);
+  const urls = databaseUrls(config.databaseUrl, config.databaseDirectUrl);
+  const sql = connectPool(urls);
+  await runMigrationsDirect(urls, sql);
   const ctx = createChatContext({ config, sql, log });
   const stopSweeper = startSweeper(ctx);
   // Without ADMIN_TOKEN the admin route accepts nothing: the host app creates users its own way (or by JWT).

@@ -14,9 +14,9 @@ import type { Logger } from './log/logger.js';
 import { readOrCreateSecret } from './secrets-file.js';
 import { ensureDemo, type DemoCredentials } from './seed/demo-credentials.js';
 import { DEMO_EMAIL } from './seed/seed-demo.js';
-import { connect, type Sql } from './store/db.js';
+import { connectPool, databaseUrls, type Sql } from './store/db.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.js';
-import { runMigrations } from './store/migrate.js';
+import { runMigrationsDirect } from './store/migrate.js';
 
 export interface RunningServer {
   url: string;
@@ -68,9 +68,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } else if (!config.adminToken || config.seedDemo) {
       makeDataDirPrivate(dataDir); // the embedded database's start does it otherwise
     }
+    const urls = databaseUrls(url, config.databaseUrl ? config.databaseDirectUrl : undefined);
     const instanceId = newInstanceId();
-    sql = connect(url, { applicationName: `report-chat ${instanceId}` });
-    await runMigrations(sql);
+    sql = connectPool(urls, { applicationName: `report-chat ${instanceId}` });
+    await runMigrationsDirect(urls, sql);
 
     const admin = config.adminToken
       ? { value: config.adminToken, created: false }
@@ -79,7 +80,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
     const demo = config.seedDemo ? await ensureDemo(sql, dataDir) : undefined;
 
-    ctx = createChatContext({ config, sql, log, instanceId, databaseUrl: url });
+    ctx = createChatContext({ config, sql, log, instanceId, databaseUrl: urls.directUrl });
     const { engine, bus } = ctx;
     const stopSweeper = startSweeper(ctx);
     const { app, streams } = createApp({ ctx, adminTokenHash: hashToken(admin.value) });

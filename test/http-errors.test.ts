@@ -146,7 +146,7 @@ describe('the database stopped before a send', () => {
     let app: TestApp | undefined;
     try {
       await runMigrations(sql);
-      app = await createTestApp({ url: pg.url, sql, admin: sql, drop: async () => {} }, {
+      app = await createTestApp({ url: pg.url, directUrl: pg.url, pooled: false, sql, admin: sql, connect: () => sql, drop: async () => {} }, {
         LLM_PROVIDER: 'openai-compatible',
         LLM_BASE_URL: fake.baseUrl,
         LLM_MODEL: 'm',

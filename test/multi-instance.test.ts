@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config/config.js';
 import { createApp } from '../src/http/app.js';
 import { messageSchema } from '../src/http/schemas.js';
 import { createLogger } from '../src/log/logger.js';
-import { connect, type Sql } from '../src/store/db.js';
+import type { Sql } from '../src/store/db.js';
 import { reserveTurn, startAnswer } from '../src/store/turns.js';
 import { startFakeOpenAI, type FakeProviderServer } from './fakes/fake-openai-server.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -40,6 +40,7 @@ const LONG = Array.from({ length: 300 }, (_, i) => `s${i} `);
 function configFor() {
   return loadConfig({
     DATABASE_URL: db.url,
+    DATABASE_DIRECT_URL: db.directUrl,
     ADMIN_TOKEN,
     RATE_LIMIT_PER_HOUR: '0',
     RATE_LIMIT_PER_DAY: '0',
@@ -66,7 +67,7 @@ function instance(ctx: ChatContext, sweeps = true): Instance {
 
 /** Instance A: wired as src/server.ts wires it. */
 function startA(): Instance {
-  return instance(createChatContext({ config: configFor(), sql: db.sql, log, instanceId: `a-${randomUUID().slice(0, 8)}`, databaseUrl: db.url }));
+  return instance(createChatContext({ config: configFor(), sql: db.sql, log, instanceId: `a-${randomUUID().slice(0, 8)}`, databaseUrl: db.directUrl }));
 }
 
 /**
@@ -76,14 +77,14 @@ function startA(): Instance {
  */
 function startB(sql: Sql, bus: Pick<PgBusOptions, 'resyncMs' | 'reconnectBackoffMs'>): Instance {
   const instanceId = `b-${randomUUID().slice(0, 8)}`;
-  const ctx = createChatContext({ config: configFor(), sql, log, instanceId, databaseUrl: db.url, tuning: { queuePollMs: 60_000, bus } });
+  const ctx = createChatContext({ config: configFor(), sql, log, instanceId, databaseUrl: db.directUrl, tuning: { queuePollMs: 60_000, bus } });
   return instance(ctx, false);
 }
 
 beforeAll(async () => {
   db = await createTestDatabase();
   fake = await startFakeOpenAI({ behavior: { chunks: CHUNKS, chunkDelayMs: 20 } });
-  sqlB = connect(db.url, { max: 6, applicationName: 'report-chat-test-b' });
+  sqlB = db.connect({ max: 6, applicationName: 'report-chat-test-b' });
   a = startA();
   // B re-reads after a reconnect only: no periodic version check, so the reconnect test shows the reconnect works.
   b = startB(sqlB, { resyncMs: 3_600_000, reconnectBackoffMs: { min: 3_000, max: 3_000 } });

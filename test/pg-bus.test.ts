@@ -13,21 +13,25 @@ import { seedReport } from './support/fixtures.js';
 
 let db: TestDatabase;
 let sqlB: Sql;
+/** For the tests' own raw listeners: LISTEN needs a session, so it never goes through a transaction pooler. */
+let direct: Sql;
 const buses: PgEventBus[] = [];
 const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  sqlB = connect(db.url, { max: 4, applicationName: 'report-chat-test-b' });
+  sqlB = db.connect({ max: 4, applicationName: 'report-chat-test-b' });
+  direct = connect(db.directUrl, { max: 2, applicationName: 'report-chat-test-listen' });
 });
 afterAll(async () => {
   await Promise.all(buses.map((b) => b.close()));
   await sqlB?.end({ timeout: 5 });
+  await direct?.end({ timeout: 5 });
   await db?.drop();
 });
 
 async function bus(name: string, sql: Sql, extra: Partial<PgBusOptions> = {}): Promise<PgEventBus> {
-  const b = createPgBus({ url: db.url, sql, instanceId: `${name}-${randomUUID().slice(0, 8)}`, log, ...extra });
+  const b = createPgBus({ url: db.directUrl, sql, instanceId: `${name}-${randomUUID().slice(0, 8)}`, log, ...extra });
   buses.push(b);
   await b.ready;
   return b;
@@ -94,7 +98,7 @@ describe('the PostgreSQL event bus', () => {
     const b = await bus('b', sqlB);
     const { conversationId } = await seedReport(db.sql);
     const payloads: string[] = [];
-    const raw = await db.sql.listen(NOTIFY_CHANNEL, (p) => payloads.push(p));
+    const raw = await direct.listen(NOTIFY_CHANNEL, (p) => payloads.push(p));
     const seenB: BusEvent[] = [];
     const off = b.subscribe(conversationId, (e) => seenB.push(e));
     const turn = await reserve(db.sql, conversationId);
@@ -118,7 +122,7 @@ describe('the PostgreSQL event bus', () => {
 
   it('sends a batch of notifications in one statement, in order, each arriving once', async () => {
     const received: string[] = [];
-    const raw = await sqlB.listen('report_chat_batch_test', (p) => received.push(p));
+    const raw = await direct.listen('report_chat_batch_test', (p) => received.push(p));
     const batch = ['{"a":1}', 'two', 'three, with "quotes" and é', 'two'];
     await sendNotifications(db.sql, 'report_chat_batch_test', batch);
     await sendNotifications(db.sql, 'report_chat_batch_test', ['alone']);

@@ -29,7 +29,7 @@ const storedWithId = async (id: string) =>
 describe('one autocommitted call per store transaction', () => {
   it('a reserve whose connection is killed while it runs may have committed: it says so (it did not, here)', async () => {
     const { conversationId } = await seedReport(db.sql);
-    const own = connect(db.url, { max: 1, applicationName: 'autocommit-victim' });
+    const own = db.connect({ max: 1, applicationName: 'autocommit-victim' });
     const holder = await db.sql.reserve();
     try {
       // Hold the conversation's row lock, so that the reserve is certainly in flight when its backend is killed.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Sql } from '../src/store/db.js';
+import type { Sql } from '../src/store/db.js';
 import { readAll } from '../src/store/history.js';
 import { reserveTurn, type ReserveInput } from '../src/store/turns.js';
 import { AppError } from '../src/errors/app-error.js';
@@ -27,7 +27,7 @@ const reserveInput = (conversationId: string, content: string, id = randomUUID()
 
 /** N clients, each on a connection of its own, released together so their transactions really overlap. */
 async function onSeparateConnections<T>(n: number, fn: (sql: Sql, i: number) => Promise<T>): Promise<T[]> {
-  const clients = Array.from({ length: n }, () => connect(db.url, { max: 1 }));
+  const clients = Array.from({ length: n }, () => db.connect({ max: 1 }));
   try {
     await Promise.all(clients.map((c) => c`SELECT 1`)); // connect first, so the start line is the same for all
     return await Promise.all(clients.map((c, i) => fn(c, i)));

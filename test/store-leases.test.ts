@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../src/store/db.js';
+import { databaseUrls } from '../src/store/db.js';
 import { readAll } from '../src/store/history.js';
-import { runMigrations } from '../src/store/migrate.js';
+import { runMigrationsDirect } from '../src/store/migrate.js';
 import { PATIENT_RETRY, withRetry } from '../src/store/retry.js';
 import {
   checkpointAnswer,
@@ -37,7 +37,7 @@ describe('leases and the sweeper', () => {
     await sleep(300);
 
     // Two sweepers at once (two instances): the answer is swept exactly once.
-    const [a, b] = await Promise.all([sweepExpiredLeases(db.sql), sweepExpiredLeases(connect(db.url, { max: 1 }))]);
+    const [a, b] = await Promise.all([sweepExpiredLeases(db.sql), sweepExpiredLeases(db.connect({ max: 1 }))]);
     const swept = [...a, ...b].filter((m) => m.conversationId === conversationId);
     expect(swept).toHaveLength(1);
     expect(swept[0]).toMatchObject({ status: 'interrupted', content: 'partial ans', error: INTERRUPTED_ERROR });
@@ -81,8 +81,8 @@ describe('the final commit', () => {
     const ref = { conversationId, seq: turn.assistantMessage.seq };
     await startAnswer(db.sql, { ...ref, owner: 'owner-a', leaseMs: 60_000, model: 'test' });
 
-    const appSql = connect(db.url, { max: 1, applicationName: 'finish-under-test' });
-    const blocker = connect(db.url, { max: 1 });
+    const appSql = db.connect({ max: 1, applicationName: 'finish-under-test' });
+    const blocker = db.connect({ max: 1 });
     try {
       // Hold the conversation's row lock so the finish blocks inside its transaction, where we kill it.
       const holder = await blocker.reserve();
@@ -132,12 +132,17 @@ describe('the final commit', () => {
 });
 
 describe('migrations', () => {
-  it('two instances migrating the same empty database at the same moment both succeed, once', async () => {
+  it('two instances migrating the same empty database at the same moment both succeed, once, and leave no lock', async () => {
     const fresh = await createTestDatabase({ migrate: false });
-    const a = connect(fresh.url, { max: 2 });
-    const b = connect(fresh.url, { max: 2 });
+    const urls = databaseUrls(fresh.url, fresh.directUrl);
+    const a = fresh.connect({ max: 2 });
+    const b = fresh.connect({ max: 2 });
     try {
-      await Promise.all([runMigrations(a), runMigrations(b)]);
+      // As src/server.ts does: through a transaction pooler (TEST_VIA_PGBOUNCER), on the direct URL.
+      await Promise.all([runMigrationsDirect(urls, a), runMigrationsDirect(urls, b)]);
+      const [locks] = await a<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+      expect(locks?.n).toBe(0);
       const [applied] = await a<{ n: number }[]>`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`;
       const journal = (await import('../src/store/migrations/meta/_journal.json', { with: { type: 'json' } })).default;
       expect(applied?.n).toBe(journal.entries.length);

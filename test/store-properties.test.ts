@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors/app-error.js';
-import { connect, type Sql } from '../src/store/db.js';
+import type { Sql } from '../src/store/db.js';
 import { readAll, readChangesAfter } from '../src/store/history.js';
 import {
   checkpointAnswer,
@@ -68,7 +68,7 @@ let clients: Sql[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  clients = Array.from({ length: MAX_CLIENTS }, (_, i) => connect(db.url, { max: 1, applicationName: `rc-prop-${i}` }));
+  clients = Array.from({ length: MAX_CLIENTS }, (_, i) => db.connect({ max: 1, applicationName: `rc-prop-${i}` }));
   await Promise.all(clients.map((c) => c`SELECT 1`));
 });
 

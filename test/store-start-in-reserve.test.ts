@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Sql } from '../src/store/db.js';
+import type { Sql } from '../src/store/db.js';
 import { readAll } from '../src/store/history.js';
 import {
   countActiveBefore,
@@ -117,7 +117,7 @@ describe('starting the answer in the reserve', () => {
     // while ours waits. Ours must see that answer and queue behind it.
     const { conversationId } = await seedReport(db.sql);
     const holder = await db.sql.reserve();
-    const waiter = connect(db.url, { max: 1, applicationName: 'reserve-waiting' });
+    const waiter = db.connect({ max: 1, applicationName: 'reserve-waiting' });
     try {
       await holder`BEGIN`;
       await holder`

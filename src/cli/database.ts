@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
-import { connect, type Sql } from '../store/db.js';
+import { connectPool, databaseUrls, type Sql } from '../store/db.js';
 import { runningEmbeddedUrl, startEmbeddedPostgres } from '../store/embedded-postgres.js';
-import { runMigrations } from '../store/migrate.js';
+import { runMigrationsDirect } from '../store/migrate.js';
 
 /**
  * Runs `fn` against the configured database: DATABASE_URL; else the embedded server of DATA_DIR — the one a
@@ -13,9 +13,10 @@ export async function withDatabase<T>(config: Config, fn: (sql: Sql) => Promise<
   const running = config.databaseUrl ? undefined : runningEmbeddedUrl(config.dataDir);
   const embedded = config.databaseUrl || running ? undefined : await startEmbeddedPostgres(config.dataDir);
   const url = config.databaseUrl ?? running ?? embedded!.url;
-  const sql = connect(url, { max: 4, applicationName: 'report-chat cli' });
+  const urls = databaseUrls(url, config.databaseUrl ? config.databaseDirectUrl : undefined);
+  const sql = connectPool(urls, { max: 4, applicationName: 'report-chat cli' });
   try {
-    await runMigrations(sql);
+    await runMigrationsDirect(urls, sql);
     return await fn(sql);
   } finally {
     await sql.end({ timeout: 5 });

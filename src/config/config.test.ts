@@ -24,6 +24,16 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('takes DATABASE_DIRECT_URL for sessions, DATABASE_URL when it is unset, and refuses it alone', () => {
+    const pooled = 'postgres://u:p@pooler.internal:6543/db';
+    const direct = 'postgres://u:p@db.internal:5432/db';
+    expect(loadConfig({ DATABASE_URL: pooled, DATABASE_DIRECT_URL: direct })).toMatchObject({ databaseUrl: pooled, databaseDirectUrl: direct });
+    expect(loadConfig({ DATABASE_URL: direct }).databaseDirectUrl).toBe(direct);
+    expect(loadConfig({}).databaseDirectUrl).toBeUndefined();
+    expect(() => loadConfig({ DATABASE_DIRECT_URL: direct })).toThrow(/DATABASE_DIRECT_URL: expected DATABASE_URL to be set too/);
+    expect(() => loadConfig({ DATABASE_URL: pooled, DATABASE_DIRECT_URL: 'db.internal' })).toThrow(/DATABASE_DIRECT_URL: expected a postgres:\/\//);
+  });
+
   it('does not seed demo data on an external database unless asked', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://localhost/x' }).seedDemo).toBe(false);
     expect(loadConfig({ DATABASE_URL: 'postgres://localhost/x', SEED_DEMO: 'true' }).seedDemo).toBe(true);

@@ -37,6 +37,10 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
     .optional(),
+  DATABASE_DIRECT_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
+    .optional(),
   ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   SEED_DEMO: boolish.optional(),
   LLM_PROVIDER: z.enum(['local', 'anthropic', 'openai-compatible']).default('local'),
@@ -72,6 +76,11 @@ export interface Config {
   readonly serveSourcemaps: boolean;
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
+  /**
+   * For what needs a session (LISTEN, the migrations' advisory lock): DATABASE_DIRECT_URL, else DATABASE_URL. When
+   * it differs from databaseUrl, databaseUrl is taken to be a transaction-mode pooler (docs/deployment.md).
+   */
+  readonly databaseDirectUrl: string | undefined;
   readonly adminToken: string | undefined;
   readonly seedDemo: boolean;
   readonly llm: {
@@ -115,6 +124,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
+  if (e.DATABASE_DIRECT_URL !== undefined && e.DATABASE_URL === undefined) {
+    throw new ConfigError(['DATABASE_DIRECT_URL: expected DATABASE_URL to be set too (the pooled URL the queries use)']);
+  }
   const providerKey =
     e.LLM_PROVIDER === 'anthropic' ? e.ANTHROPIC_API_KEY : e.LLM_PROVIDER === 'openai-compatible' ? e.OPENAI_API_KEY : undefined;
   return Object.freeze({
@@ -126,6 +138,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     serveSourcemaps: e.SERVE_SOURCEMAPS,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
+    databaseDirectUrl: e.DATABASE_DIRECT_URL ?? e.DATABASE_URL,
     adminToken: e.ADMIN_TOKEN,
     seedDemo: e.SEED_DEMO ?? e.DATABASE_URL === undefined,
     llm: Object.freeze({

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
-import type { Sql } from './db.js';
+import { connect, type DatabaseUrls, type Sql } from './db.js';
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
 // An arbitrary constant naming report-chat's migration lock among the database's advisory locks.
@@ -38,5 +38,20 @@ export async function runMigrations(sql: Sql): Promise<void> {
     }
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * The migrations on a session of their own: through `pool` when it talks to the database directly; otherwise on a
+ * short-lived direct connection, since a session advisory lock taken through a transaction-mode pooler stays on
+ * whichever server connection ran it, and the unlock may run on another (the next start would wait forever).
+ */
+export async function runMigrationsDirect(urls: DatabaseUrls, pool: Sql): Promise<void> {
+  if (!urls.pooled) return runMigrations(pool);
+  const direct = connect(urls.directUrl, { max: 2, applicationName: 'report-chat migrate' });
+  try {
+    await runMigrations(direct);
+  } finally {
+    await direct.end({ timeout: 5 });
   }
 }

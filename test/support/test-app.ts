@@ -44,6 +44,7 @@ export function requestVia(app: Hono<AppEnv>): TestApp['request'] {
 export async function createTestApp(db: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
   const config = loadConfig({
     DATABASE_URL: db.url,
+    DATABASE_DIRECT_URL: db.directUrl,
     ADMIN_TOKEN,
     LOCAL_MODEL_CHUNK_DELAY_MS: '0',
     RATE_LIMIT_PER_HOUR: '0',

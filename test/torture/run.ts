@@ -11,6 +11,9 @@
  * Options (or env TORTURE_<NAME>, e.g. TORTURE_SHORT=1): --duration <s>, --instances <n>, --reports <n>,
  * --writers <per report>, --readers <n>, --subscribers <n>, --lease-ms <ms>, --seed <n>, --out <file>,
  * --faults <kind,kind|all|none>.
+ *
+ * Topology (issue 17): --via nginx|haproxy puts the proxy of deploy/ in front of the instances (every request of the
+ * tabs goes through it); --rolling replaces the random faults by rolling restarts of the instances, one by one.
  */
 import { randomUUID } from 'node:crypto';
 import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +30,8 @@ import { check, countByKind, ANOMALY_KINDS, type Anomaly, type FaultKind, type H
 import { Database, Instance, randomModelBehavior, seededRandom } from './cluster.js';
 import { FAULT_KINDS, runFaults, type FaultResults } from './faults.js';
 import { Recorder, readerTab, Subscriber, writerTab, type ReportRef, type World } from './tabs.js';
+import { runRollingRestarts } from './rolling.js';
+import { PROXY_KINDS, startProxy, type ProxyKind, type RunningProxy } from '../support/proxies.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ADMIN_TOKEN = `torture-admin-${randomUUID()}`;
@@ -43,6 +48,9 @@ interface Options {
   out: string;
   short: boolean;
   faults: FaultKind[];
+  // Topology (issue 17)
+  via: ProxyKind | undefined;
+  rolling: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -78,6 +86,9 @@ function parseOptions(argv: string[]): Options {
     seed: num('seed', Math.floor(Math.random() * 1_000_000)),
     out: get('out') ?? join(tmpdir(), 'report-chat-torture', `history-${stamp}.jsonl`),
     faults: parseFaults(get('faults')),
+    // Topology (issue 17)
+    via: parseVia(get('via')),
+    rolling: ['1', 'true', 'yes'].includes(get('rolling') ?? ''),
   };
 }
 
@@ -87,6 +98,12 @@ function parseFaults(raw: string | undefined): FaultKind[] {
   const kinds = raw.split(',').map((k) => k.trim());
   for (const k of kinds) if (!FAULT_KINDS.includes(k as FaultKind)) throw new Error(`--faults: unknown kind ${k} (${FAULT_KINDS.join(', ')})`);
   return kinds as FaultKind[];
+}
+
+function parseVia(raw: string | undefined): ProxyKind | undefined {
+  if (raw === undefined || raw === '' || raw === 'none') return undefined;
+  if (!PROXY_KINDS.includes(raw as ProxyKind)) throw new Error(`--via: ${raw} is not one of ${PROXY_KINDS.join(', ')}`);
+  return raw as ProxyKind;
 }
 
 async function main(): Promise<number> {
@@ -103,12 +120,14 @@ async function main(): Promise<number> {
 
   let fake: FakeProviderServer | undefined;
   let db: Database | undefined;
+  let proxy: RunningProxy | undefined;
   const instances: Instance[] = [];
   const world: World = { rec: new Recorder(), random, instances, stopping: false };
   const abort = new AbortController();
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
+      await proxy?.stop().catch(() => {});
       await Promise.all(instances.map((i) => i.close().catch(() => {})));
       await db?.stop().catch(() => {});
       await fake?.close().catch(() => {});
@@ -171,6 +190,8 @@ async function main(): Promise<number> {
             TURN_LEASE_MS: String(options.leaseMs),
             CONTEXT_MAX_TOKENS: '2000',
             LOG_LEVEL: 'warn',
+            // Behind --via's proxy the client address is the proxy's X-Forwarded-For (one hop).
+            ...(options.via ? { TRUST_PROXY: '1' } : {}),
           },
           join(logDir, `instance-${i}.log`),
           REPO,
@@ -179,6 +200,13 @@ async function main(): Promise<number> {
     }
     await Promise.all(instances.map((i) => i.start()));
     say(`instances up on ports ${instances.map((i) => i.port).join(', ')}`);
+    if (options.via) {
+      proxy = await startProxy(options.via, instances.map((i) => i.port));
+      world.via = proxy.url;
+      // The proxy's certificate is the self-signed one its start made, for this run only.
+      if (proxy.url.startsWith('https:')) process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+      say(`${options.via} in front of them at ${proxy.url}`);
+    }
 
     const reports = await createReports(instances[0]!, options.reports);
     const tabs: Array<Promise<void>> = [];
@@ -195,19 +223,21 @@ async function main(): Promise<number> {
 
     const durationMs = options.durationS * 1_000;
     const faultResults: FaultResults = { badExits: [], errors: [] };
-    const faults = runFaults(
-      world,
-      db,
-      {
-        kinds: options.faults,
-        firstAt: Math.min(8_000, durationMs / 10),
-        minGapMs: options.short ? 4_000 : 6_000,
-        maxGapMs: options.short ? 8_000 : 14_000,
-        lastStartAt: durationMs - 12_000,
-        leaseMs: options.leaseMs,
-      },
-      faultResults,
-    );
+    const faults = options.rolling
+      ? runRollingRestarts(world, { firstAt: Math.min(8_000, durationMs / 10), lastStartAt: durationMs - 12_000, settleMs: 2_000 }, faultResults)
+      : runFaults(
+          world,
+          db,
+          {
+            kinds: options.faults,
+            firstAt: Math.min(8_000, durationMs / 10),
+            minGapMs: options.short ? 4_000 : 6_000,
+            maxGapMs: options.short ? 8_000 : 14_000,
+            lastStartAt: durationMs - 12_000,
+            leaseMs: options.leaseMs,
+          },
+          faultResults,
+        );
     const progress = setInterval(() => {
       const sends = world.rec.ops.filter((o): o is SendOp => o.type === 'send');
       const ok = sends.filter((s) => s.outcome === 'ok').length;

@@ -32,7 +32,12 @@ export interface World {
   instances: Instance[];
   /** Set when the run's time is up: tabs finish what they are doing and stop. */
   stopping: boolean;
+  /** `--via nginx|haproxy`: every request goes to this proxy, which picks the instance. */
+  via?: string;
 }
+
+/** Where a request meant for `inst` goes: the proxy in front of the instances when there is one. */
+export const baseUrl = (world: World, inst: Instance): string => world.via ?? inst.url;
 
 const SEND_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
@@ -103,7 +108,7 @@ export async function send(world: World, p: SendParams): Promise<SendOp> {
     op.assistantSeq = turn.assistantMessage.seq;
   };
   try {
-    const res = await fetch(`${inst.url}/api/reports/${p.report.id}/messages`, {
+    const res = await fetch(`${baseUrl(world, inst)}/api/reports/${p.report.id}/messages`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${p.report.token}`,
@@ -195,7 +200,7 @@ export async function stopAnswer(world: World, tab: string, report: ReportRef, a
   });
   const deadline = deadlineSignal(STOP_TIMEOUT_MS);
   try {
-    const res = await fetch(`${inst.url}/api/reports/${report.id}/messages/${assistantId}/stop`, {
+    const res = await fetch(`${baseUrl(world, inst)}/api/reports/${report.id}/messages/${assistantId}/stop`, {
       method: 'POST',
       headers: { authorization: `Bearer ${report.token}` },
       signal: deadline.signal,
@@ -305,7 +310,7 @@ export async function readerTab(world: World, tab: string, reports: ReportRef[])
     const op = rec.add<ReadOp>({ type: 'read', op: rec.opId(), tab, report: report.id, instance: inst.index, start: rec.now(), end: 0, outcome: 'unknown' });
     const deadline = deadlineSignal(READ_TIMEOUT_MS);
     try {
-      const res = await fetch(`${inst.url}/api/reports/${report.id}/export?format=json`, {
+      const res = await fetch(`${baseUrl(world, inst)}/api/reports/${report.id}/export?format=json`, {
         headers: { authorization: `Bearer ${report.token}` },
         signal: deadline.signal,
       });
@@ -359,7 +364,7 @@ export class Subscriber {
       const deadline = deadlineSignal(randInt(random, 5_000, 45_000));
       this.current = deadline;
       try {
-        const res = await fetch(`${inst.url}/api/reports/${this.report.id}/events`, {
+        const res = await fetch(`${baseUrl(this.world, inst)}/api/reports/${this.report.id}/events`, {
           headers: { authorization: `Bearer ${this.report.token}`, 'last-event-id': String(this.lastVersion), accept: 'text/event-stream' },
           signal: deadline.signal,
         });

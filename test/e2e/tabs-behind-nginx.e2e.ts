@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.js';
+import { startProxy } from '../support/proxies.js';
+import { composer, sendButton, signIn, waitForMessages, waitUntilLive } from './support/app-page.js';
+import { sampleReport } from './support/api-client.js';
+import { AssertionError, assertEqual, e2e } from './support/harness.js';
+import { makeTempDir, removeTempDir, startTestServer, type TestServer } from './support/servers.js';
+
+/** Twice the six HTTP/1.1 connections a browser opens to one host: each tab here holds an events stream of its own. */
+const TABS = 12;
+
+e2e(
+  'twelve tabs of one report in one browser, through nginx (TLS, HTTP/2) in front of three instances: each goes live and streams the answer',
+  async (ctx) => {
+    // Three instances on one PostgreSQL, nginx with deploy/nginx.conf in front of them.
+    const dir = makeTempDir('report-chat-e2e-h2-');
+    ctx.defer(() => removeTempDir(dir));
+    const pg = await startEmbeddedPostgres(join(dir, 'pg'));
+    ctx.defer(() => pg.stop());
+    const instances: TestServer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const server = await startTestServer({ DATABASE_URL: pg.url, LOCAL_MODEL_CHUNK_DELAY_MS: '60', TRUST_PROXY: '1' });
+      ctx.defer(() => server.close());
+      instances.push(server);
+    }
+    const nginx = await startProxy('nginx', instances.map((s) => Number(new URL(s.url).port)));
+    ctx.defer(() => nginx.stop());
+
+    // One owner; every other tab is another person (an API token is kept per tab), so that each tab leads an
+    // events stream of its own instead of sharing one: twelve streams from one browser to one host.
+    const owner = await instances[0]!.createUser('Tab Owner');
+    const report = await owner.api.createReport(sampleReport().title, sampleReport().content);
+    const tokens = [owner.token];
+    for (let i = 2; i <= TABS; i++) {
+      const viewer = await instances[i % 3]!.createUser(`Tab Viewer ${String.fromCharCode(64 + i)}`);
+      await owner.api.share(report.id, viewer.userId, 'viewer');
+      tokens.push(viewer.token);
+    }
+
+    // The certificate is the self-signed one nginx's start made: this browser context accepts it.
+    const context = await ctx.browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
+    ctx.defer(() => context.close());
+    const tabs: Page[] = [];
+    const eventsRequests: string[] = [];
+    for (const [i, token] of tokens.entries()) {
+      const tab = await context.newPage();
+      tab.on('request', (req) => {
+        if (new URL(req.url()).pathname.endsWith('/events')) eventsRequests.push(req.url());
+      });
+      tabs.push(tab);
+      try {
+        await signIn(tab, nginx.url, { token }, `/reports/${report.id}`);
+        await waitUntilLive(tab);
+      } catch (err) {
+        throw new AssertionError(`tab ${i + 1} of ${TABS} did not load its conversation and go live within 15 s: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    const protocols = await Promise.all(
+      tabs.map((tab) => tab.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol)),
+    );
+    assertEqual([...new Set(protocols)], ['h2'], 'protocols the tabs were served with');
+
+    // A question from the owner's tab: every tab sees its answer while it streams, then saved.
+    const sender = tabs[0]!;
+    await composer(sender).fill('What drove the growth in ticket volume?');
+    await sendButton(sender).click();
+    await Promise.all(
+      tabs.map((tab, i) =>
+        waitForMessages(tab, `tab ${i + 1} to show the answer streaming`, (ms) => ms.length === 2 && ms[1]?.state === 'answering' && ms[1].text.length > 0, 20_000),
+      ),
+    );
+    await Promise.all(
+      tabs.map((tab, i) => waitForMessages(tab, `tab ${i + 1} to show the answer saved`, (ms) => ms.length === 2 && ms[1]?.state === 'saved', 40_000)),
+    );
+    const stored = await owner.api.messages(report.id);
+    assertEqual(stored.map((m) => m.status), ['complete', 'complete'], 'stored statuses');
+    if (eventsRequests.length < TABS) throw new AssertionError(`expected an events stream per tab (${TABS}), saw ${eventsRequests.length}`);
+  },
+  { timeoutMs: 180_000 },
+);
