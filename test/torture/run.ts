@@ -12,7 +12,7 @@
  * --writers <per report>, --readers <n>, --subscribers <n>, --lease-ms <ms>, --seed <n>, --out <file>,
  * --faults <kind,kind|all|none>.
  *
- * Topology (issue 17): --via nginx|haproxy puts the proxy of deploy/ in front of the instances (every request of the
+ * Topology: --via nginx|haproxy puts the proxy of deploy/ in front of the instances (every request of the
  * tabs goes through it); --rolling replaces the random faults by rolling restarts of the instances, one by one.
  */
 import { randomUUID } from 'node:crypto';
@@ -48,7 +48,7 @@ interface Options {
   out: string;
   short: boolean;
   faults: FaultKind[];
-  // Topology (issue 17)
+  // Topology
   via: ProxyKind | undefined;
   rolling: boolean;
 }
@@ -86,7 +86,7 @@ function parseOptions(argv: string[]): Options {
     seed: num('seed', Math.floor(Math.random() * 1_000_000)),
     out: get('out') ?? join(tmpdir(), 'report-chat-torture', `history-${stamp}.jsonl`),
     faults: parseFaults(get('faults')),
-    // Topology (issue 17)
+    // Topology
     via: parseVia(get('via')),
     rolling: ['1', 'true', 'yes'].includes(get('rolling') ?? ''),
   };

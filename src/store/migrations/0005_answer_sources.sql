@@ -1,4 +1,4 @@
--- Answers a reader can check (issue 13): each answer keeps the passages of the report it rests on, what it was
+-- Answers a reader can check: each answer keeps the passages of the report it rests on, what it was
 -- given, and the revision of the report it was answered from; a report keeps every revision of its content, so a
 -- source's offsets stay true after the report changes.
 
