@@ -1,16 +1,13 @@
 import { Hono } from 'hono';
 import type { ChatContext } from '../../chat/context.js';
+import { databaseAnswers } from '../../store/readiness.js';
 
 export function healthRoutes(ctx: ChatContext) {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    try {
-      await ctx.sql`SELECT 1`;
-      return c.json({ status: 'ready' });
-    } catch {
-      return c.json({ error: { code: 'unavailable', message: 'The database does not answer.' } }, 503);
-    }
+    if (await databaseAnswers(ctx.sql)) return c.json({ status: 'ready' });
+    return c.json({ error: { code: 'unavailable', message: 'The database does not answer.' } }, 503);
   });
   // Prometheus text. Open like /healthz: put it behind your network's access rules, as with any exporter.
   app.get('/metrics', async (c) => c.body(await ctx.metrics.registry.metrics(), 200, { 'Content-Type': ctx.metrics.registry.contentType }));
