@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
+import { chmodSync, chownSync, createWriteStream, existsSync, mkdirSync, rmSync, type WriteStream } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,8 +49,13 @@ export class ReplicatedPostgres {
     this.log = createWriteStream(join(root, 'postgres.log'), { flags: 'a' });
   }
 
-  /** `root` must exist and be reachable by the postgres user (when we are root). */
+  /** `root`'s parent must be reachable by the postgres user (when we are root); `root` is made if missing. */
   static async start(root: string, options: ReplicatedOptions): Promise<ReplicatedPostgres> {
+    if (!existsSync(root)) {
+      mkdirSync(root);
+      // Ours, so opened to traversal: the servers, run as `postgres`, reach their folders below it.
+      chmodSync(root, 0o755);
+    }
     const ids = process.getuid?.() === 0 ? { uid: idOf('-u'), gid: idOf('-g') } : undefined;
     const nodes: [PgNode, PgNode] = [
       { name: 'node_a', port: await freePort(), dir: join(root, 'node_a'), proc: undefined },
