@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, createWriteStream, existsSync, mkdirSync, rmSync, type WriteStream } from 'node:fs';
+import { chmodSync, chownSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -93,7 +93,7 @@ export class ReplicatedPostgres {
     return `postgres://${USER}@127.0.0.1:${node.port}/postgres`;
   }
 
-  /** The machine dies: SIGKILL to the primary's whole process group (postmaster and backends at once). */
+  /** The machine dies: SIGKILL to the primary's postmaster and all its processes at once. */
   async killPrimary(): Promise<void> {
     const node = this.nodes[this.primaryIndex]!;
     await killGroup(node);
@@ -226,14 +226,37 @@ function idOf(flag: '-u' | '-g'): number {
   return Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }).trim());
 }
 
+/**
+ * The machine dies: SIGKILL to the postmaster and every child of it at once. Not to its process group: each
+ * backend puts itself in a group of its own (setsid), and a backend outliving its postmaster keeps serving its
+ * connection for a while.
+ */
 function killGroupNow(proc: ChildProcess): boolean {
   if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return false;
-  try {
-    process.kill(-proc.pid, 'SIGKILL');
-  } catch {
-    proc.kill('SIGKILL');
+  const pids = [proc.pid, ...childrenOf(proc.pid)];
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
   return true;
+}
+
+function childrenOf(parent: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The parent pid is the 4th field, after the command name in parentheses (which may hold spaces).
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) out.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
 }
 
 async function killGroup(node: PgNode): Promise<void> {
