@@ -41,6 +41,7 @@ export function connectPool(urls: DatabaseUrls, options: Omit<DbOptions, 'prepar
  */
 export function connect(url: string, options: DbOptions = {}): Sql {
   return postgres(url, {
+    ...sessionTarget(url),
     max: options.max ?? 20,
     idle_timeout: 30,
     connect_timeout: 5,
@@ -61,4 +62,18 @@ export function connect(url: string, options: DbOptions = {}): Sql {
       },
     },
   });
+}
+
+/**
+ * Options that make a multi-host URL's `target_session_attrs=read-write` mean what libpq means by it. postgres.js
+ * 3.4.9 judges read-write by `default_transaction_read_only` alone, which a PostgreSQL 14+ hot standby reports as
+ * `off`: after a failover it settled on the standby and every write failed with 25006 (seen in
+ * test/failover.test.ts). `primary` (not in recovery) is what it checks correctly, and what finding the new primary
+ * needs; a primary whose default_transaction_read_only is on, which read-write would also skip, is not a setup we
+ * run on.
+ */
+export function sessionTarget(url: string): { target_session_attrs?: 'primary' } {
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  const asked = new URLSearchParams(query).get('target_session_attrs') ?? process.env.PGTARGETSESSIONATTRS;
+  return asked === 'read-write' ? { target_session_attrs: 'primary' } : {};
 }

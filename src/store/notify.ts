@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import type { Sql } from './db.js';
+import { sessionTarget, type Sql } from './db.js';
 
 /**
  * PostgreSQL LISTEN/NOTIFY plumbing: one dedicated listening connection that comes back by itself, and batched,
@@ -88,6 +88,7 @@ export function listenForNotifications(options: ListenOptions): NotificationList
     const connectionOptions: postgres.Options<Record<string, postgres.PostgresType>> & {
       onnotify(channel: string, payload: string): void;
     } = {
+      ...sessionTarget(options.url),
       max: 1,
       idle_timeout: 0,
       max_lifetime: null,

@@ -81,7 +81,7 @@ export interface ReadOp {
   error?: string;
 }
 
-export type FaultKind = 'kill' | 'pause' | 'terminate-backend' | 'pg-restart' | 'graceful-restart';
+export type FaultKind = 'kill' | 'pause' | 'terminate-backend' | 'pg-restart' | 'graceful-restart' | 'failover';
 
 export interface FaultOp {
   type: 'fault';

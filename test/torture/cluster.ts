@@ -55,6 +55,10 @@ export class Database {
     return db;
   }
 
+  get description(): string {
+    return `relay on port ${this.proxyPort}`;
+  }
+
   /** What the instances use: the relay's fixed port. */
   get url(): string {
     const u = new URL(this.embedded!.url);

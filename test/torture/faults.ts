@@ -1,9 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultKind, FaultOp } from './checker.js';
 import { pick, randInt, type Database, type Instance } from './cluster.js';
+import { ReplicatedDatabase } from './replicated.js';
 import type { World } from './tabs.js';
 
 export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'terminate-backend', 'pg-restart', 'graceful-restart'];
+/** Only on a replicated database (`--failover`), so not among the kinds of `all`. */
+export const FAILOVER: FaultKind = 'failover';
+
+/** The run's database: one server behind a relay, or a primary and a standby (`--failover`). */
+export type TortureDatabase = Database | ReplicatedDatabase;
 
 export interface FaultPlan {
   kinds: readonly FaultKind[];
@@ -26,7 +32,7 @@ export interface FaultResults {
  * Injects faults one at a time until `lastStartAt`: first one of every kind (in a random order), then any kind,
  * connection kills most often. Never takes the last running instance away.
  */
-export async function runFaults(world: World, db: Database, plan: FaultPlan, results: FaultResults): Promise<void> {
+export async function runFaults(world: World, db: TortureDatabase, plan: FaultPlan, results: FaultResults): Promise<void> {
   const { rec, random } = world;
   if (plan.kinds.length === 0) return;
   const first = [...plan.kinds].sort(() => random() - 0.5);
@@ -57,7 +63,7 @@ function victim(world: World): Instance | undefined {
   return up.length >= 2 ? pick(world.random, up) : undefined;
 }
 
-async function inject(world: World, db: Database, kind: FaultKind, op: FaultOp, plan: FaultPlan, results: FaultResults): Promise<void> {
+async function inject(world: World, db: TortureDatabase, kind: FaultKind, op: FaultOp, plan: FaultPlan, results: FaultResults): Promise<void> {
   const { random } = world;
   switch (kind) {
     case 'kill': {
@@ -110,6 +116,12 @@ async function inject(world: World, db: Database, kind: FaultKind, op: FaultOp, 
       if (exit !== 0) results.badExits.push(`${inst.name}: SIGTERM during the run ended it with ${String(exit)}`);
       await sleep(randInt(random, 200, 1_500));
       await inst.start();
+      return;
+    }
+    case 'failover': {
+      if (!(db instanceof ReplicatedDatabase)) throw new Error('failover needs --failover (a primary and a standby)');
+      op.target = 'primary';
+      op.detail = await db.failover(random);
       return;
     }
   }
