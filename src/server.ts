@@ -195,13 +195,17 @@ async function firstReportId(sql: Sql): Promise<string | undefined> {
 function welcome(url: string, modelId: string, demo: DemoCredentials | undefined, reportId: string | undefined): string {
   const lines = [`report-chat is running at ${url}  (model: ${modelId})`];
   if (demo?.newPassword) {
-    lines.push('', `The demo user ${DEMO_EMAIL} signs in with this password (shown once; kept in ${demo.passwordFile}):`, `  ${demo.newPassword}`);
+    lines.push(
+      '',
+      `Open ${url} and sign in as ${DEMO_EMAIL} with this password (shown once; kept in ${demo.passwordFile}):`,
+      `  ${demo.newPassword}`,
+    );
   }
   const demoToken = demo?.token;
   if (demoToken && reportId) {
     lines.push(
       '',
-      `Open ${url} and sign in with the demo user's API token (${DEMO_EMAIL}):`,
+      `The demo user's API token, for scripts (or the sign-in page's "API token" form):`,
       `  ${demoToken}`,
       '',
       'Ask a sample report a question, streamed:',
