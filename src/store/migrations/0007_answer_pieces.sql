@@ -2,7 +2,7 @@
 -- new row of answer_pieces; the message row keeps the text as it was when the answer started (empty) until the
 -- answer ends, when finish_answer writes the whole text and deletes the pieces, in one call, or the sweeper folds
 -- them into the row it marks interrupted. So one answer writes its text about twice in all (the pieces, then the
--- final row), however long it streams, where rewriting the whole text at each save wrote it once per second.
+-- final row), however long it streams, rather than once per save.
 --
 -- A piece starts where the text and the sources saved before it end (text_offset in UTF-16 code units, as the
 -- engine counts; source_offset an index into the answer's sources). The two together are the key: a save that
