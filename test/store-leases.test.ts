@@ -33,7 +33,8 @@ describe('leases and the sweeper', () => {
     const turn = await reserveOne(conversationId);
     const ref = { conversationId, seq: turn.assistantMessage.seq };
     expect(await startAnswer(db.sql, { ...ref, owner: 'owner-a', leaseMs: 200, model: 'test' })).toBeDefined();
-    expect(await checkpointAnswer(db.sql, { ...ref, owner: 'owner-a', leaseMs: 200, content: 'partial ans' })).toBe(true);
+    expect(await checkpointAnswer(db.sql, { ...ref, owner: 'owner-a', leaseMs: 200, from: { chars: 0, sources: 0 }, text: 'partial' })).toBe(true);
+    expect(await checkpointAnswer(db.sql, { ...ref, owner: 'owner-a', leaseMs: 200, from: { chars: 7, sources: 0 }, text: ' ans' })).toBe(true);
     await sleep(300);
 
     // Two sweepers at once (two instances): the answer is swept exactly once.
@@ -50,7 +51,7 @@ describe('leases and the sweeper', () => {
     expect(version).toBe(4); // created x2, streaming, interrupted
 
     // The owner comes back too late: its checkpoint and finish do not resurrect the answer.
-    expect(await checkpointAnswer(db.sql, { ...ref, owner: 'owner-a', leaseMs: 200, content: 'more' })).toBe(false);
+    expect(await checkpointAnswer(db.sql, { ...ref, owner: 'owner-a', leaseMs: 200, from: { chars: 11, sources: 0 }, text: 'more' })).toBe(false);
     const late = await finishAnswer(db.sql, { ...ref, owner: 'owner-a', status: 'complete', content: 'full answer', error: null });
     expect(late.applied).toBe(false);
     expect(late.message.status).toBe('interrupted');
@@ -147,7 +148,7 @@ describe('migrations', () => {
       const journal = (await import('../src/store/migrations/meta/_journal.json', { with: { type: 'json' } })).default;
       expect(applied?.n).toBe(journal.entries.length);
       const tables = await a<{ tablename: string }[]>`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`;
-      expect(tables.map((t) => t.tablename)).toEqual(['api_tokens', 'conversations', 'external_identities', 'messages', 'rate_limit_windows', 'report_members', 'report_revisions', 'reports', 'sessions', 'sign_in_failures', 'users']);
+      expect(tables.map((t) => t.tablename)).toEqual(['answer_pieces', 'api_tokens', 'conversations', 'external_identities', 'messages', 'rate_limit_windows', 'report_members', 'report_revisions', 'reports', 'sessions', 'sign_in_failures', 'users']);
     } finally {
       await a.end({ timeout: 5 });
       await b.end({ timeout: 5 });

@@ -137,6 +137,8 @@ interface OwnAnswer {
   state: 'queued' | 'streaming' | 'done';
   /** Everything "generated" so far, saved or not (the engine's live text). */
   text: string;
+  /** How much of `text` the checkpoints confirmed saved: the next one saves the rest (as the engine does). */
+  savedChars: number;
   lostLease: boolean;
 }
 
@@ -291,10 +293,12 @@ class Run {
       seq: a.seq,
       owner: ownerOf(client),
       leaseMs,
-      content,
+      from: { chars: a.savedChars, sources: 0 },
+      text: content.slice(a.savedChars),
     });
     this.addAnswer({ op, client, kind: 'checkpoint', seq: a.seq, content, saved });
     if (!saved) a.lostLease = true;
+    else a.savedChars = content.length;
     return this.note(op, client, `checkpoint ${a.seq} ${JSON.stringify(content)} lease ${leaseMs} -> ${saved}`);
   }
 
@@ -325,7 +329,7 @@ class Run {
       const a = reservation.assistantMessage;
       if (reservation.kind === 'created') {
         // An answer the reserve started is this client's to generate at once, as the engine does.
-        this.own[client]!.push({ seq: a.seq, state: a.status === 'streaming' ? 'streaming' : 'queued', text: '', lostLease: false });
+        this.own[client]!.push({ seq: a.seq, state: a.status === 'streaming' ? 'streaming' : 'queued', text: '', savedChars: 0, lostLease: false });
         this.answerSeqs.push(a.seq);
       }
       const sent = `${intent} ${short(userMessageId)} ${JSON.stringify(content)} lease ${leaseMs}${start ? ' start' : ''}`;

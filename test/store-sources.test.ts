@@ -100,9 +100,10 @@ describe('an answer with its sources', () => {
     const r = await reserveTurn(db.sql, turnInput(seeded.conversationId, { leaseOwner: 'owner-a', leaseMs: 300 }));
     const ref = { conversationId: seeded.conversationId, seq: r.assistantMessage.seq };
     const sources = [sourceOf(SAMPLE_REPORT, 1, '47 minutes', 'Connection pool incident › Summary')];
-    expect(await checkpointAnswer(db.sql, { ...ref, owner: 'owner-a', leaseMs: 300, content: 'Errors for 47 minutes [1]', sources, reportRevision: 1 })).toBe(true);
+    const first = 'Errors for 47 minutes [1]';
+    expect(await checkpointAnswer(db.sql, { ...ref, owner: 'owner-a', leaseMs: 300, from: { chars: 0, sources: 0 }, text: first, sources, reportRevision: 1 })).toBe(true);
     // A later checkpoint with no new sources leaves them as they are.
-    expect(await checkpointAnswer(db.sql, { ...ref, owner: 'owner-a', leaseMs: 300, content: 'Errors for 47 minutes [1] and' })).toBe(true);
+    expect(await checkpointAnswer(db.sql, { ...ref, owner: 'owner-a', leaseMs: 300, from: { chars: first.length, sources: 1 }, text: ' and' })).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 400));
     const swept = await sweepExpiredLeases(db.sql);
     expect(swept.find((m) => m.id === r.assistantMessage.id)).toMatchObject({

@@ -230,18 +230,23 @@ export class TurnEngine {
     const { sql, bus } = this.deps;
     let checkpointing: Promise<void> | undefined;
     let context: ContextRecord | undefined;
+    // What the checkpoints confirmed saved: each saves only what came after it, so its cost is that of the new text.
+    let saved = { chars: 0, sources: 0 };
     const checkpoint = () => {
       if (checkpointing) return;
+      const upTo = { chars: live.text.length, sources: live.sources.length };
       checkpointing = checkpointAnswer(sql, {
         ...ref,
         owner: this.deps.instanceId,
         leaseMs: this.deps.leaseMs,
-        content: live.text,
-        sources: live.sources,
+        from: saved,
+        text: live.text.slice(saved.chars, upTo.chars),
+        sources: live.sources.slice(saved.sources, upTo.sources),
         reportRevision: turn.reportRevision,
       })
         .then((stillOurs) => {
           if (!stillOurs) live.abort.abort('lost-lease' satisfies EndReason);
+          else saved = upTo;
         })
         .catch((err: unknown) => tlog.warn({ err }, 'checkpoint failed; will try again'))
         .finally(() => {

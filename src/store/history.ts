@@ -1,5 +1,6 @@
 import { AppError } from '../errors/app-error.js';
 import type { Sql } from './db.js';
+import { messageColumns, withSavedText, type RowWithSaved } from './saved-text.js';
 import { inTransaction, lockForChange } from './transaction.js';
 import type { ConversationRow, MessageRow } from './types.js';
 
@@ -21,18 +22,22 @@ export async function readPage(sql: Sql, conversationId: string, q: PageQuery): 
     const [conv] = await tx<{ version: number }[]>`SELECT version FROM conversations WHERE id = ${conversationId}`;
     if (!conv) throw new AppError('not_found', 'No such conversation.');
     if (q.after !== undefined) {
-      const messages = await tx<MessageRow[]>`
-        SELECT * FROM messages WHERE conversation_id = ${conversationId} AND seq > ${q.after}
-        ORDER BY seq LIMIT ${q.limit}`;
+      const messages = (
+        await tx<RowWithSaved[]>`
+          SELECT ${messageColumns(tx)} FROM messages m WHERE conversation_id = ${conversationId} AND seq > ${q.after}
+          ORDER BY seq LIMIT ${q.limit}`
+      ).map(withSavedText);
       const firstSeq = messages[0]?.seq ?? q.after + 1;
       const [older] = await tx`
         SELECT 1 FROM messages WHERE conversation_id = ${conversationId} AND seq < ${firstSeq} LIMIT 1`;
       return { messages, version: conv.version, hasMoreBefore: older !== undefined };
     }
-    const newestFirst = await tx<MessageRow[]>`
-      SELECT * FROM messages
-      WHERE conversation_id = ${conversationId} ${q.before !== undefined ? tx`AND seq < ${q.before}` : tx``}
-      ORDER BY seq DESC LIMIT ${q.limit + 1}`;
+    const newestFirst = (
+      await tx<RowWithSaved[]>`
+        SELECT ${messageColumns(tx)} FROM messages m
+        WHERE conversation_id = ${conversationId} ${q.before !== undefined ? tx`AND seq < ${q.before}` : tx``}
+        ORDER BY seq DESC LIMIT ${q.limit + 1}`
+    ).map(withSavedText);
     const hasMoreBefore = newestFirst.length > q.limit;
     return { messages: newestFirst.slice(0, q.limit).reverse(), version: conv.version, hasMoreBefore };
   });
@@ -49,22 +54,25 @@ export async function readChangesAfter(sql: Sql, conversationId: string, version
   return sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
     const [conversation] = await tx<ConversationRow[]>`SELECT * FROM conversations WHERE id = ${conversationId}`;
     if (!conversation) throw new AppError('not_found', 'No such conversation.');
-    const messages = await tx<MessageRow[]>`
-      SELECT * FROM messages WHERE conversation_id = ${conversationId} AND changed_version > ${version}
-      ORDER BY changed_version LIMIT ${limit}`;
+    const messages = (
+      await tx<RowWithSaved[]>`
+        SELECT ${messageColumns(tx)} FROM messages m WHERE conversation_id = ${conversationId} AND changed_version > ${version}
+        ORDER BY changed_version LIMIT ${limit}`
+    ).map(withSavedText);
     return { conversation, messages };
   });
 }
 
 export async function readMessage(sql: Sql, conversationId: string, messageId: string): Promise<MessageRow | undefined> {
-  const [row] = await sql<MessageRow[]>`
-    SELECT * FROM messages WHERE conversation_id = ${conversationId} AND id = ${messageId}`;
-  return row;
+  const [row] = await sql<RowWithSaved[]>`
+    SELECT ${messageColumns(sql)} FROM messages m WHERE conversation_id = ${conversationId} AND id = ${messageId}`;
+  return row && withSavedText(row);
 }
 
 export async function readMessageBySeq(sql: Sql, conversationId: string, seq: number): Promise<MessageRow | undefined> {
-  const [row] = await sql<MessageRow[]>`SELECT * FROM messages WHERE conversation_id = ${conversationId} AND seq = ${seq}`;
-  return row;
+  const [row] = await sql<RowWithSaved[]>`
+    SELECT ${messageColumns(sql)} FROM messages m WHERE conversation_id = ${conversationId} AND seq = ${seq}`;
+  return row && withSavedText(row);
 }
 
 /** The whole conversation in seq order, for export. Read in one snapshot. */
@@ -72,7 +80,9 @@ export async function readAll(sql: Sql, conversationId: string): Promise<Page> {
   return sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
     const [conv] = await tx<{ version: number }[]>`SELECT version FROM conversations WHERE id = ${conversationId}`;
     if (!conv) throw new AppError('not_found', 'No such conversation.');
-    const messages = await tx<MessageRow[]>`SELECT * FROM messages WHERE conversation_id = ${conversationId} ORDER BY seq`;
+    const messages = (
+      await tx<RowWithSaved[]>`SELECT ${messageColumns(tx)} FROM messages m WHERE conversation_id = ${conversationId} ORDER BY seq`
+    ).map(withSavedText);
     return { messages, version: conv.version, hasMoreBefore: false };
   });
 }

@@ -3,6 +3,7 @@ import {
   bigint,
   check,
   customType,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -145,12 +146,10 @@ export const messages = pgTable(
     primaryKey({ name: 'messages_pkey', columns: [t.conversationId, t.seq] }),
     // Resuming an events stream reads "changed after version v" of one conversation.
     uniqueIndex('messages_changed_version_key').on(t.conversationId, t.changedVersion),
-    // The queue check and the sweeper only ever look at answers in progress: a small partial index.
+    // The queue check and the sweeper only ever look at answers in progress: a small partial index. Nothing indexes
+    // lease_expires_at, so renewing a lease is a HOT update (migration 0007, which also sets fillfactor 90).
     index('messages_active_idx')
       .on(t.conversationId, t.seq)
-      .where(sql`${t.status} IN ('queued', 'streaming')`),
-    index('messages_lease_idx')
-      .on(t.leaseExpiresAt)
       .where(sql`${t.status} IN ('queued', 'streaming')`),
     check('messages_role_check', sql`${t.role} IN ('user', 'assistant')`),
     check(
@@ -159,6 +158,28 @@ export const messages = pgTable(
     ),
     check('messages_user_complete_check', sql`${t.role} = 'assistant' OR ${t.status} = 'complete'`),
     check('messages_seq_check', sql`${t.seq} >= 1`),
+  ],
+);
+
+/**
+ * What the checkpoints of an answer still streaming saved, one row per checkpoint that brought something new: the
+ * text and the sources that arrived since the previous one. Readers append them to the message's own (empty) text
+ * and sources; the final commit, or the sweeper, moves them into the message row and deletes them (migration 0007).
+ */
+export const answerPieces = pgTable(
+  'answer_pieces',
+  {
+    conversationId: uuid('conversation_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    // Where the piece starts: the answer's text length (UTF-16 code units) and its number of sources saved before it.
+    textOffset: integer('text_offset').notNull(),
+    sourceOffset: integer('source_offset').notNull(),
+    text: text('text').notNull(),
+    sources: jsonb('sources').notNull().default(sql`'[]'::jsonb`),
+  },
+  (t) => [
+    primaryKey({ name: 'answer_pieces_pkey', columns: [t.conversationId, t.seq, t.textOffset, t.sourceOffset] }),
+    foreignKey({ name: 'answer_pieces_message_fkey', columns: [t.conversationId, t.seq], foreignColumns: [messages.conversationId, messages.seq] }).onDelete('cascade'),
   ],
 );
 

@@ -1,7 +1,9 @@
 import { AppError } from '../errors/app-error.js';
 import type { Sql } from './db.js';
 import type { WindowCount, WindowLimit } from './rate-limits.js';
+import { readMessageBySeq } from './history.js';
 import { sqlState } from './pg-errors.js';
+import { messageColumns } from './saved-text.js';
 import { autocommitTracked, inTransaction, lockForChange } from './transaction.js';
 import type { MessageRow, StoredContext, StoredSource, TerminalStatus } from './types.js';
 
@@ -130,8 +132,7 @@ async function replayOf(sql: Sql, input: ReserveInput): Promise<Reservation> {
   if (existing.role !== 'user' || existing.content !== input.content) {
     throw new AppError('idempotency_conflict', 'This message id was already used with different content.');
   }
-  const [answer] = await sql<MessageRow[]>`
-    SELECT * FROM messages WHERE conversation_id = ${existing.conversationId} AND seq = ${existing.seq + 1}`;
+  const answer = await readMessageBySeq(sql, existing.conversationId, existing.seq + 1);
   if (!answer || answer.replyTo !== existing.id) throw new Error(`turn of message ${existing.id} has no answer row`);
   return { kind: 'replay', userMessage: existing, assistantMessage: answer };
 }
@@ -175,25 +176,54 @@ export async function startAnswer(
   });
 }
 
+export interface CheckpointInput extends AnswerRef {
+  owner: string;
+  leaseMs: number;
+  /**
+   * Where this checkpoint's piece starts: the length of the text (UTF-16 code units) and the number of sources that
+   * earlier checkpoints saved, as confirmed by their returning true. A checkpoint whose outcome was not confirmed is
+   * sent again from the same place with everything that arrived since.
+   */
+  from: { chars: number; sources: number };
+  /** The text that arrived since `from.chars`; may be empty. */
+  text: string;
+  /** The sources emitted since `from.sources`, in order. */
+  sources?: readonly StoredSource[];
+  reportRevision?: number;
+}
+
 /**
- * Step 5: saves the text so far and renews the lease. Not a versioned change (API.md: the version counts creation,
- * status changes and final content). False when this owner lost the answer (swept, or stopped while queued).
- * The sources cited so far and the revision they point into are saved with the text: an answer the sweeper ends
- * keeps the sources of the text it keeps.
+ * Step 5: saves what arrived since the last checkpoint and renews the lease. Not a versioned change (API.md: the
+ * version counts creation, status changes and final content). False when this owner lost the answer (swept, or
+ * stopped while queued). The sources cited so far and the revision they point into are saved with the text: an
+ * answer the sweeper ends keeps the sources of the text it keeps.
+ *
+ * Its cost does not grow with the answer (migration 0007): the new text and sources are inserted as one piece, and
+ * the message row only gets its lease renewed, a HOT update that leaves its text and the indexes alone. Both in one
+ * autocommitted statement, the row first: its lock orders this checkpoint with a finish or a sweep, so a piece is
+ * only ever added to an answer still streaming under this owner, and is then seen by whoever ends it.
  */
-export async function checkpointAnswer(
-  sql: Sql,
-  ref: AnswerRef & { owner: string; leaseMs: number; content: string; sources?: readonly StoredSource[]; reportRevision?: number },
-): Promise<boolean> {
-  const sources = ref.sources?.length ? JSON.stringify(ref.sources) : null;
-  const rows = await sql`
-    UPDATE messages
-    SET content = ${ref.content}, lease_expires_at = now() + ${ref.leaseMs} * interval '1 millisecond', updated_at = now(),
-        sources = coalesce(${sources}::text::jsonb, sources), report_revision = coalesce(${ref.reportRevision ?? null}::int, report_revision)
-    WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} AND status = 'streaming'
-      AND lease_owner = ${ref.owner}
-    RETURNING seq`;
-  return rows.length === 1;
+export async function checkpointAnswer(sql: Sql, ref: CheckpointInput): Promise<boolean> {
+  const sources = JSON.stringify(ref.sources ?? []);
+  const rows = await sql<{ held: number }[]>`
+    WITH held AS (
+      UPDATE messages
+      SET lease_expires_at = now() + ${ref.leaseMs} * interval '1 millisecond', updated_at = now(),
+          report_revision = coalesce(${ref.reportRevision ?? null}::int, report_revision)
+      WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} AND status = 'streaming'
+        AND lease_owner = ${ref.owner}
+      RETURNING conversation_id, seq
+    ), piece AS (
+      INSERT INTO answer_pieces AS p (conversation_id, seq, text_offset, source_offset, text, sources)
+      SELECT conversation_id, seq, ${ref.from.chars}, ${ref.from.sources}, ${ref.text}, ${sources}::text::jsonb
+      FROM held
+      WHERE ${ref.text} <> '' OR ${sources} <> '[]'
+      ON CONFLICT (conversation_id, seq, text_offset, source_offset) DO UPDATE
+      SET text = excluded.text, sources = excluded.sources
+      WHERE length(excluded.text) >= length(p.text) AND jsonb_array_length(excluded.sources) >= jsonb_array_length(p.sources)
+    )
+    SELECT count(*)::int AS held FROM held`;
+  return rows[0]?.held === 1;
 }
 
 export interface FinishInput extends AnswerRef {
@@ -241,8 +271,7 @@ export async function finishAnswer(sql: Sql, input: FinishInput): Promise<Finish
     },
   );
   if (row) return { applied: true, message: row };
-  const [stored] = await sql<MessageRow[]>`
-    SELECT * FROM messages WHERE conversation_id = ${input.conversationId} AND seq = ${input.seq}`;
+  const stored = await readMessageBySeq(sql, input.conversationId, input.seq);
   if (!stored) throw new Error(`answer ${input.conversationId}/${input.seq} vanished`);
   // Our own earlier attempt committed iff the row holds exactly what we wrote. The error text tells a finish by
   // this owner apart from the sweeper's `interrupted` or a queued stop, which write errors of their own.
@@ -308,13 +337,23 @@ export async function sweepExpiredLeases(sql: Sql, limit = 100): Promise<Message
   for (const ref of candidates) {
     const row = await inTransaction(sql, async (tx) => {
       const version = await lockForChange(tx, ref.conversationId);
-      const [updated] = await tx<MessageRow[]>`
-        UPDATE messages
-        SET status = 'interrupted', error = ${INTERRUPTED_ERROR}, changed_version = ${version},
-            lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+      // The row lock first, in a statement of its own: a checkpoint in flight commits before it is granted, so the
+      // next statement's snapshot holds every piece, and none can be added after.
+      const [expired] = await tx`
+        SELECT 1 FROM messages
         WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq}
           AND status IN ('queued', 'streaming') AND lease_expires_at < now()
-        RETURNING *`;
+        FOR UPDATE`;
+      if (!expired) return undefined;
+      const [updated] = await tx<MessageRow[]>`
+        UPDATE messages m
+        SET status = 'interrupted', error = ${INTERRUPTED_ERROR}, changed_version = ${version},
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = now(),
+            content = m.content || coalesce(saved.saved_text, ''), sources = m.sources || coalesce(saved.saved_sources, '[]')
+        FROM (SELECT ${messageColumns(tx)} FROM messages m WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq}) saved
+        WHERE m.conversation_id = ${ref.conversationId} AND m.seq = ${ref.seq}
+        RETURNING m.*`;
+      await tx`DELETE FROM answer_pieces WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq}`;
       return updated;
     });
     if (row) swept.push(row);

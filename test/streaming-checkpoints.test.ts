@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../src/chat/accounts.js';
+import type { ChatContext } from '../src/chat/context.js';
+import { createChatContext } from '../src/chat/create-context.js';
+import { startSweeper } from '../src/chat/sweeper.js';
+import { loadConfig } from '../src/config/config.js';
+import { createApp } from '../src/http/app.js';
+import { messageSchema } from '../src/http/schemas.js';
+import { createLogger } from '../src/log/logger.js';
+import { connect, type Sql } from '../src/store/db.js';
+import { startFakeOpenAI, type FakeProviderServer } from './fakes/fake-openai-server.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { ADMIN_TOKEN, collectUntil, readSse, requestVia } from './support/test-app.js';
+
+/**
+ * What a checkpoint of a streaming answer writes (migration 0007): the text that arrived since the previous one, as
+ * a new piece, never the text saved before; and what survives an instance that dies mid-answer: the text up to its
+ * last checkpoint, seen by another instance while the answer is in flight and kept when the sweeper ends it.
+ *
+ * Two instances on one database in one process, each with its own pool and bus, as in multi-instance.test.ts; "killing"
+ * one ends its pool and its listening connection at once, so it saves nothing more, as a killed process would. The
+ * lease is 1.5 s, so a checkpoint comes every 0.5 s.
+ */
+interface Instance {
+  ctx: ChatContext;
+  sql: Sql;
+  request: ReturnType<typeof requestVia>;
+}
+
+let db: TestDatabase;
+let fake: FakeProviderServer;
+let token: string;
+const instances: Instance[] = [];
+const stopSweepers: (() => void)[] = [];
+const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const LEASE_MS = 1_500;
+// 60 chunks 50 ms apart: three seconds of streaming, six checkpoints.
+const CHUNKS = Array.from({ length: 60 }, (_, i) => `word${String(i).padStart(2, '0')} `);
+
+function startInstance(name: string): Instance {
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    ADMIN_TOKEN,
+    RATE_LIMIT_PER_HOUR: '0',
+    RATE_LIMIT_PER_DAY: '0',
+    TURN_LEASE_MS: String(LEASE_MS),
+    LLM_PROVIDER: 'openai-compatible',
+    LLM_BASE_URL: fake.baseUrl,
+    LLM_MODEL: 'fake-model',
+  });
+  const sql = connect(db.url, { max: 6, applicationName: `report-chat-test-${name}` });
+  const ctx = createChatContext({ config, sql, log, instanceId: `${name}-${randomUUID().slice(0, 8)}`, databaseUrl: db.url });
+  const { app } = createApp({ ctx, adminTokenHash: hashToken(ADMIN_TOKEN) });
+  const instance = { ctx, sql, request: requestVia(app) };
+  instances.push(instance);
+  return instance;
+}
+
+/** As a killed process: no statement of its own reaches the database from now on, and it hears nothing. */
+async function kill(instance: Instance): Promise<void> {
+  await Promise.all([instance.sql.end({ timeout: 0 }), instance.ctx.bus.close?.()]);
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  fake = await startFakeOpenAI({ behavior: { chunks: CHUNKS, chunkDelayMs: 50 } });
+  const first = startInstance('setup');
+  const res = await first.request('/api/users', { method: 'POST', token: ADMIN_TOKEN, json: { email: `u-${randomUUID()}@example.com` } });
+  token = ((await res.json()) as { token: string }).token;
+});
+afterAll(async () => {
+  for (const stop of stopSweepers) stop();
+  await fake?.close(); // ends the hung model streams of killed instances, whose engines then give up
+  for (const i of instances) {
+    await i.ctx.engine.shutdown().catch(() => {});
+    await i.ctx.bus.close?.().catch(() => {});
+    await i.sql.end({ timeout: 1 }).catch(() => {});
+  }
+  await db?.drop();
+});
+
+async function createReport(on: Instance): Promise<{ reportId: string; conversationId: string }> {
+  const res = await on.request('/api/reports', { method: 'POST', token, json: { title: 'A report', content: '# Findings\n\nThe cache was cold.' } });
+  expect(res.status).toBe(201);
+  const reportId = ((await res.json()) as { id: string }).id;
+  const [conv] = await db.sql<{ id: string }[]>`SELECT id FROM conversations WHERE report_id = ${reportId}`;
+  return { reportId, conversationId: conv!.id };
+}
+
+/** The answer's message row as stored, not as read through the app. */
+async function storedRow(answerId: string) {
+  const [row] = await db.sql<{ status: string; content: string; conversationId: string; seq: number }[]>`
+    SELECT status, content, conversation_id, seq FROM messages WHERE id = ${answerId}`;
+  return row!;
+}
+
+/** The pieces its checkpoints saved, with their row versions. */
+async function storedPieces(row: { conversationId: string; seq: number }) {
+  return db.sql<{ textOffset: number; text: string; xmin: string; ctid: string }[]>`
+    SELECT text_offset, text, xmin::text, ctid::text FROM answer_pieces
+    WHERE conversation_id = ${row.conversationId} AND seq = ${row.seq} ORDER BY text_offset, source_offset`;
+}
+
+async function answerVia(on: Instance, reportId: string) {
+  const res = await on.request(`/api/reports/${reportId}/messages?limit=10`, { token });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { messages: unknown[] };
+  return messageSchema.parse(body.messages.at(-1));
+}
+
+describe('checkpoints of a streaming answer', () => {
+  it('write only what arrived since the last one: the message row never holds the text, earlier pieces are never rewritten', async () => {
+    fake.setBehavior({ chunks: CHUNKS, chunkDelayMs: 50 });
+    const a = startInstance('a');
+    const { reportId } = await createReport(a);
+    const sent = readSse(await a.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: { id: randomUUID(), content: 'Explain' } }));
+    let answerId: string | undefined;
+    while (!answerId) {
+      const ev = await sent.next();
+      const start = JSON.parse(ev!.data) as { type: string; data?: { assistantMessage?: { id: string } } };
+      answerId = start.data?.assistantMessage?.id;
+    }
+    const done = sent.all();
+    // From the first checkpoint on, as the app shows it.
+    for (let i = 0; i < 100 && (await answerVia(a, reportId)).content === ''; i++) await sleep(50);
+
+    // Every piece ever seen, by its offset: the row version (xmin, ctid) and text it had when first seen.
+    const seen = new Map<number, { xmin: string; ctid: string; text: string }>();
+    for (let i = 0; i < 400; i++) {
+      const row = await storedRow(answerId);
+      if (row.status !== 'streaming') break;
+      // The text so far lives in the pieces only: the message row, rewritten to renew its lease, carries none of it.
+      expect(row.content, 'text in the message row').toBe('');
+      const pieces = await storedPieces(row);
+      for (const p of pieces) {
+        const first = seen.get(p.textOffset);
+        if (first) expect({ xmin: p.xmin, ctid: p.ctid, text: p.text }, `piece at ${p.textOffset}`).toEqual(first);
+        else seen.set(p.textOffset, { xmin: p.xmin, ctid: p.ctid, text: p.text });
+      }
+      // Each piece starts where the one before it ends: together they are the text so far, each part stored once.
+      let end = 0;
+      for (const p of pieces) {
+        expect(p.textOffset).toBe(end);
+        end += p.text.length;
+      }
+      await sleep(50);
+    }
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+
+    await done;
+    const final = await storedRow(answerId);
+    // The finished answer is one row with the whole text, as before; its pieces are gone with the same commit.
+    expect(final).toMatchObject({ status: 'complete', content: CHUNKS.join('') });
+    expect(await storedPieces(final)).toEqual([]);
+  });
+
+  it('an instance killed mid-answer leaves the text of its last checkpoint: another instance serves it in flight, the sweeper keeps it', async () => {
+    // The model streams 40 chunks, then hangs: the answer stays in flight until its owner's lease runs out.
+    fake.setBehavior({ chunks: CHUNKS, chunkDelayMs: 50, hangAfterChunks: 40 });
+    const a = startInstance('a2');
+    const b = startInstance('b2');
+    const { reportId } = await createReport(b);
+    const sent = readSse(await a.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: { id: randomUUID(), content: 'Explain' } }));
+    let answerId: string | undefined;
+    while (!answerId) {
+      const start = JSON.parse((await sent.next())!.data) as { data?: { assistantMessage?: { id: string } } };
+      answerId = start.data?.assistantMessage?.id;
+    }
+    // Kill A mid-stream: text kept arriving for the first two seconds, checkpoints every half second.
+    await sleep(1_500);
+    const live = a.ctx.engine.liveTurn(answerId)!;
+    const earlier = live.text; // what A had a checkpoint interval and more before it died
+    await sleep(1_000);
+    const atDeath = live.text;
+    await kill(a);
+    expect(atDeath.length).toBeGreaterThan(earlier.length);
+    await sleep(100); // a statement A sent just before is answered by now, whether it committed or not
+
+    // In flight, from B: a page of messages and an events stream's catch-up both show the saved text, which is up to
+    // the last checkpoint: at least what A had a checkpoint interval before it died, nothing it never had.
+    const viaGet = await answerVia(b, reportId);
+    expect(viaGet).toMatchObject({ id: answerId, status: 'streaming' });
+    const saved = viaGet.content;
+    expect(saved.startsWith(earlier)).toBe(true);
+    expect(atDeath.startsWith(saved)).toBe(true);
+    const events = readSse(await b.request(`/api/reports/${reportId}/events`, { token, headers: { 'last-event-id': '0' } }));
+    const caughtUp = await collectUntil(events, (evs) => evs.some((e) => e.event === 'message' && e.data.includes(answerId!)));
+    await events.stop();
+    const resumed = messageSchema.parse(JSON.parse(caughtUp.find((e) => e.event === 'message' && e.data.includes(answerId!))!.data));
+    expect(resumed).toMatchObject({ status: 'streaming', content: saved });
+    // It was saved as pieces, never in the message row.
+    const row = await storedRow(answerId);
+    expect(row).toMatchObject({ status: 'streaming', content: '' });
+    expect((await storedPieces(row)).map((p) => p.text).join('')).toBe(saved);
+
+    // The lease runs out; B's sweeper ends the answer with that text, in its row, and no pieces are left.
+    stopSweepers.push(startSweeper(b.ctx, 200));
+    let after = viaGet;
+    for (let i = 0; i < 100 && after.status === 'streaming'; i++) {
+      await sleep(100);
+      after = await answerVia(b, reportId);
+    }
+    expect(after).toMatchObject({ status: 'interrupted', content: saved });
+    expect(await storedRow(answerId)).toMatchObject({ status: 'interrupted', content: saved });
+    expect(await storedPieces(row)).toEqual([]);
+    await sent.stop();
+  });
+});
