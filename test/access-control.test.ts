@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorSchema } from '../src/http/schemas.js';
+import { errorSchema } from '../src/api/schemas.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { ADMIN_TOKEN, createTestApp, readSse, type TestApp } from './support/test-app.js';
 

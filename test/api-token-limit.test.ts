@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorSchema } from '../src/http/schemas.js';
+import { errorSchema } from '../src/api/schemas.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 

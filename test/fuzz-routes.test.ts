@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorSchema } from '../src/http/schemas.js';
+import { errorSchema } from '../src/api/schemas.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from './support/test-app.js';
 

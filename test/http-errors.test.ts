@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorSchema } from '../src/http/schemas.js';
+import { errorSchema } from '../src/api/schemas.js';
 import { connect } from '../src/store/db.js';
 import { startEmbeddedPostgres } from '../src/store/embedded-postgres.js';
 import { runMigrations } from '../src/store/migrate.js';

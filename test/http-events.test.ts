@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messageSchema } from '../src/http/schemas.js';
+import { messageSchema } from '../src/api/schemas.js';
 import { startFakeOpenAI } from './fakes/fake-openai-server.js';
 import type { FakeProviderServer } from './fakes/fake-behavior.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messagesPageSchema } from '../src/http/schemas.js';
+import { messagesPageSchema } from '../src/api/schemas.js';
 import { startFakeAnthropic } from './fakes/fake-anthropic-server.js';
 import type { FakeProviderServer } from './fakes/fake-behavior.js';
 import { startFakeOpenAI } from './fakes/fake-openai-server.js';

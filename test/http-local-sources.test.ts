@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messageSchema, messagesPageSchema, reportSchema, type sourceSchema } from '../src/http/schemas.js';
+import { messageSchema, messagesPageSchema, reportSchema, type sourceSchema } from '../src/api/schemas.js';
 import type { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestApp, readSse, SAMPLE_REPORT, type TestApp } from './support/test-app.js';

@@ -7,7 +7,7 @@ import {
   messagesPageSchema,
   reportSchema,
   turnSchema,
-} from '../src/http/schemas.js';
+} from '../src/api/schemas.js';
 import { finishAnswer, reserveTurn } from '../src/store/turns.js';
 import type { StoredSource } from '../src/store/types.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';

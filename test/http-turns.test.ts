@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messageSchema, messagesPageSchema, reportSchema, turnSchema } from '../src/http/schemas.js';
+import { messageSchema, messagesPageSchema, reportSchema, turnSchema } from '../src/api/schemas.js';
 import { reserveTurn } from '../src/store/turns.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { turnInput } from './support/fixtures.js';

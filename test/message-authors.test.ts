@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messagesPageSchema } from '../src/http/schemas.js';
+import { messagesPageSchema } from '../src/api/schemas.js';
 import { startFakeOpenAI, type FakeProviderServer } from './fakes/fake-openai-server.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from './support/test-app.js';

@@ -8,7 +8,7 @@ import type { PgBusOptions, PgEventBus } from '../src/chat/pg-bus.js';
 import { startSweeper } from '../src/chat/sweeper.js';
 import { loadConfig } from '../src/config/config.js';
 import { createApp } from '../src/http/app.js';
-import { messageSchema } from '../src/http/schemas.js';
+import { messageSchema } from '../src/api/schemas.js';
 import { createLogger } from '../src/log/logger.js';
 import type { Sql } from '../src/store/db.js';
 import { reserveTurn, startAnswer } from '../src/store/turns.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../src/store/db.js';
-import { errorSchema } from '../src/http/schemas.js';
+import { errorSchema } from '../src/api/schemas.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 

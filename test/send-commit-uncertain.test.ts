@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorSchema } from '../src/http/schemas.js';
+import { errorSchema } from '../src/api/schemas.js';
 import { connect, type Sql } from '../src/store/db.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { startTcpRelay, type TcpRelay } from './support/tcp-relay.js';

@@ -6,7 +6,7 @@ import { createChatContext } from '../src/chat/create-context.js';
 import { loadConfig } from '../src/config/config.js';
 import { createApp } from '../src/http/app.js';
 import type { StreamCounts } from '../src/http/routes/events.js';
-import { errorSchema } from '../src/http/schemas.js';
+import { errorSchema } from '../src/api/schemas.js';
 import { createLogger } from '../src/log/logger.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { ADMIN_TOKEN, readSse, requestVia, type TestApp } from './support/test-app.js';

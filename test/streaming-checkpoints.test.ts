@@ -7,7 +7,7 @@ import { createChatContext } from '../src/chat/create-context.js';
 import { startSweeper } from '../src/chat/sweeper.js';
 import { loadConfig } from '../src/config/config.js';
 import { createApp } from '../src/http/app.js';
-import { messageSchema } from '../src/http/schemas.js';
+import { messageSchema } from '../src/api/schemas.js';
 import { createLogger } from '../src/log/logger.js';
 import { connect, type Sql } from '../src/store/db.js';
 import { startFakeOpenAI, type FakeProviderServer } from './fakes/fake-openai-server.js';

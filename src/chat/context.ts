@@ -21,7 +21,8 @@ export interface ChatContext {
 
 export interface Caller {
   id: string;
-  email: string;
+  /** Null for a user known only by a JWT without an email. */
+  email: string | null;
   name: string | null;
 }
 

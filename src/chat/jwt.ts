@@ -62,7 +62,7 @@ export function createJwtVerifier(config: Config, sql: Sql): JwtVerifier | undef
     if (lifetimeSeconds({ ...payload, exp }) > config.authJwtMaxAgeS) return undefined;
     const user = await ensureExternalUser(sql, { issuer: iss ?? '', subject: sub, ...claims(payload) });
     return {
-      caller: { id: user.id, email: user.email ?? '', name: user.name },
+      caller: { id: user.id, email: user.email, name: user.name },
       credential: { kind: 'jwt', expiresAt: new Date(exp * 1000) },
     };
   };

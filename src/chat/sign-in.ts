@@ -81,7 +81,7 @@ export async function sessionCaller(ctx: ChatContext, sessionToken: string): Pro
   const user = await findSessionUser(ctx.sql, hashToken(sessionToken));
   if (!user) return undefined;
   return {
-    caller: { id: user.id, email: user.email ?? '', name: user.name },
+    caller: { id: user.id, email: user.email, name: user.name },
     credential: { kind: 'session', id: user.sessionId, expiresAt: user.expiresAt },
   };
 }

@@ -1,5 +1,5 @@
 import { parseSse } from './sse.js';
-import type { ConversationEvent, Message, MessagesPage, Report, ReportStatus, ReportSummary, Turn, TurnStreamEvent, User } from './types.js';
+import type { ConversationEvent, Me, Member, Message, MessagesPage, NewReport, Report, ReportList, ReportPatch, StoppedAnswer, Turn, TurnStreamEvent } from './types.js';
 
 /** An error answer of the API: its status, its code from API.md's closed set, and the message for a person. */
 export class ReportChatError extends Error {
@@ -56,17 +56,17 @@ export class ReportChatClient {
     this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
-  me = (options: CallOptions = {}) => this.json<{ user: User }>('GET', '/api/me', undefined, options);
-  listReports = (options: CallOptions = {}) => this.json<{ reports: ReportSummary[] }>('GET', '/api/reports', undefined, options);
+  me = (options: CallOptions = {}) => this.json<Me>('GET', '/api/me', undefined, options);
+  listReports = (options: CallOptions = {}) => this.json<ReportList>('GET', '/api/reports', undefined, options);
   /** With `revision`, the content of that revision: the text an answer's sources point into (its `reportRevision`). */
   getReport = (reportId: string, options: CallOptions & { revision?: number } = {}) =>
     this.json<Report>('GET', reportPath(reportId) + (options.revision === undefined ? '' : `?revision=${options.revision}`), undefined, options);
-  createReport = (input: { title: string; content: string; status?: ReportStatus }, options: CallOptions = {}) =>
+  createReport = (input: NewReport, options: CallOptions = {}) =>
     this.json<Report>('POST', '/api/reports', input, options);
-  updateReport = (reportId: string, patch: { title?: string; content?: string; status?: ReportStatus }) =>
+  updateReport = (reportId: string, patch: ReportPatch) =>
     this.json<Report>('PATCH', reportPath(reportId), patch);
-  setMember = (reportId: string, userId: string, role: 'viewer' | 'editor') =>
-    this.json<{ userId: string; role: string }>('PUT', `${reportPath(reportId)}/members/${enc(userId)}`, { role });
+  setMember = (reportId: string, userId: string, role: Member['role']) =>
+    this.json<Member>('PUT', `${reportPath(reportId)}/members/${enc(userId)}`, { role });
   removeMember = (reportId: string, userId: string) => this.send('DELETE', `${reportPath(reportId)}/members/${enc(userId)}`).then(() => undefined);
 
   /**
@@ -114,7 +114,7 @@ export class ReportChatClient {
   }
 
   stop = (reportId: string, messageId: string) =>
-    this.json<{ message: Message }>('POST', `${reportPath(reportId)}/messages/${enc(messageId)}/stop`);
+    this.json<StoppedAnswer>('POST', `${reportPath(reportId)}/messages/${enc(messageId)}/stop`);
 
   /**
    * Live changes of the conversation, from `after` (a version) on. Ends when the server closes the stream.

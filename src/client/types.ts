@@ -1,89 +1,49 @@
-// The API's shapes (API.md), for clients. Kept free of server imports so the client runs in any runtime.
+// The API's shapes, for clients: the types of the schemas the server validates and publishes (src/api/schemas.ts).
+// Types only: a client imports no zod and nothing of the server at run time.
+import type { z } from 'zod';
+import type {
+  contextSchema,
+  createReportBody,
+  memberSchema,
+  meSchema,
+  patchReportBody,
+  reportListSchema,
+  stoppedAnswerSchema,
+  messageSchema,
+  messagesPageSchema,
+  messageStatusSchema,
+  reportSchema,
+  reportStatusSchema,
+  reportSummarySchema,
+  roleSchema,
+  sourceSchema,
+  turnSchema,
+  userSchema,
+} from '../api/schemas.js';
 
-export type MessageStatus = 'queued' | 'streaming' | 'complete' | 'failed' | 'stopped' | 'interrupted';
-export type ReportStatus = 'generating' | 'complete' | 'failed';
-export type Role = 'owner' | 'editor' | 'viewer';
-
-export interface Message {
-  id: string;
-  reportId: string;
-  seq: number;
-  role: 'user' | 'assistant';
-  content: string;
-  status: MessageStatus;
-  replyTo: string | null;
-  error: string | null;
-  /** The report passages an answer rests on; `[]` for a user message (and an answer that cites nothing). */
-  sources: Source[];
-  /** What the answer was given; null for a user message. */
-  context: AnswerContext | null;
-  /** The report revision the answer was given on, which its sources point into; null for a user message. */
-  reportRevision: number | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
+export type MessageStatus = z.output<typeof messageStatusSchema>;
+export type ReportStatus = z.output<typeof reportStatusSchema>;
+export type Role = z.output<typeof roleSchema>;
+export type Message = z.output<typeof messageSchema>;
 /**
  * A passage of the report an answer rests on: `quote === content.slice(start, end)` of the report's revision
- * `reportRevision` (UTF-16 offsets); the answer's text refers to it as `[n]`. `heading` is the heading path of its
- * section (`Findings › Cold start`), '' before the first heading.
+ * `reportRevision` (UTF-16 offsets); the answer's text refers to it as `[n]`.
  */
-export interface Source {
-  n: number;
-  start: number;
-  end: number;
-  quote: string;
-  heading: string;
-}
-
+export type Source = z.output<typeof sourceSchema>;
 /** What an answer was given: `passages < totalPassages` means a selection of the report, not all of it. */
-export interface AnswerContext {
-  reportChars: number;
-  sentChars: number;
-  passages: number;
-  totalPassages: number;
-  historyTurns: number;
-}
-
-export interface MessagesPage {
-  messages: Message[];
-  version: number;
-  hasMoreBefore: boolean;
-}
-
-export interface Report {
-  id: string;
-  title: string;
-  status: ReportStatus;
-  content: string;
-  /** Grows with each change of `content`; earlier revisions stay readable (`GET …?revision=N`). */
-  revision: number;
-  role: Role;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface ReportSummary {
-  id: string;
-  title: string;
-  status: ReportStatus;
-  role: Role;
-  messageCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface User {
-  id: string;
-  email: string | null;
-  name: string | null;
-}
-
-export interface Turn {
-  userMessage: Message;
-  assistantMessage: Message;
-  saved: boolean;
-}
+export type AnswerContext = z.output<typeof contextSchema>;
+export type MessagesPage = z.output<typeof messagesPageSchema>;
+export type Report = z.output<typeof reportSchema>;
+export type ReportSummary = z.output<typeof reportSummarySchema>;
+export type User = z.output<typeof userSchema>;
+export type Turn = z.output<typeof turnSchema>;
+export type Me = z.output<typeof meSchema>;
+export type ReportList = z.output<typeof reportListSchema>;
+export type Member = z.output<typeof memberSchema>;
+export type StoppedAnswer = z.output<typeof stoppedAnswerSchema>;
+/** What a client sends: the schemas' input types. */
+export type NewReport = z.input<typeof createReportBody>;
+export type ReportPatch = z.input<typeof patchReportBody>;
 
 /** The events of a send's UI message stream, in API.md's order. */
 export type TurnStreamEvent =

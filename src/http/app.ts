@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../errors/app-error.js';
 import type { AppEnv, HttpOptions } from './env.js';
@@ -12,11 +12,15 @@ import { securityHeaders } from './middleware/security-headers.js';
 import { createJwtVerifier } from '../chat/jwt.js';
 import { accountRoutes } from './routes/accounts.js';
 import { apiDocsRoutes } from './routes/api-docs.js';
+import { generateDocument, registerDocumentParts } from './api-document.js';
 import { memberRoutes } from './routes/members.js';
 import { signInRoutes } from './routes/sign-in.js';
 import { eventRoutes, type StreamCounts } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { exportRoutes } from './routes/export.js';
 import { messageRoutes } from './routes/messages.js';
+import { sendMessageRoutes } from './routes/send-message.js';
+import { routesApp } from './request.js';
 import { MAX_REPORT_BYTES, reportRoutes } from './routes/reports.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -31,7 +35,9 @@ const limitBody = (maxSize: number) =>
   });
 
 export interface BuiltApp {
-  app: Hono<AppEnv>;
+  app: OpenAPIHono<AppEnv>;
+  /** The OpenAPI 3.1 document, generated from the routes' declarations once, when first asked for. */
+  document: () => ReturnType<typeof generateDocument>;
   /** Open events streams, for metrics and shutdown. */
   streams: StreamCounts;
 }
@@ -39,7 +45,10 @@ export interface BuiltApp {
 export function createApp(options: HttpOptions): BuiltApp {
   const { ctx } = options;
   const streams: StreamCounts = { open: 0, perUser: new Map() };
-  const app = new Hono<AppEnv>();
+  const app = routesApp();
+  registerDocumentParts(app);
+  let document: ReturnType<typeof generateDocument> | undefined;
+  const getDocument = () => (document ??= generateDocument(app));
   app.use('*', securityHeaders());
   app.use('*', requestId());
   app.use('*', httpMetrics(ctx.metrics));
@@ -50,7 +59,7 @@ export function createApp(options: HttpOptions): BuiltApp {
   app.notFound((c) => errorResponse(c, 'not_found', 'No such route.'));
 
   app.route('/', healthRoutes(ctx));
-  app.route('/api', apiDocsRoutes());
+  app.route('/api', apiDocsRoutes(getDocument));
 
   app.use('/api/reports', limitBody(MAX_REPORT_BYTES + MAX_BODY_BYTES));
   app.use('/api/reports/:reportId', limitBody(MAX_REPORT_BYTES + MAX_BODY_BYTES));
@@ -69,6 +78,8 @@ export function createApp(options: HttpOptions): BuiltApp {
   app.route('/api/reports', reportRoutes(ctx));
   app.route('/api/reports', memberRoutes(ctx));
   app.route('/api/reports', messageRoutes(ctx));
+  app.route('/api/reports', sendMessageRoutes(ctx));
+  app.route('/api/reports', exportRoutes(ctx));
   app.route('/api/reports', eventRoutes(ctx, streams));
-  return { app, streams };
+  return { app, streams, document: getDocument };
 }

@@ -1,54 +1,55 @@
-import type { Context } from 'hono';
+import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
-import { uuidSchema } from './schemas.js';
+import type { AppEnv } from './env.js';
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const where = issue.path.length ? `"${issue.path.join('.')}"` : 'the body';
   return `${where} ${issue.message.replace(/^Invalid input: /, '')}`;
 }
 
-/** Parses a JSON body against `schema`: 415 for another media type, 400 for bad JSON or a bad shape. */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+/**
+ * What a failed validation tells the client, by what failed: a body or a query names the field; a path parameter
+ * or a header is named as the client wrote it. The first issue is enough to fix the request.
+ */
+function validationMessage(target: string, issue: z.core.$ZodIssue | undefined): string {
+  if (target === 'json') return issue ? `Invalid request: ${describeIssue(issue)}.` : 'Invalid request.';
+  if (target === 'query') return issue ? `Invalid query: ${describeIssue(issue)}.` : 'Invalid query.';
+  const name = issue?.path.join('.') ?? target;
+  return `${target === 'param' ? `"${name}"` : name} ${issue?.message ?? 'is not valid'}.`;
+}
+
+/** Every route's validation failure is a 400 `invalid_request` in the API's error format; nothing is changed. */
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+  if (!result.success) throw new AppError('invalid_request', validationMessage(result.target, result.error.issues[0]));
+};
+
+/** A sub-app whose routes are declared with createRoute: they validate with `validationHook` and join the document. */
+export const routesApp = () => new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+/**
+ * Runs before a route's body validation: 415 for a body that is not JSON (even an empty one without a type), 400 for
+ * one that does not parse. The validator then reads the same text from Hono's body cache.
+ */
+export const jsonBody: MiddlewareHandler<AppEnv> = async function jsonBodyMiddleware(c, next) {
+  if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
     throw new AppError('unsupported_media_type', 'Send the body as JSON (Content-Type: application/json).');
   }
-  const text = await c.req.text();
-  let body: unknown;
   try {
-    body = JSON.parse(text);
+    JSON.parse(await c.req.text());
   } catch {
     throw new AppError('invalid_request', 'The body is not valid JSON.');
   }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new AppError('invalid_request', issue ? `Invalid request: ${describeIssue(issue)}.` : 'Invalid request.');
-  }
-  return parsed.data;
+  await next();
+};
+
+/** `"<version>"` (optionally weak) → the version; undefined when absent or malformed (it then never matches). */
+export function ifNoneMatchVersion(c: Context): number | undefined {
+  const match = c.req.header('if-none-match')?.trim().match(VERSION_TAG);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
-export function uuidParam(c: Context, name: string): string {
-  const value = c.req.param(name);
-  if (!value || !uuidSchema.safeParse(value).success) throw new AppError('invalid_request', `"${name}" must be a UUID.`);
-  return value.toLowerCase();
-}
-
-export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(c.req.query());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new AppError('invalid_request', issue ? `Invalid query: ${describeIssue(issue)}.` : 'Invalid query.');
-  }
-  return parsed.data;
-}
-
-/** `"<version>"` (optionally weak) → the version; undefined when the header is absent. */
-export function versionHeader(c: Context, name: 'if-match' | 'if-none-match'): number | undefined {
-  const raw = c.req.header(name);
-  if (raw === undefined) return undefined;
-  const match = raw.trim().match(/^(?:W\/)?"(\d{1,15})"$/);
-  if (!match?.[1]) throw new AppError('invalid_request', `${name === 'if-match' ? 'If-Match' : 'If-None-Match'} must be a version in quotes, like "12".`);
-  return Number(match[1]);
-}
+export const VERSION_TAG = /^(?:W\/)?"(\d{1,15})"$/;

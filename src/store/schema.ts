@@ -15,12 +15,19 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { StoredContext, StoredSource } from './types.js';
 
 // The schema drizzle-kit generates migrations from. Queries are written with postgres.js (see queries/*.ts) so that
 // the locking order of each transaction is explicit; this file is the single source of the table shapes.
 
+// The values the CHECK constraints allow, as the row types' unions (no effect on the generated SQL).
+const REPORT_STATUSES = ['generating', 'complete', 'failed'] as const;
+const MESSAGE_ROLES = ['user', 'assistant'] as const;
+const MESSAGE_STATUSES = ['queued', 'streaming', 'complete', 'failed', 'stopped', 'interrupted'] as const;
+
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+// postgres.js returns timestamptz as a Date: the row types (src/store/types.ts) say so.
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const users = pgTable(
   'users',
@@ -77,7 +84,7 @@ export const reports = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     title: text('title').notNull(),
     content: text('content').notNull(),
-    status: text('status').notNull().default('complete'),
+    status: text('status', { enum: REPORT_STATUSES }).notNull().default('complete'),
     // Grows by one with each change of content (a trigger, migration 0005); every revision is in report_revisions.
     revision: integer('revision').notNull().default(1),
     createdAt: ts('created_at').notNull().defaultNow(),
@@ -117,9 +124,9 @@ export const messages = pgTable(
       .references(() => conversations.id, { onDelete: 'cascade' }),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     id: uuid('id').notNull().unique(),
-    role: text('role').notNull(),
+    role: text('role', { enum: MESSAGE_ROLES }).notNull(),
     content: text('content').notNull().default(''),
-    status: text('status').notNull(),
+    status: text('status', { enum: MESSAGE_STATUSES }).notNull(),
     replyTo: uuid('reply_to'),
     error: text('error'),
     model: text('model'),
@@ -131,10 +138,10 @@ export const messages = pgTable(
     cacheWriteTokens: integer('cache_write_tokens'),
     // The verified passages the answer cites ({n, start, end, quote, heading}), offsets into the content of the
     // report's revision `report_revision`; stored with the final text, in the same call.
-    sources: jsonb('sources').notNull().default(sql`'[]'::jsonb`),
+    sources: jsonb('sources').$type<StoredSource[]>().notNull().default(sql`'[]'::jsonb`),
     // What the answer was given ({reportChars, sentChars, passages, totalPassages, historyTurns}); null for a
     // question, and for an answer that never reached the model.
-    context: jsonb('context'),
+    context: jsonb('context').$type<StoredContext>(),
     reportRevision: integer('report_revision'),
     changedVersion: bigint('changed_version', { mode: 'number' }).notNull(),
     leaseOwner: text('lease_owner'),

@@ -1,3 +1,5 @@
+import type { conversations, messages, reports, users } from './schema.js';
+
 export type MessageRole = 'user' | 'assistant';
 export type MessageStatus = 'queued' | 'streaming' | 'complete' | 'failed' | 'stopped' | 'interrupted';
 export type TerminalStatus = 'complete' | 'failed' | 'stopped' | 'interrupted';
@@ -28,58 +30,15 @@ export interface StoredContext {
   historyTurns: number;
 }
 
-/** A row of `messages`, camelCased by the driver. */
-export interface MessageRow {
-  conversationId: string;
-  seq: number;
-  id: string;
-  role: MessageRole;
-  content: string;
-  status: MessageStatus;
-  replyTo: string | null;
-  error: string | null;
-  model: string | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  /** The member who wrote a user message; null for an answer and for a message stored before authors were. */
-  authorId: string | null;
-  cacheReadTokens: number | null;
-  cacheWriteTokens: number | null;
-  /** [] for a question and for an answer that cites nothing. */
-  sources: StoredSource[];
-  context: StoredContext | null;
-  /** The report revision whose content the answer was given; null for a question. */
-  reportRevision: number | null;
-  changedVersion: number;
-  leaseOwner: string | null;
-  leaseExpiresAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+// Row types come from the Drizzle schema (src/store/schema.ts), the one statement of the tables' shapes; each lists
+// the columns its queries select (camelCased by the driver).
 
-export interface ConversationRow {
-  id: string;
-  reportId: string;
-  nextSeq: number;
-  version: number;
-  messageCount: number;
-  clearedVersion: number;
-}
+/** A row of `messages`. */
+export type MessageRow = typeof messages.$inferSelect;
 
-export interface ReportRow {
-  id: string;
-  ownerId: string;
-  title: string;
-  content: string;
-  status: ReportStatus;
-  revision: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type ConversationRow = Pick<typeof conversations.$inferSelect, 'id' | 'reportId' | 'nextSeq' | 'version' | 'messageCount' | 'clearedVersion'>;
 
-export interface UserRow {
-  id: string;
-  email: string;
-  name: string | null;
-  createdAt: Date;
-}
+export type ReportRow = Pick<typeof reports.$inferSelect, 'id' | 'ownerId' | 'title' | 'content' | 'status' | 'revision' | 'createdAt' | 'updatedAt'>;
+
+/** `email` is null for a user known only by a JWT without one. */
+export type UserRow = Pick<typeof users.$inferSelect, 'id' | 'email' | 'name' | 'createdAt'>;

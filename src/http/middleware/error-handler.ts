@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { AppError, ERROR_STATUS, type ErrorCode } from '../../errors/app-error.js';
 import type { Logger } from '../../log/logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
@@ -24,6 +25,9 @@ export function errorHandler(log: Logger, metrics: Metrics) {
       if (err.status >= 500) log.error({ err, cause: err.cause, requestId, method: c.req.method, path: c.req.path }, err.message);
       return errorResponse(c, err.code, err.message, err.headers);
     }
+    // Hono's own refusals (a body validator's media-type gate): the client's fault, in the API's format.
+    if (err instanceof HTTPException && err.status === 415) return errorResponse(c, 'unsupported_media_type', 'Send the body as JSON (Content-Type: application/json).');
+    if (err instanceof HTTPException && err.status === 400) return errorResponse(c, 'invalid_request', 'The body is not valid JSON.');
     if (sqlState(err) !== undefined) metrics.dbErrors.inc({ class: sqlStateClass(err) });
     if (isUnavailableError(err)) {
       log.warn({ err, requestId }, 'database unavailable');

@@ -1,12 +1,13 @@
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
 import type { BusEvent } from '../../chat/bus.js';
 import { openEvents } from '../../chat/conversation.js';
 import type { ChatContext } from '../../chat/context.js';
 import { toApiMessage } from '../../chat/message-view.js';
 import type { MessageRow } from '../../store/types.js';
 import { AppError } from '../../errors/app-error.js';
-import type { AppEnv } from '../env.js';
-import { uuidParam } from '../request.js';
+import { routesApp } from '../request.js';
+import { errors, reportParams, SECURITY, SERVER_ERRORS } from '../route-parts.js';
 import { SseFrame, sseResponse } from '../sse.js';
 
 const PING_MS = 15_000;
@@ -58,14 +59,97 @@ function resumeVersion(lastEventId: string | undefined, after: string | undefine
   return Number(raw.trim());
 }
 
+const VERSION_PATTERN = '^[0-9]{1,15}$';
+
+const exampleMessage = {
+  id: '0b7a5f0e-3c1d-4b8e-9a51-2f4d7c9e6a10',
+  reportId: '5e0c2a8b-6f1d-4c3e-8b7a-9d2f1e0c4b3a',
+  seq: 2,
+  role: 'assistant',
+  content: '',
+  status: 'streaming',
+  replyTo: '7c1e9d2a-4b3f-4e8a-b6c5-1a0f2e3d4c5b',
+  error: null,
+  sources: [],
+  context: null,
+  reportRevision: null,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:04.000Z',
+};
+
+const EVENTS_EXAMPLE = [
+  ': connected',
+  `event: message\nid: 13\ndata: ${JSON.stringify(exampleMessage)}`,
+  'event: delta\ndata: {"id":"0b7a5f0e-3c1d-4b8e-9a51-2f4d7c9e6a10","offset":0,"text":"The pool was "}',
+  ': ping',
+  'event: cleared\nid: 20\ndata: {"version":20}',
+  '',
+].join('\n\n');
+
+const EVENTS_DESCRIPTION = `Every change of the conversation, live, as Server-Sent Events:
+
+- \`event: message\`, \`id: <version>\`, \`data: <Message>\`: on every creation and status change, and with the final content.
+- \`event: delta\`, \`data: {"id", "offset", "text"}\`: text appended to a streaming answer. \`offset\` is the length (UTF-16 code units) of the content before \`text\`: apply a delta only where \`offset\` equals what you hold, otherwise fetch the message again.
+- \`event: cleared\`, \`id: <version>\`, \`data: {"version"}\`: the conversation was cleared.
+- Comments: \`: connected\` when the stream opens, \`: ping\` at least every 15 s.
+
+With \`Last-Event-ID\` (or \`?after=\`) the stream first sends a \`message\` event for every message changed after that version (a streaming answer with the text of its last checkpoint), in version order, then live events, without a gap or a repeat. Events reach subscribers on every server instance that shares the database.`;
+
+// Last-Event-ID and `after` are checked together by resumeVersion (the header wins, an empty one is absent), so
+// their schemas only document them.
+const eventsRoute = createRoute({
+  method: 'get',
+  path: '/{reportId}/events',
+  operationId: 'streamEvents',
+  tags: ['Conversation'],
+  summary: 'Live updates',
+  description: 'A Server-Sent Events stream of every change of the conversation, for every open tab. The stream closes when you lose access to the report.',
+  security: SECURITY.user,
+  request: {
+    params: reportParams,
+    headers: z.object({
+      'Last-Event-ID': z
+        .string()
+        .optional()
+        .meta({
+          pattern: VERSION_PATTERN,
+          example: '12',
+          param: {
+            description:
+              'The `id` (a version) of the last event you saw: the stream first replays every message changed after it. Browsers send it when they reconnect.',
+          },
+        }),
+    }),
+    query: z.object({
+      after: z
+        .string()
+        .optional()
+        .meta({ pattern: VERSION_PATTERN, param: { description: 'The same as `Last-Event-ID`, for clients that cannot set headers. The header wins.' } }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'The event stream.',
+      content: { 'text/event-stream': { schema: z.string().meta({ description: EVENTS_DESCRIPTION }), example: EVENTS_EXAMPLE } },
+    },
+    ...errors(
+      ['invalid_request', '`Last-Event-ID` (or `after`) is not a version number, or `reportId` is not a UUID.'],
+      'unauthorized',
+      'not_found',
+      ['rate_limited', 'You have 20 streams open on this server instance; close some tabs.'],
+      ...SERVER_ERRORS,
+    ),
+  },
+});
+
 /**
  * GET /api/reports/:reportId/events: every change of the conversation, live. With Last-Event-ID (or ?after=) it
  * first replays what changed since that version, then continues live without a gap or a repeat.
  */
 export function eventRoutes(ctx: ChatContext, streams: StreamCounts) {
-  const app = new Hono<AppEnv>();
-  app.get('/:reportId/events', async (c) => {
-    const reportId = uuidParam(c, 'reportId');
+  const app = routesApp();
+  app.openapi(eventsRoute, async (c) => {
+    const { reportId } = c.req.valid('param');
     const since = resumeVersion(c.req.header('last-event-id'), c.req.query('after'));
     const caller = c.get('caller');
     const { report, changesAfter, watchAccess } = await openEvents(ctx, caller, reportId);

@@ -1,20 +1,62 @@
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { memberBody, memberSchema } from '../../api/schemas.js';
 import type { ChatContext } from '../../chat/context.js';
 import { removeMember, setMember } from '../../chat/members.js';
-import type { AppEnv } from '../env.js';
-import { readJson, uuidParam } from '../request.js';
-import { memberBody } from '../schemas.js';
+import { jsonBody, routesApp } from '../request.js';
+import { errors, idParam, json, jsonRequest, reportIdParam, SECURITY, SERVER_ERRORS } from '../route-parts.js';
+
+const memberParams = z.object({ reportId: reportIdParam, userId: idParam("The member's user id.") });
+
+const setMemberRoute = createRoute({
+  method: 'put',
+  path: '/{reportId}/members/{userId}',
+  operationId: 'setMember',
+  tags: ['Members'],
+  summary: 'Share a report',
+  description: 'Gives a user a role on the report, or changes it. Owner only. A demotion takes effect on their next request.',
+  security: SECURITY.user,
+  middleware: [jsonBody] as const,
+  request: { params: memberParams, body: jsonRequest(memberBody, 'The role: `viewer` or `editor`.') },
+  responses: {
+    200: { description: 'The membership.', content: json(memberSchema) },
+    ...errors(
+      ['invalid_request', 'A malformed body or id, or `userId` is the owner.'],
+      'payload_too_large',
+      'unsupported_media_type',
+      'unauthorized',
+      ['forbidden', 'You are not the owner.'],
+      'csrf',
+      ['not_found', 'No such report (visible to you), or no such user.'],
+      ...SERVER_ERRORS,
+    ),
+  },
+});
+
+const removeMemberRoute = createRoute({
+  method: 'delete',
+  path: '/{reportId}/members/{userId}',
+  operationId: 'removeMember',
+  tags: ['Members'],
+  summary: 'Stop sharing a report',
+  description: "Removes a user's role on the report. Owner only. Their open event streams close at once. Idempotent.",
+  security: SECURITY.user,
+  request: { params: memberParams },
+  responses: {
+    204: { description: 'Removed (or was not a member).' },
+    ...errors(['invalid_request', 'An id is not a UUID.'], 'unauthorized', ['forbidden', 'You are not the owner.'], 'csrf', 'not_found', ...SERVER_ERRORS),
+  },
+});
 
 export function memberRoutes(ctx: ChatContext) {
-  const app = new Hono<AppEnv>();
-  app.put('/:reportId/members/:userId', async (c) => {
-    const reportId = uuidParam(c, 'reportId');
-    const userId = uuidParam(c, 'userId');
-    const { role } = await readJson(c, memberBody);
-    return c.json(await setMember(ctx, c.get('caller'), { reportId, userId, role }));
+  const app = routesApp();
+  app.openapi(setMemberRoute, async (c) => {
+    const { reportId, userId } = c.req.valid('param');
+    const { role } = c.req.valid('json');
+    return c.json(await setMember(ctx, c.get('caller'), { reportId, userId, role }), 200);
   });
-  app.delete('/:reportId/members/:userId', async (c) => {
-    await removeMember(ctx, c.get('caller'), { reportId: uuidParam(c, 'reportId'), userId: uuidParam(c, 'userId') });
+  app.openapi(removeMemberRoute, async (c) => {
+    await removeMember(ctx, c.get('caller'), c.req.valid('param'));
     return c.body(null, 204);
   });
   return app;

@@ -1,163 +1,119 @@
-import { randomUUID } from 'node:crypto';
-import { Hono, type Context } from 'hono';
-import { clearConversation, exportConversation, exportMarkdown, listMessages } from '../../chat/conversation.js';
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { messagesPageSchema, pageQuery, stoppedAnswerSchema } from '../../api/schemas.js';
+import { clearConversation, listMessages } from '../../chat/conversation.js';
 import type { ChatContext } from '../../chat/context.js';
-import { rateLimitHeaders } from '../../chat/rate-limit.js';
 import { toApiMessage } from '../../chat/message-view.js';
-import { sendMessage, type SentTurn } from '../../chat/send-message.js';
 import { stopAnswer } from '../../chat/stop-answer.js';
-import { AppError } from '../../errors/app-error.js';
-import type { StoredSource } from '../../store/types.js';
-import type { AppEnv } from '../env.js';
-import { parseQuery, readJson, uuidParam, versionHeader } from '../request.js';
-import { pageQuery, sendMessageBody, uuidSchema } from '../schemas.js';
-import { sourceDocumentChunk } from '../source-chunk.js';
-import { sseResponse } from '../sse.js';
+import { ifNoneMatchVersion, routesApp } from '../request.js';
+import { errors, idParam, ifMatchHeader, json, reportIdParam, reportParams, SECURITY, SERVER_ERRORS } from '../route-parts.js';
+
+const ETAG = { ETag: { description: 'The conversation version, `"<version>"`.', schema: { type: 'string' as const, pattern: '^"[0-9]+"$' } } };
+
+const listMessagesRoute = createRoute({
+  method: 'get',
+  path: '/{reportId}/messages',
+  operationId: 'listMessages',
+  tags: ['Conversation'],
+  summary: 'Read the conversation',
+  description:
+    'A page of messages, ascending by `seq`. Without `before` or `after`, the newest page. The answer carries `ETag: "<version>"`; `If-None-Match` with the current ETag gives 304. The version does not change while an answer streams (checkpoints are not versioned changes).',
+  security: SECURITY.user,
+  request: {
+    params: reportParams,
+    query: pageQuery,
+    headers: z.object({
+      'If-None-Match': z
+        .string()
+        .optional()
+        .meta({
+          param: {
+            description:
+              'The ETag of a page you hold (`"<version>"` or `W/"<version>"`): 304 when the conversation has not changed. A malformed value never matches.',
+          },
+          example: '"12"',
+        }),
+    }),
+  },
+  responses: {
+    200: { description: 'The page.', content: json(messagesPageSchema), headers: ETAG },
+    304: { description: 'Not modified: the conversation is still at the version of `If-None-Match`.', headers: ETAG },
+    ...errors(['invalid_request', 'A bad query (out of range, or both `before` and `after`) or `reportId`.'], 'unauthorized', 'not_found', ...SERVER_ERRORS),
+  },
+});
+
+const clearRoute = createRoute({
+  method: 'delete',
+  path: '/{reportId}/messages',
+  operationId: 'clearConversation',
+  tags: ['Conversation'],
+  summary: 'Clear the conversation',
+  description: 'Deletes every message. Owner only. Needs `If-Match` with the current version. Seqs keep growing after a clear; subscribers get a `cleared` event.',
+  security: SECURITY.user,
+  request: {
+    params: reportParams,
+    // Required in effect (428 without it), but checked by the operation, after access: a stranger still gets 404.
+    headers: z.object({ 'If-Match': ifMatchHeader('The current version, `"<version>"`: 428 without it, 412 when stale.') }),
+  },
+  responses: {
+    204: { description: 'Cleared.' },
+    ...errors(
+      ['invalid_request', 'A malformed `If-Match` or `reportId`.'],
+      'unauthorized',
+      ['forbidden', 'You are not the owner.'],
+      'csrf',
+      'not_found',
+      'conversation_busy',
+      'precondition_failed',
+      'precondition_required',
+      ...SERVER_ERRORS,
+    ),
+  },
+});
+
+const stopRoute = createRoute({
+  method: 'post',
+  path: '/{reportId}/messages/{messageId}/stop',
+  operationId: 'stopAnswer',
+  tags: ['Conversation'],
+  summary: 'Stop an answer',
+  description:
+    'Stops the answer wherever it is being generated (any server instance), keeping its partial text; its status becomes `stopped`. Idempotent: an answer that already ended is returned as it is. Owner and editors.',
+  security: SECURITY.user,
+  request: { params: z.object({ reportId: reportIdParam, messageId: idParam("The answer's id, or the id of the user message it answers.") }) },
+  responses: {
+    200: { description: 'The answer as it now is.', content: json(stoppedAnswerSchema) },
+    ...errors(
+      ['invalid_request', 'An id is not a UUID.'],
+      'unauthorized',
+      ['forbidden', 'You are a viewer.'],
+      'csrf',
+      ['not_found', 'No such report (visible to you) or message.'],
+      ...SERVER_ERRORS,
+    ),
+  },
+});
 
 export function messageRoutes(ctx: ChatContext) {
-  const app = new Hono<AppEnv>();
+  const app = routesApp();
 
-  app.get('/:reportId/messages', async (c) => {
-    const q = parseQuery(c, pageQuery);
-    const page = await listMessages(ctx, c.get('caller'), uuidParam(c, 'reportId'), q);
-    const etag = `"${page.version}"`;
-    c.header('ETag', etag);
+  app.openapi(listMessagesRoute, async (c) => {
+    const page = await listMessages(ctx, c.get('caller'), c.req.valid('param').reportId, c.req.valid('query'));
+    c.header('ETag', `"${page.version}"`);
     c.header('Cache-Control', 'private, no-cache');
-    if (versionHeaderSafe(c) === page.version) return c.body(null, 304);
-    return c.json(page);
+    if (ifNoneMatchVersion(c) === page.version) return c.body(null, 304);
+    return c.json(page, 200);
   });
 
-  app.post('/:reportId/messages', async (c) => {
-    const reportId = uuidParam(c, 'reportId');
-    const body = await readJson(c, sendMessageBody);
-    const headerKey = c.req.header('idempotency-key');
-    if (headerKey !== undefined && !uuidSchema.safeParse(headerKey).success) {
-      throw new AppError('invalid_request', 'Idempotency-Key must be a UUID.');
-    }
-    if (headerKey && body.id && headerKey.toLowerCase() !== body.id.toLowerCase()) {
-      throw new AppError('invalid_request', 'The Idempotency-Key header and the body "id" differ.');
-    }
-    const messageId = (body.id ?? headerKey ?? randomUUID()).toLowerCase();
-    const ifMatch = versionHeader(c, 'if-match');
-    const turn = await sendMessage(ctx, c.get('caller'), { reportId, messageId, content: body.content, ifMatch });
-    const headers: Record<string, string> = turn.replayed ? { 'Idempotent-Replayed': 'true' } : rateLimitHeaders(turn.limits);
-    return wantsJson(c.req.header('accept')) ? jsonTurn(c, turn, headers) : streamTurn(ctx, turn, headers);
+  app.openapi(stopRoute, async (c) => {
+    const { reportId, message } = await stopAnswer(ctx, c.get('caller'), c.req.valid('param'));
+    return c.json({ message: toApiMessage(message, reportId) }, 200);
   });
 
-  app.post('/:reportId/messages/:messageId/stop', async (c) => {
-    const { reportId, message } = await stopAnswer(ctx, c.get('caller'), {
-      reportId: uuidParam(c, 'reportId'),
-      messageId: uuidParam(c, 'messageId'),
-    });
-    return c.json({ message: toApiMessage(message, reportId) });
-  });
-
-  app.delete('/:reportId/messages', async (c) => {
-    await clearConversation(ctx, c.get('caller'), uuidParam(c, 'reportId'), versionHeader(c, 'if-match'));
+  app.openapi(clearRoute, async (c) => {
+    await clearConversation(ctx, c.get('caller'), c.req.valid('param').reportId, c.req.valid('header')['If-Match']);
     return c.body(null, 204);
   });
 
-  app.get('/:reportId/export', async (c) => {
-    const format = c.req.query('format') ?? 'markdown';
-    if (format !== 'markdown' && format !== 'json') {
-      throw new AppError('invalid_request', '"format" must be markdown or json.');
-    }
-    const { report, version, messages } = await exportConversation(ctx, c.get('caller'), uuidParam(c, 'reportId'));
-    const base = `conversation-${report.id}`;
-    if (format === 'json') {
-      c.header('Content-Disposition', `attachment; filename="${base}.json"`);
-      return c.json({ report: { id: report.id, title: report.title }, version, exportedAt: new Date().toISOString(), messages });
-    }
-    c.header('Content-Disposition', `attachment; filename="${base}.md"`);
-    c.header('Content-Type', 'text/markdown; charset=utf-8');
-    return c.body(exportMarkdown(report.title, messages));
-  });
-
   return app;
-}
-
-function versionHeaderSafe(c: Context): number | undefined {
-  // A malformed If-None-Match is not an error: it just never matches.
-  try {
-    return versionHeader(c, 'if-none-match');
-  } catch {
-    return undefined;
-  }
-}
-
-/** JSON only when the client asks for it and not for an event stream. */
-function wantsJson(accept: string | undefined): boolean {
-  if (!accept) return false;
-  return /application\/json/i.test(accept) && !/text\/event-stream/i.test(accept);
-}
-
-async function jsonTurn(c: Context, turn: SentTurn, headers: Record<string, string>): Promise<Response> {
-  const following = await turn.follow(() => {});
-  const outcome = await following.done;
-  return c.json(
-    {
-      userMessage: toApiMessage(turn.userMessage, turn.reportId),
-      assistantMessage: toApiMessage(outcome.message, turn.reportId),
-      saved: outcome.saved,
-    },
-    turn.replayed ? 200 : 201,
-    headers,
-  );
-}
-
-/**
- * API.md's UI message stream: start, data-turn, text-start, deltas, text-end, [error], data-saved, finish, [DONE].
- * Each source is a `source-document` chunk after the delta holding its `[n]` marker and before text-end.
- */
-function streamTurn(ctx: ChatContext, turn: SentTurn, headers: Record<string, string>): Response {
-  const id = turn.assistantMessage.id;
-  return sseResponse(
-    { 'x-vercel-ai-ui-message-stream': 'v1', ...headers },
-    async (w) => {
-      w.data({ type: 'start', messageId: id });
-      w.data({
-        type: 'data-turn',
-        data: {
-          userMessage: toApiMessage(turn.userMessage, turn.reportId),
-          assistantMessage: toApiMessage(turn.assistantMessage, turn.reportId),
-        },
-      });
-      w.data({ type: 'text-start', id });
-      // Deltas and sources that arrive before what there is so far is written wait, so the stream is never out of order.
-      let pending: Array<{ delta: string } | { source: StoredSource }> | undefined = [];
-      const sent = new Set<number>();
-      const writeDelta = (delta: string) => {
-        if (delta) w.data({ type: 'text-delta', id, delta });
-      };
-      const writeSource = (source: StoredSource) => {
-        if (sent.has(source.n)) return;
-        sent.add(source.n);
-        w.data(sourceDocumentChunk(id, source));
-      };
-      const following = await turn.follow(
-        (delta) => (pending ? pending.push({ delta }) : writeDelta(delta)),
-        (source) => (pending ? pending.push({ source }) : writeSource(source)),
-      );
-      writeDelta(following.textSoFar);
-      for (const source of following.sourcesSoFar) writeSource(source);
-      for (const item of pending) {
-        if ('delta' in item) writeDelta(item.delta);
-        else writeSource(item.source);
-      }
-      pending = undefined;
-      // The client leaving stops only this stream; the answer goes on and is stored.
-      w.onClose(() => following.unsubscribe());
-      const outcome = await following.done;
-      // Sources this stream did not hear of live (an answer generated on another instance) come with the final message.
-      for (const source of outcome.message.sources) writeSource(source);
-      w.data({ type: 'text-end', id });
-      if (outcome.message.status === 'failed') {
-        w.data({ type: 'error', errorText: outcome.message.error ?? 'The model failed to answer.' });
-      }
-      w.data({ type: 'data-saved', data: { saved: outcome.saved, message: toApiMessage(outcome.message, turn.reportId) } });
-      w.data({ type: 'finish' });
-      w.write('data: [DONE]\n\n');
-    },
-    (err) => ctx.log.error({ err, messageId: id }, 'turn stream failed'),
-  );
 }
