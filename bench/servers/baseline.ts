@@ -52,7 +52,7 @@ const apiMessage = (row: Row) => ({
   updatedAt: new Date(row.updated_at).toISOString(),
 });
 
-// The same two transactions as the app, through the same SQL functions (migration 0002): each one autocommitted
+// The same two transactions as the app, through the same SQL functions (src/store/migrations): each one autocommitted
 // call, one round trip.
 async function reserve(conversationId: string, userId: string, content: string): Promise<[Row, Row]> {
   const rows = await sql<Row[]>`
@@ -66,7 +66,8 @@ async function reserve(conversationId: string, userId: string, content: string):
 async function finish(answer: Row, content: string): Promise<Row> {
   const [row] = await sql<Row[]>`
     SELECT conversation_id, seq::int AS seq, id, role, content, status, reply_to, created_at, updated_at
-    FROM finish_answer(${answer.conversation_id}, ${answer.seq}, ${OWNER}, 'complete', ${content}, NULL, NULL, NULL)`;
+    FROM finish_answer(${answer.conversation_id}, ${answer.seq}, ${OWNER}, 'complete', ${content}, NULL, NULL, NULL, NULL, NULL,
+                       '[]'::jsonb, NULL, NULL)`;
   return row!;
 }
 
