@@ -7,6 +7,11 @@
 //    nobody holds: a connection lost (or the query cancelled) at that moment is an unhandled rejection, which ends
 //    the process. The torture test (npm run torture) crashed two instances this way at a database restart. With the
 //    guard that rejection is dropped: the connection's own queries already get the error.
+// 3. (not reported upstream yet) target_session_attrs is checked only while the query that opened the connection is
+//    pending. A server error during the handshake (a backend of a primary that is being killed) consumes that query,
+//    and the connection then opened on whatever server it reached next, unchecked: after a failover a pool kept a
+//    connection on the standby and every write failed with 25006 until the promotion. With the guard the first
+//    ReadyForQuery of every connection is checked, whatever happened to its first query.
 // Runs at postinstall; idempotent; fails loudly if the code changed.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -33,9 +38,45 @@ const TYPES_PATCHED = `        ${TYPES_MARK}
         return fetchArrayTypes().catch(() => { /* the connection's queries get the error */ })
 `;
 
+const TARGET_MARK = '/* report-chat: session-target guard */';
+const TARGET_DECL_ORIGINAL = `    , retries = 0
+`;
+const TARGET_DECL_PATCHED = `    , retries = 0
+    , sessionChecked = false ${TARGET_MARK}
+`;
+const TARGET_RESET_ORIGINAL = `    terminated = false
+    backendParameters = {}
+`;
+const TARGET_RESET_PATCHED = `    terminated = false
+    backendParameters = {}
+    sessionChecked = false ${TARGET_MARK}
+`;
+const TARGET_CHECK_ORIGINAL = `    if (initial) {
+      if (target_session_attrs) {
+        if (!backendParameters.in_hot_standby || !backendParameters.default_transaction_read_only)
+          return fetchState()
+        else if (tryNext(target_session_attrs, backendParameters))
+          return terminate()
+      }
+`;
+const TARGET_CHECK_PATCHED = `    ${TARGET_MARK}
+    if (target_session_attrs && !sessionChecked) {
+      if (!backendParameters.in_hot_standby || !backendParameters.default_transaction_read_only)
+        return fetchState()
+      else if (tryNext(target_session_attrs, backendParameters))
+        return terminate()
+      sessionChecked = true
+    }
+
+    if (initial) {
+`;
+
 const PATCHES = [
   { mark: MARK, original: ORIGINAL, patched: PATCHED, what: 'nextWrite()' },
   { mark: TYPES_MARK, original: TYPES_ORIGINAL, patched: TYPES_PATCHED, what: 'the fetchArrayTypes() call' },
+  { mark: `, sessionChecked = false ${TARGET_MARK}`, original: TARGET_DECL_ORIGINAL, patched: TARGET_DECL_PATCHED, what: 'the connection state' },
+  { mark: `    sessionChecked = false ${TARGET_MARK}`, original: TARGET_RESET_ORIGINAL, patched: TARGET_RESET_PATCHED, what: 'connect()' },
+  { mark: `    ${TARGET_MARK}\n    if (target_session_attrs`, original: TARGET_CHECK_ORIGINAL, patched: TARGET_CHECK_PATCHED, what: 'the target_session_attrs check' },
 ];
 
 const require = createRequire(import.meta.url);

@@ -16,6 +16,9 @@ const TRANSIENT_SQLSTATES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up or shutting down)
   '53300', // too_many_connections
+  // read_only_sql_transaction: a standby (a connection that reached it around a failover) refused the statement
+  // before anything was written; a new attempt waits for the promotion or finds the primary.
+  '25006',
 ]);
 
 // postgres.js and Node socket errors that mean "the connection went away": the statement may or may not have run.
@@ -50,7 +53,7 @@ export function isTransientDbError(err: unknown): boolean {
 export function isUnavailableError(err: unknown): boolean {
   const code = sqlState(err);
   if (code === undefined) return false;
-  return code.startsWith('08') || CONNECTION_CODES.has(code) || code === '57P01' || code === '57P03' || code === '53300';
+  return code.startsWith('08') || CONNECTION_CODES.has(code) || code === '57P01' || code === '57P03' || code === '53300' || code === '25006';
 }
 
 /** The SQLSTATE class (first two characters) for metrics and logs; 'client' for the driver's own codes. */
