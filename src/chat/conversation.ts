@@ -1,8 +1,7 @@
 import { AppError } from '../errors/app-error.js';
-import { clearConversation as clearStored, readAll, readChangesAfter, readPage, type PageQuery } from '../store/history.js';
-import type { MessageRow } from '../store/types.js';
+import { clearConversation as clearStored, readAll, readPage, type PageQuery } from '../store/history.js';
 import { requireRole, visibleReport } from './access.js';
-import type { Caller, ChatContext, Credential } from './context.js';
+import type { Caller, ChatContext } from './context.js';
 import { toApiMessage, type ApiMessage } from './message-view.js';
 
 export async function listMessages(ctx: ChatContext, caller: Caller, reportId: string, query: PageQuery) {
@@ -61,23 +60,4 @@ export async function clearConversation(ctx: ChatContext, caller: Caller, report
   }
   const conv = await clearStored(ctx.sql, report.conversationId, ifMatch);
   ctx.bus.publish({ type: 'cleared', conversationId: conv.id, version: conv.clearedVersion });
-}
-
-/** For an events stream: access check, then what changed after `version` (see readChangesAfter). */
-export async function openEvents(ctx: ChatContext, caller: Caller, reportId: string) {
-  const report = await visibleReport(ctx, caller, reportId);
-  return {
-    report,
-    /**
-     * Calls `onLost` once the caller can no longer see the report or `credential` ended; returns the function that
-     * stops watching.
-     */
-    watchAccess: (credential: Credential, onLost: () => void) =>
-      ctx.access.watch({ reportId: report.id, userId: caller.id, credential }, onLost),
-    changesAfter: async (version: number): Promise<{ cleared: number | undefined; messages: MessageRow[]; version: number }> => {
-      const changes = await readChangesAfter(ctx.sql, report.conversationId, version);
-      const cleared = changes.conversation.clearedVersion > version ? changes.conversation.clearedVersion : undefined;
-      return { cleared, messages: changes.messages, version: changes.conversation.version };
-    },
-  };
 }

@@ -7,8 +7,8 @@ import type { ChatContext } from '../../chat/context.js';
 import { toApiMessage } from '../../chat/message-view.js';
 import { rateLimitHeaders } from '../../chat/rate-limit.js';
 import { sendMessage, type SentTurn } from '../../chat/send-message.js';
+import { streamTurn } from '../../chat/turn-stream.js';
 import { AppError } from '../../errors/app-error.js';
-import type { StoredSource } from '../../store/types.js';
 import { jsonBody, routesApp } from '../request.js';
 import { errors, ifMatchHeader, json, jsonRequest, RATE_LIMIT_HEADERS, reportParams, SECURITY } from '../route-parts.js';
 import { sourceDocumentChunk } from '../source-chunk.js';
@@ -133,7 +133,7 @@ export function sendMessageRoutes(ctx: ChatContext) {
     const messageId = (body.id ?? headerKey ?? randomUUID()).toLowerCase();
     const turn = await sendMessage(ctx, c.get('caller'), { reportId, messageId, content: body.content, ifMatch });
     const headers: Record<string, string> = turn.replayed ? { 'Idempotent-Replayed': 'true' } : rateLimitHeaders(turn.limits);
-    return wantsJson(accept) ? jsonTurn(c, turn, headers) : streamTurn(ctx, turn, headers);
+    return wantsJson(accept) ? jsonTurn(c, turn, headers) : sseTurn(ctx, turn, headers);
   });
   return app;
 }
@@ -159,57 +159,44 @@ async function jsonTurn(c: Context, turn: SentTurn, headers: Record<string, stri
 }
 
 /**
- * API.md's UI message stream: start, data-turn, text-start, deltas, text-end, [error], data-saved, finish, [DONE].
- * Each source is a `source-document` chunk after the delta holding its `[n]` marker and before text-end.
+ * API.md's UI message stream, framed from the turn's events (src/chat/turn-stream.ts): start, data-turn, text-start,
+ * deltas and source-document chunks, text-end, [error], data-saved, finish, [DONE].
  */
-function streamTurn(ctx: ChatContext, turn: SentTurn, headers: Record<string, string>): Response {
+function sseTurn(ctx: ChatContext, turn: SentTurn, headers: Record<string, string>): Response {
   const id = turn.assistantMessage.id;
   return sseResponse(
     { 'x-vercel-ai-ui-message-stream': 'v1', ...headers },
     async (w) => {
-      w.data({ type: 'start', messageId: id });
-      w.data({
-        type: 'data-turn',
-        data: {
-          userMessage: toApiMessage(turn.userMessage, turn.reportId),
-          assistantMessage: toApiMessage(turn.assistantMessage, turn.reportId),
-        },
-      });
-      w.data({ type: 'text-start', id });
-      // Deltas and sources that arrive before what there is so far is written wait, so the stream is never out of order.
-      let pending: Array<{ delta: string } | { source: StoredSource }> | undefined = [];
-      const sent = new Set<number>();
-      const writeDelta = (delta: string) => {
-        if (delta) w.data({ type: 'text-delta', id, delta });
-      };
-      const writeSource = (source: StoredSource) => {
-        if (sent.has(source.n)) return;
-        sent.add(source.n);
-        w.data(sourceDocumentChunk(id, source));
-      };
-      const following = await turn.follow(
-        (delta) => (pending ? pending.push({ delta }) : writeDelta(delta)),
-        (source) => (pending ? pending.push({ source }) : writeSource(source)),
-      );
-      writeDelta(following.textSoFar);
-      for (const source of following.sourcesSoFar) writeSource(source);
-      for (const item of pending) {
-        if ('delta' in item) writeDelta(item.delta);
-        else writeSource(item.source);
+      const events = streamTurn(turn);
+      w.onClose(() => events.close());
+      for await (const event of events) {
+        switch (event.type) {
+          case 'start':
+            w.data({ type: 'start', messageId: id });
+            w.data({
+              type: 'data-turn',
+              data: {
+                userMessage: toApiMessage(event.userMessage, turn.reportId),
+                assistantMessage: toApiMessage(event.assistantMessage, turn.reportId),
+              },
+            });
+            w.data({ type: 'text-start', id });
+            break;
+          case 'delta':
+            w.data({ type: 'text-delta', id, delta: event.text });
+            break;
+          case 'source':
+            w.data(sourceDocumentChunk(id, event.source));
+            break;
+          case 'end':
+            w.data({ type: 'text-end', id });
+            if (event.error !== undefined) w.data({ type: 'error', errorText: event.error });
+            w.data({ type: 'data-saved', data: { saved: event.saved, message: toApiMessage(event.message, turn.reportId) } });
+            w.data({ type: 'finish' });
+            w.write('data: [DONE]\n\n');
+            break;
+        }
       }
-      pending = undefined;
-      // The client leaving stops only this stream; the answer goes on and is stored.
-      w.onClose(() => following.unsubscribe());
-      const outcome = await following.done;
-      // Sources this stream did not hear of live (an answer generated on another instance) come with the final message.
-      for (const source of outcome.message.sources) writeSource(source);
-      w.data({ type: 'text-end', id });
-      if (outcome.message.status === 'failed') {
-        w.data({ type: 'error', errorText: outcome.message.error ?? 'The model failed to answer.' });
-      }
-      w.data({ type: 'data-saved', data: { saved: outcome.saved, message: toApiMessage(outcome.message, turn.reportId) } });
-      w.data({ type: 'finish' });
-      w.write('data: [DONE]\n\n');
     },
     (err) => ctx.log.error({ err, messageId: id }, 'turn stream failed'),
   );
