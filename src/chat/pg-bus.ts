@@ -6,6 +6,7 @@ import type { Sql } from '../store/db.js';
 import { readChangesAfter, readMessage } from '../store/history.js';
 import { listenForNotifications, MAX_NOTIFY_PAYLOAD_BYTES, sendNotifications, type NotificationListener } from '../store/notify.js';
 import { isTransientDbError } from '../store/pg-errors.js';
+import { readConversationVersions } from '../store/reports.js';
 import { isTerminal } from '../store/types.js';
 import { notifyCredentialEnded, type BusEvent, type BusListener, type CredentialListener, type EventBus } from './bus.js';
 
@@ -297,9 +298,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
     if (checking || conversations.size === 0 || closed) return;
     checking = true;
     const ids = [...conversations.keys()];
-    sql<{ id: string; version: number }[]>`
-      SELECT id, version FROM conversations
-      WHERE id IN (SELECT value::uuid FROM json_array_elements_text(${JSON.stringify(ids)}::text::json))`
+    readConversationVersions(sql, ids)
       .then((rows) => {
         for (const row of rows) {
           const conv = conversations.get(row.id);

@@ -99,3 +99,24 @@ export async function readConversation(sql: Sql, conversationId: string): Promis
   const [row] = await sql<ConversationRow[]>`SELECT * FROM conversations WHERE id = ${conversationId}`;
   return row;
 }
+
+/** The current version of each of these conversations (those that still exist), in one statement. */
+export async function readConversationVersions(sql: Sql, conversationIds: readonly string[]): Promise<{ id: string; version: number }[]> {
+  return sql<{ id: string; version: number }[]>`
+    SELECT id, version FROM conversations
+    WHERE id IN (SELECT value::uuid FROM json_array_elements_text(${JSON.stringify(conversationIds)}::text::json))`;
+}
+
+/** The first report (by creation, then title) owned by the user with this email: the one the welcome line links to. */
+export async function findFirstReportOwnedBy(sql: Sql, email: string): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    SELECT r.id FROM reports r JOIN users u ON u.id = r.owner_id WHERE u.email = ${email} ORDER BY r.created_at, r.title LIMIT 1`;
+  return row?.id;
+}
+
+/** A report's title and its conversation's id, with no access check: for the command line, which runs as the operator. */
+export async function findReportConversation(sql: Sql, reportId: string): Promise<{ title: string; conversationId: string } | undefined> {
+  const [row] = await sql<{ title: string; conversationId: string }[]>`
+    SELECT r.title, c.id AS conversation_id FROM reports r JOIN conversations c ON c.report_id = r.id WHERE r.id = ${reportId}`;
+  return row;
+}
