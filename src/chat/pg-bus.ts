@@ -9,6 +9,7 @@ import { isTransientDbError } from '../store/pg-errors.js';
 import { readConversationVersions } from '../store/reports.js';
 import { isTerminal } from '../store/types.js';
 import { notifyCredentialEnded, type BusEvent, type BusListener, type CredentialListener, type EventBus } from './bus.js';
+import { backoffDelay, type Backoff } from '../backoff.js';
 
 /**
  * The event bus across instances (DESIGN.md "Live updates"). The publishing process delivers to its own
@@ -93,6 +94,8 @@ const OUTBOX_LIMIT = 20_000;
 const BATCH_LIMIT = 200;
 const FETCH_DELTA_ATTEMPTS = 12;
 const FETCH_DELTA_PAUSE_MS = 250;
+/** Between attempts to read changes or to send notifications while the database is away: from 25 ms up to 2 s. */
+const BUS_RETRY: Backoff = { base: 25, max: 2_000, jitter: 'half' };
 
 export function createPgBus(options: PgBusOptions): PgEventBus {
   const { sql, log } = options;
@@ -225,7 +228,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
             continue;
           }
           if (failures === 1 || failures % 20 === 0) log.warn({ err, conversationId: conv.id, failures }, 'event bus: read failed; will retry');
-          await sleep(Math.min(2_000, 25 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2));
+          await sleep(backoffDelay(failures, BUS_RETRY));
         }
       }
     } finally {
@@ -353,7 +356,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 20 === 0) log.warn({ err, failures, pending: outbox.length }, 'event bus: NOTIFY failed; will retry');
-        await sleep(Math.min(2_000, 25 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2));
+        await sleep(backoffDelay(failures, BUS_RETRY));
       } finally {
         inFlight = 0;
       }
