@@ -8,7 +8,7 @@ import { listenForNotifications, MAX_NOTIFY_PAYLOAD_BYTES, sendNotifications, ty
 import { isTransientDbError } from '../store/pg-errors.js';
 import { readConversationVersions } from '../store/reports.js';
 import { isTerminal } from '../store/types.js';
-import { notifyCredentialEnded, type BusEvent, type BusListener, type CredentialListener, type EventBus } from './bus.js';
+import { notifyCredentialEnded, unsubscribeOnce, type BusEvent, type BusListener, type CredentialListener, type EventBus } from './bus.js';
 import { backoffDelay, type Backoff } from '../backoff.js';
 
 /**
@@ -422,17 +422,14 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
       const mine = conv;
       mine.listeners.add(fn);
       count++;
-      let active = true;
-      return () => {
-        if (!active) return;
-        active = false;
+      return unsubscribeOnce(() => {
         count--;
         mine.listeners.delete(fn);
         if (mine.listeners.size === 0 && conversations.get(conversationId) === mine) {
           conversations.delete(conversationId);
           noteKnown(conversationId, mine.cursor);
         }
-      };
+      });
     },
     size: () => count,
     get listening() {
