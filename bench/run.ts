@@ -13,7 +13,7 @@ import { httpTurnsSuite } from './suites/http-turns.js';
 import { storeAppendsSuite } from './suites/store-appends.js';
 
 /**
- * `npm run bench`: issue 7's suites against one PostgreSQL (embedded in a temp folder unless BENCH_DATABASE_URL),
+ * `npm run bench`: the suites of SUITE_RUNNERS against one PostgreSQL (embedded in a temp folder unless BENCH_DATABASE_URL),
  * a fresh database per suite run. Prints every table, writes each suite's JSON to bench/results/.
  */
 const SUITE_RUNNERS: Record<SuiteName, (ctx: SuiteContext) => Promise<SuiteReport>> = {
@@ -62,7 +62,7 @@ async function main(): Promise<number> {
       log(`suite ${name}: ${seconds.toFixed(0)} s, results in ${path}`);
     }
     const targets = reports.flatMap((r) => r.targets);
-    if (targets.length) printSection('Targets of issue 7', targetTable(targets));
+    if (targets.length) printSection('Targets', targetTable(targets));
     const seconds = (performance.now() - started) / 1000;
     writeResult('summary', stamp, { stamp, quick: options.quick, runs: options.runs, seconds, machine, targets });
     process.stdout.write(`\nbench finished in ${seconds.toFixed(0)} s\n`);

@@ -17,6 +17,7 @@ import { DEMO_EMAIL } from './seed/seed-demo.js';
 import { connectPool, databaseUrls, type Sql } from './store/db.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.js';
 import { runMigrationsDirect } from './store/migrate.js';
+import { findFirstReportOwnedBy } from './store/reports.js';
 
 export interface RunningServer {
   url: string;
@@ -98,7 +99,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const baseUrl = `http://${host}:${port}`;
     log.info({ url: baseUrl, model: engine.modelId, instanceId }, 'report-chat listening');
-    announce(welcome(baseUrl, engine.modelId, demo, await firstReportId(sql)));
+    announce(welcome(baseUrl, engine.modelId, demo, await findFirstReportOwnedBy(sql, DEMO_EMAIL)));
 
     let closing: Promise<void> | undefined;
     const close = () =>
@@ -184,12 +185,6 @@ function listen(
       reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${hostname} is already in use: set PORT to a free port`) : err);
     });
   });
-}
-
-async function firstReportId(sql: Sql): Promise<string | undefined> {
-  const [row] = await sql<{ id: string }[]>`
-    SELECT r.id FROM reports r JOIN users u ON u.id = r.owner_id WHERE u.email = ${DEMO_EMAIL} ORDER BY r.created_at, r.title LIMIT 1`;
-  return row?.id;
 }
 
 function welcome(url: string, modelId: string, demo: DemoCredentials | undefined, reportId: string | undefined): string {

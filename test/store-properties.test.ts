@@ -39,8 +39,7 @@ import {
  *
  * Knobs (environment): FC_SEED and FC_PATH replay a failure fast-check printed (the database's own timing can still
  * vary between replays); FC_RUNS sets the number of runs; FC_SHRINK=1 shrinks a failure (slow: every try is a
- * real run); FC_STATS=1 prints what the runs exercised; STRICT_FINISH=1 turns the known finishAnswer bug below
- * back into a failure.
+ * real run); FC_STATS=1 prints what the runs exercised.
  */
 
 const MAX_CLIENTS = 4;
@@ -49,19 +48,6 @@ const LONG_LEASE_MS = 300;
 const TINY_LEASE_MS = 1;
 const NUM_RUNS = Number(process.env.FC_RUNS ?? 30);
 
-/**
- * Known bug in finishAnswer (src/store/turns.ts): when its UPDATE finds the answer already ended, it reports
- * `applied: true` if the stored status and text equal what it tried to write, without comparing `error` or knowing
- * who wrote them. So when the sweeper interrupted a streaming answer and its owner then finishes it as
- * `interrupted` with no new text (the engine's lost-lease and shutdown paths), the owner is told its commit was
- * applied: the sweeper's change is counted twice, the engine republishes the row and says `saved` with an error
- * text that is not the stored one. The FinishResult contract says that case is `applied: false`.
- *
- * Until it is fixed the property counts such a finish as not applied (STRICT_FINISH=1 makes it a failure) and the
- * deterministic test below is expected to fail. Once finishAnswer is fixed, set this to true.
- */
-const FINISH_MISREPORT_FIXED = true;
-const knownIssues: string[] = [];
 
 let db: TestDatabase;
 let clients: Sql[] = [];
@@ -483,7 +469,6 @@ function tally(run: Run, messages: MessageRow[]): void {
 }
 afterAll(() => {
   if (!process.env.FC_STATS) return;
-  if (knownIssues.length > 0) console.log(`known issue hit ${knownIssues.length} time(s):\n${knownIssues.join('\n')}`);
   console.log([...stats].sort().map(([k, n]) => `${k}: ${n}`).join('\n'));
 });
 
@@ -514,10 +499,7 @@ describe('store properties', () => {
           await run.drain(drain);
 
           const state = await stored(conversationId);
-          const { violations, known } = checkConversation(run.record, state, {
-            tolerateFinishMisreport: !FINISH_MISREPORT_FIXED && process.env.STRICT_FINISH !== '1',
-          });
-          knownIssues.push(...known);
+          const violations = checkConversation(run.record, state);
           if (process.env.FC_STATS) tally(run, state.messages);
           if (violations.length > 0) throw new Error(describeRun(run, violations, state.messages));
         }),
@@ -532,8 +514,11 @@ describe('store properties', () => {
     120_000,
   );
 
-  (FINISH_MISREPORT_FIXED ? it : it.fails)(
-    'finishAnswer after the sweeper interrupted the answer reports applied: false (known bug while it.fails)',
+  // The case the property reaches only by chance, pinned: a finish whose UPDATE finds the answer already ended with
+  // the same status and text must still say applied: false when another change (here the sweeper) wrote it, or
+  // the engine would republish the sweeper's row and tell the client `saved` with an error text not stored.
+  it(
+    'finishAnswer after the sweeper interrupted the answer reports applied: false',
     async () => {
       const sql = clients[0]!;
       const { conversationId } = await seedReport(db.sql);
@@ -562,7 +547,7 @@ describe('store properties', () => {
       });
       expect(finished.message.changedVersion).toBe(swept[0]!.changedVersion);
       expect(finished.message.error).toBe(INTERRUPTED_ERROR);
-      expect(finished.applied).toBe(false); // fails today: applied is true
+      expect(finished.applied).toBe(false);
     },
   );
 });

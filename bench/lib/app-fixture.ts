@@ -8,8 +8,8 @@ export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 export const BENCH_REPORT = SAMPLE_REPORT;
 
 /**
- * The app's configuration for a bench instance: issue 7's settings (the fake model, no turn limits, no demo
- * data, a free port), everything else at its production default.
+ * The app's configuration for a bench instance: what the measured targets assume (the fake model, no turn limits,
+ * no demo data, a free port), everything else at its production default.
  */
 export function appEnv(databaseUrl: string, modelBaseUrl: string, dataDir: string): Record<string, string> {
   return {

@@ -7,7 +7,7 @@ export interface SuiteContext {
   log: (line: string) => void;
 }
 
-/** One of issue 7's targets, as measured in this run. */
+/** One of the performance targets (BENCHMARKS.md), as measured in this run. */
 export interface TargetResult {
   id: string;
   target: string;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 import { sqlState } from '../store/pg-errors.js';
-import { createApiToken, createApiTokenCapped, createUser as insertUser, deleteApiToken, findUserByTokenHash } from '../store/users.js';
+import { createApiTokenCapped, createUserWithApiToken, deleteApiToken, findUserByTokenHash } from '../store/users.js';
 import type { Sql } from '../store/db.js';
 import { credentialKey } from './access-watch.js';
 import type { Authenticated, Caller, ChatContext } from './context.js';
@@ -30,11 +30,12 @@ export async function authenticateToken(sql: Sql, token: string): Promise<Authen
 export async function createUserWithToken(sql: Sql, input: { email: string; name?: string; passwordHash?: string }) {
   const token = newToken();
   try {
-    return await sql.begin(async (tx) => {
-      const user = await insertUser(tx as unknown as Sql, { email: input.email, name: input.name ?? null, passwordHash: input.passwordHash ?? null });
-      await createApiToken(tx as unknown as Sql, { userId: user.id, name: 'initial', tokenHash: hashToken(token) });
-      return { user: { id: user.id, email: user.email, name: user.name }, token };
-    });
+    const user = await createUserWithApiToken(
+      sql,
+      { email: input.email, name: input.name ?? null, passwordHash: input.passwordHash ?? null },
+      { name: 'initial', tokenHash: hashToken(token) },
+    );
+    return { user: { id: user.id, email: user.email, name: user.name }, token };
   } catch (err) {
     // The unique index on lower(email) decides, not a check in code that could race.
     if (sqlState(err) === '23505') throw new AppError('invalid_request', 'A user with this email already exists.', { cause: err });

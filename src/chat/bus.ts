@@ -68,16 +68,23 @@ export function createLocalBus(onListenerError: (err: unknown) => void = () => {
       }
       listeners.add(listener);
       count++;
-      let active = true;
-      return () => {
-        if (!active) return;
-        active = false;
+      return unsubscribeOnce(() => {
         count--;
         listeners.delete(listener);
         if (listeners.size === 0) byConversation.delete(conversationId);
-      };
+      });
     },
     size: () => count,
+  };
+}
+
+/** An unsubscribe function that does its work the first time only: a second call must not count the listener twice. */
+export function unsubscribeOnce(remove: () => void): () => void {
+  let active = true;
+  return () => {
+    if (!active) return;
+    active = false;
+    remove();
   };
 }
 

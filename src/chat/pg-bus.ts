@@ -6,8 +6,10 @@ import type { Sql } from '../store/db.js';
 import { readChangesAfter, readMessage } from '../store/history.js';
 import { listenForNotifications, MAX_NOTIFY_PAYLOAD_BYTES, sendNotifications, type NotificationListener } from '../store/notify.js';
 import { isTransientDbError } from '../store/pg-errors.js';
+import { readConversationVersions } from '../store/reports.js';
 import { isTerminal } from '../store/types.js';
-import { notifyCredentialEnded, type BusEvent, type BusListener, type CredentialListener, type EventBus } from './bus.js';
+import { notifyCredentialEnded, unsubscribeOnce, type BusEvent, type BusListener, type CredentialListener, type EventBus } from './bus.js';
+import { backoffDelay, type Backoff } from '../backoff.js';
 
 /**
  * The event bus across instances (DESIGN.md "Live updates"). The publishing process delivers to its own
@@ -92,6 +94,8 @@ const OUTBOX_LIMIT = 20_000;
 const BATCH_LIMIT = 200;
 const FETCH_DELTA_ATTEMPTS = 12;
 const FETCH_DELTA_PAUSE_MS = 250;
+/** Between attempts to read changes or to send notifications while the database is away: from 25 ms up to 2 s. */
+const BUS_RETRY: Backoff = { base: 25, max: 2_000, jitter: 'half' };
 
 export function createPgBus(options: PgBusOptions): PgEventBus {
   const { sql, log } = options;
@@ -224,7 +228,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
             continue;
           }
           if (failures === 1 || failures % 20 === 0) log.warn({ err, conversationId: conv.id, failures }, 'event bus: read failed; will retry');
-          await sleep(Math.min(2_000, 25 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2));
+          await sleep(backoffDelay(failures, BUS_RETRY));
         }
       }
     } finally {
@@ -297,9 +301,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
     if (checking || conversations.size === 0 || closed) return;
     checking = true;
     const ids = [...conversations.keys()];
-    sql<{ id: string; version: number }[]>`
-      SELECT id, version FROM conversations
-      WHERE id IN (SELECT value::uuid FROM json_array_elements_text(${JSON.stringify(ids)}::text::json))`
+    readConversationVersions(sql, ids)
       .then((rows) => {
         for (const row of rows) {
           const conv = conversations.get(row.id);
@@ -354,7 +356,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 20 === 0) log.warn({ err, failures, pending: outbox.length }, 'event bus: NOTIFY failed; will retry');
-        await sleep(Math.min(2_000, 25 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2));
+        await sleep(backoffDelay(failures, BUS_RETRY));
       } finally {
         inFlight = 0;
       }
@@ -420,17 +422,14 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
       const mine = conv;
       mine.listeners.add(fn);
       count++;
-      let active = true;
-      return () => {
-        if (!active) return;
-        active = false;
+      return unsubscribeOnce(() => {
         count--;
         mine.listeners.delete(fn);
         if (mine.listeners.size === 0 && conversations.get(conversationId) === mine) {
           conversations.delete(conversationId);
           noteKnown(conversationId, mine.cursor);
         }
-      };
+      });
     },
     size: () => count,
     get listening() {

@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../config/config.js';
 import { titleOf } from '../seed/seed-demo.js';
 import type { Sql } from '../store/db.js';
 import { readAll } from '../store/history.js';
-import { createReport, listVisibleReports } from '../store/reports.js';
+import { createReport, findReportConversation, listVisibleReports } from '../store/reports.js';
 import { findUserByEmail } from '../store/users.js';
 import { withDatabase } from './database.js';
 
@@ -139,8 +139,7 @@ export function buildProgram(serve: () => Promise<void>, config: () => Config = 
     .action(async (reportId: string, opts: { format: 'markdown' | 'json'; output?: string }) => {
       if (!/^[0-9a-f-]{36}$/i.test(reportId)) throw new CliError('the report id must be a UUID', 2);
       const text = await withDatabase(config(), async (sql) => {
-        const [row] = await sql<{ title: string; conversationId: string }[]>`
-          SELECT r.title, c.id AS conversation_id FROM reports r JOIN conversations c ON c.report_id = r.id WHERE r.id = ${reportId}`;
+        const row = await findReportConversation(sql, reportId);
         if (!row) throw new CliError(`no report ${reportId}`, 4);
         const all = await readAll(sql, row.conversationId);
         const messages = all.messages.map((m) => toApiMessage(m, reportId));

@@ -156,3 +156,15 @@ export function headingIdsAt(outline: ReportOutline, offset: number): number[] {
   }
   return found?.path ?? [];
 }
+
+/** The index of the first passage starting at or after `offset` (passages.length when none does): they are in order. */
+export function firstPassageAtOrAfter(passages: readonly Passage[], offset: number): number {
+  let lo = 0;
+  let hi = passages.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (passages[mid]!.start < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

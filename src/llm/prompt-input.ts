@@ -1,5 +1,6 @@
 import type { LanguageModelV3FilePart, LanguageModelV3Message, LanguageModelV3Prompt, LanguageModelV3TextPart } from '@ai-sdk/provider';
 import type { ModelMessage } from 'ai';
+import { firstPassageAtOrAfter } from './passages.js';
 import { documentTitle, neutraliseDelimiters, renderDocumentSystemPrompt, renderSystemPrompt } from './prompts.js';
 import type { AnswerModel, ModelInput, SentReport } from './types.js';
 
@@ -81,23 +82,12 @@ export function labelledExcerpt(report: SentReport): { text: string; labels: Ren
 function forEachLabel(report: SentReport, visit: (label: string, at: number, passage: SentReport['outline']['passages'][number]) => void): void {
   const { passages } = report.outline;
   for (const piece of report.excerpt.pieces) {
-    for (let i = firstStartingAtOrAfter(passages, piece.start); i < passages.length; i++) {
+    for (let i = firstPassageAtOrAfter(passages, piece.start); i < passages.length; i++) {
       const passage = passages[i]!;
       if (passage.end > piece.end) break;
       visit(`P${passage.id + 1}`, piece.at + (passage.start - piece.start), passage);
     }
   }
-}
-
-function firstStartingAtOrAfter(passages: SentReport['outline']['passages'], offset: number): number {
-  let lo = 0;
-  let hi = passages.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (passages[mid]!.start < offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function toPromptMessage(message: ModelMessage): Extract<LanguageModelV3Message, { role: 'user' | 'assistant' }> & {

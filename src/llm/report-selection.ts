@@ -1,5 +1,5 @@
 import { PassageIndex } from './passage-search.js';
-import { splitReport, type Passage, type ReportOutline } from './passages.js';
+import { firstPassageAtOrAfter, splitReport, type Passage, type ReportOutline } from './passages.js';
 import { excerptOf, onlyWhitespace, type ReportExcerpt } from './report-excerpt.js';
 import { estimateTokens } from './tokens.js';
 
@@ -131,15 +131,5 @@ function gapNote(outline: ReportOutline, content: string, from: number, to: numb
 }
 
 function countBetween(passages: Passage[], from: number, to: number): number {
-  const firstAtOrAfter = (offset: number) => {
-    let lo = 0;
-    let hi = passages.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (passages[mid]!.start < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  return firstAtOrAfter(to) - firstAtOrAfter(from);
+  return firstPassageAtOrAfter(passages, to) - firstPassageAtOrAfter(passages, from);
 }

@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { backoffDelay } from '../backoff.js';
 
 export type Sql = postgres.Sql;
 export type TxSql = postgres.TransactionSql;
@@ -48,7 +49,7 @@ export function connect(url: string, options: DbOptions = {}): Sql {
     max_lifetime: 60 * 30,
     // Reconnect quickly after a database restart: the default backoff grows with every failed attempt, so a pool
     // took up to 20 s to recover from a 1.5 s outage (measured by the torture test); capped at 1 s, with jitter.
-    backoff: (attempt: number) => Math.min(0.05 * 2 ** Math.min(attempt, 10), 1) * (0.5 + Math.random() / 2),
+    backoff: (attempt: number) => backoffDelay(attempt, { base: 0.05, max: 1, jitter: 'half' }),
     prepare: options.prepare ?? true,
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'report-chat' },

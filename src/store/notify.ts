@@ -1,5 +1,6 @@
 import postgres from 'postgres';
 import { sessionTarget, type Sql } from './db.js';
+import { backoffDelay } from '../backoff.js';
 
 /**
  * PostgreSQL LISTEN/NOTIFY plumbing: one dedicated listening connection that comes back by itself, and batched,
@@ -75,8 +76,7 @@ export function listenForNotifications(options: ListenOptions): NotificationList
     current = undefined;
     failures++;
     options.onLost?.(err, failures);
-    const cap = Math.min(maxBackoff, minBackoff * 2 ** Math.min(failures - 1, 16));
-    const delay = cap / 2 + (Math.random() * cap) / 2;
+    const delay = backoffDelay(failures - 1, { base: minBackoff, max: maxBackoff, jitter: 'half' });
     retryTimer = setTimeout(connect, delay);
     retryTimer.unref();
   };

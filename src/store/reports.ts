@@ -29,17 +29,16 @@ export interface VisibleReport extends ReportRow {
 }
 
 /**
- * The report if `userId` may see it, with the caller's role and the conversation's id, in the one query that
- * both checks access and reads the data. Not visible and not existing are the same answer: undefined.
+ * The report if `userId` may see it (the view report_access states who may), with the caller's role and the
+ * conversation's id, in the one query that both checks access and reads the data. Not visible and not existing are the same answer: undefined.
  */
 export async function findVisibleReport(sql: Sql, reportId: string, userId: string): Promise<VisibleReport | undefined> {
   const [row] = await sql<VisibleReport[]>`
-    SELECT r.*, CASE WHEN r.owner_id = ${userId} THEN 'owner' ELSE m.role END AS role,
-           c.id AS conversation_id, c.version, c.message_count
-    FROM reports r
+    SELECT r.*, a.role, c.id AS conversation_id, c.version, c.message_count
+    FROM report_access a
+    JOIN reports r ON r.id = a.report_id
     JOIN conversations c ON c.report_id = r.id
-    LEFT JOIN report_members m ON m.report_id = r.id AND m.user_id = ${userId}
-    WHERE r.id = ${reportId} AND (r.owner_id = ${userId} OR m.user_id IS NOT NULL)`;
+    WHERE a.report_id = ${reportId} AND a.user_id = ${userId}`;
   return row;
 }
 
@@ -56,12 +55,11 @@ export interface ReportSummary {
 /** Reports visible to the user, newest first. updatedAt counts conversation activity too. */
 export async function listVisibleReports(sql: Sql, userId: string, limit = 500): Promise<ReportSummary[]> {
   return sql<ReportSummary[]>`
-    SELECT r.id, r.title, r.status, CASE WHEN r.owner_id = ${userId} THEN 'owner' ELSE m.role END AS role,
-           c.message_count, r.created_at, greatest(r.updated_at, c.updated_at) AS updated_at
-    FROM reports r
+    SELECT r.id, r.title, r.status, a.role, c.message_count, r.created_at, greatest(r.updated_at, c.updated_at) AS updated_at
+    FROM report_access a
+    JOIN reports r ON r.id = a.report_id
     JOIN conversations c ON c.report_id = r.id
-    LEFT JOIN report_members m ON m.report_id = r.id AND m.user_id = ${userId}
-    WHERE r.owner_id = ${userId} OR m.user_id IS NOT NULL
+    WHERE a.user_id = ${userId}
     ORDER BY r.created_at DESC, r.id
     LIMIT ${limit}`;
 }
@@ -97,5 +95,26 @@ export async function readReportRevision(sql: Sql, reportId: string, revision: n
 
 export async function readConversation(sql: Sql, conversationId: string): Promise<ConversationRow | undefined> {
   const [row] = await sql<ConversationRow[]>`SELECT * FROM conversations WHERE id = ${conversationId}`;
+  return row;
+}
+
+/** The current version of each of these conversations (those that still exist), in one statement. */
+export async function readConversationVersions(sql: Sql, conversationIds: readonly string[]): Promise<{ id: string; version: number }[]> {
+  return sql<{ id: string; version: number }[]>`
+    SELECT id, version FROM conversations
+    WHERE id IN (SELECT value::uuid FROM json_array_elements_text(${JSON.stringify(conversationIds)}::text::json))`;
+}
+
+/** The first report (by creation, then title) owned by the user with this email: the one the welcome line links to. */
+export async function findFirstReportOwnedBy(sql: Sql, email: string): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    SELECT r.id FROM reports r JOIN users u ON u.id = r.owner_id WHERE u.email = ${email} ORDER BY r.created_at, r.title LIMIT 1`;
+  return row?.id;
+}
+
+/** A report's title and its conversation's id, with no access check: for the command line, which runs as the operator. */
+export async function findReportConversation(sql: Sql, reportId: string): Promise<{ title: string; conversationId: string } | undefined> {
+  const [row] = await sql<{ title: string; conversationId: string }[]>`
+    SELECT r.title, c.id AS conversation_id FROM reports r JOIN conversations c ON c.report_id = r.id WHERE r.id = ${reportId}`;
   return row;
 }

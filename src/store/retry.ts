@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isTransientDbError } from './pg-errors.js';
+import { backoffDelay } from '../backoff.js';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -26,8 +27,7 @@ export async function withRetry<T>(op: (attempt: number) => Promise<T>, options:
     } catch (err) {
       if (attempt >= options.attempts || !isTransientDbError(err)) throw err;
       options.onRetry?.(err, attempt);
-      const cap = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-      await sleep(Math.random() * cap);
+      await sleep(backoffDelay(attempt - 1, { base: options.baseDelayMs, max: options.maxDelayMs, jitter: 'full' }));
     }
   }
 }

@@ -8,6 +8,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  pgView,
   primaryKey,
   text,
   timestamp,
@@ -17,7 +18,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { StoredContext, StoredSource } from './types.js';
 
-// The schema drizzle-kit generates migrations from. Queries are written with postgres.js (see queries/*.ts) so that
+// The schema drizzle-kit generates migrations from. Queries are written with postgres.js (the other files of src/store) so that
 // the locking order of each transaction is explicit; this file is the single source of the table shapes.
 
 // The values the CHECK constraints allow, as the row types' unions (no effect on the generated SQL).
@@ -225,6 +226,13 @@ export const reportMembers = pgTable(
     check('report_members_role_check', sql`${t.role} IN ('viewer', 'editor')`),
   ],
 );
+
+/** Who may see a report (migration 0008): its owner, and its members with their roles; one row per report and user. */
+export const reportAccess = pgView('report_access', {
+  reportId: uuid('report_id').notNull(),
+  userId: uuid('user_id').notNull(),
+  role: text('role').notNull(),
+}).existing();
 
 export const sessions = pgTable(
   'sessions',

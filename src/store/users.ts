@@ -29,6 +29,19 @@ export async function createApiToken(
   return row;
 }
 
+/** A user and its first API token, in one transaction: a user is never left without the token it was created for. */
+export async function createUserWithApiToken(
+  sql: Sql,
+  user: { email: string; name: string | null; passwordHash: string | null },
+  token: { name: string | null; tokenHash: Buffer },
+): Promise<UserRow> {
+  return sql.begin(async (tx) => {
+    const created = await createUser(tx as unknown as Sql, user);
+    await createApiToken(tx as unknown as Sql, { userId: created.id, ...token });
+    return created;
+  });
+}
+
 /**
  * Creates a token unless the user already holds `max`, in one transaction: the lock on the user's row makes one
  * user's concurrent creations count one after another, so two at `max - 1` cannot both pass the count. (It is a

@@ -1,5 +1,5 @@
 /**
- * `npm run torture`: the list-append torture test of issue 6. Starts PostgreSQL (embedded, behind a relay so it can
+ * `npm run torture`: the list-append torture test (test/torture/README.md). Starts PostgreSQL (embedded, behind a relay so it can
  * be restarted), a fake model server and N instances of `report-chat serve`; runs simulated tabs against them for a
  * set time while injecting faults; then checks the recorded history (test/torture/checker.ts), prints a summary,
  * writes the history as JSON lines, and exits 1 on any anomaly.

@@ -1,24 +1,16 @@
 import { memo, useMemo } from 'react';
 import { Markdown, type CitationMarkers } from '../markdown/Markdown.js';
 import { useSourceNavigation } from '../report/source-navigation.js';
-import { displayState, type ChatMessage } from './chat-message.js';
+import { displayState } from './chat-message.js';
 import { contentHash } from './content-hash.js';
 import { CitationMarker, MessageSources } from './MessageSources.js';
-import { MessageState } from './MessageState.js';
+import { MessageState, type MessageProps } from './MessageState.js';
 
 /**
  * One message: who wrote it, its text (an answer as Markdown, even while it streams), an answer's sources, and its
  * state. An answer's `[n]` markers become citations once its sources are stored (they come with the final message).
  */
-export const MessageItem = memo(function MessageItem({
-  message,
-  onRetry,
-  canRetry,
-}: {
-  message: ChatMessage;
-  onRetry: (id: string) => void;
-  canRetry: boolean;
-}) {
+export const MessageItem = memo(function MessageItem({ message, onRetry, canRetry }: MessageProps) {
   const state = displayState(message);
   const isUser = message.role === 'user';
   const waiting = !isUser && message.content === '' && (state === 'queued' || state === 'answering');

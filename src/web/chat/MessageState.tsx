@@ -20,16 +20,15 @@ function detail(m: ChatMessage, state: DisplayState): string | undefined {
   return undefined;
 }
 
-/** The state of a message in words and an icon, with the retry it offers. */
-export function MessageState({
-  message,
-  onRetry,
-  canRetry,
-}: {
+/** A message and the retry it may offer: what MessageItem receives and passes on to MessageState. */
+export interface MessageProps {
   message: ChatMessage;
   onRetry: (id: string) => void;
   canRetry: boolean;
-}) {
+}
+
+/** The state of a message in words and an icon, with the retry it offers. */
+export function MessageState({ message, onRetry, canRetry }: MessageProps) {
   const state = displayState(message);
   const { icon, label } = LOOK[state];
   const why = detail(message, state);

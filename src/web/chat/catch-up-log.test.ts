@@ -1,24 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../api/types.js';
 import { CatchUpLog } from './catch-up-log.js';
+import { apiMessage } from './message-fixture.js';
 
-const at = '2026-01-01T00:00:00.000Z';
-const msg = (seq: number, patch: Partial<Message> = {}): Message => ({
-  id: `m${seq}`,
-  reportId: 'r',
-  seq,
-  role: seq % 2 === 1 ? 'user' : 'assistant',
-  content: '',
-  status: 'complete',
-  replyTo: null,
-  error: null,
-  sources: [],
-  context: null,
-  reportRevision: null,
-  createdAt: at,
-  updatedAt: at,
-  ...patch,
-});
+const msg = apiMessage;
 
 const brief = (log: CatchUpLog, version: number) =>
   log.since(version)?.map((e) => {

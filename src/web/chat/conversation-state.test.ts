@@ -3,28 +3,16 @@ import type { Message } from '../api/types.js';
 import { displayState } from './chat-message.js';
 import { ConversationState } from './conversation-state.js';
 import { DeltaRepair } from './delta-repair.js';
+import { apiMessage } from './message-fixture.js';
 
 const REPORT = '00000000-0000-4000-8000-000000000000';
 let clock = 0;
 
 function msg(seq: number, patch: Partial<Message> = {}): Message {
   const at = new Date(Date.UTC(2026, 0, 1, 0, 0, clock++)).toISOString();
-  return {
-    id: `m${seq}`,
-    reportId: REPORT,
-    seq,
-    role: seq % 2 === 1 ? 'user' : 'assistant',
-    content: '',
-    status: seq % 2 === 1 ? 'complete' : 'queued',
-    replyTo: seq % 2 === 1 ? null : `m${seq - 1}`,
-    error: null,
-    sources: [],
-    context: null,
-    reportRevision: null,
-    createdAt: at,
-    updatedAt: at,
-    ...patch,
-  };
+  const user = seq % 2 === 1;
+  const defaults = { reportId: REPORT, status: user ? 'complete' : 'queued', replyTo: user ? null : `m${seq - 1}` } as const;
+  return apiMessage(seq, { ...defaults, createdAt: at, updatedAt: at, ...patch });
 }
 
 const view = (s: ConversationState) => s.messages().map((m) => [m.id, m.seq, m.status, m.content]);

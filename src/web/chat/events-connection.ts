@@ -1,6 +1,7 @@
 import { api } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
 import type { ConversationEvent, Message } from '../api/types.js';
+import { backoffDelay } from '../../backoff.js';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
@@ -94,9 +95,9 @@ export function connectEvents(reportId: string, afterVersion: number, handlers: 
       first = false;
       if (Date.now() - openedAt > HEALTHY_MS) attempt = 0;
       handlers.onStatus('reconnecting');
-      const backoff = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
+      const pause = backoffDelay(attempt, { base: MIN_BACKOFF_MS, max: MAX_BACKOFF_MS, jitter: 'half' });
       attempt++;
-      await wait(backoff / 2 + Math.random() * (backoff / 2));
+      await wait(pause);
     }
   };
 

@@ -4,6 +4,7 @@ import type { Message } from '../api/types.js';
 import type { EventsConnection, EventsHandlers, LiveStatus } from './events-connection.js';
 import { connectSharedEvents } from './shared-events.js';
 import type { Channel, Locks, SharedEventsEnv } from './shared-events-env.js';
+import { apiMessage } from './message-fixture.js';
 
 /** Tabs of one browser, in one process: channels deliver later and in order; locks are granted first come, first served. */
 class FakeBrowser {
@@ -135,21 +136,8 @@ const settle = async () => {
   for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
 };
 
-const msg = (id: string, content: string, status: Message['status'] = 'complete'): Message => ({
-  id,
-  reportId: 'report-1',
-  seq: 1,
-  role: 'assistant',
-  content,
-  status,
-  replyTo: null,
-  error: null,
-  sources: [],
-  context: null,
-  reportRevision: null,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-});
+const msg = (id: string, content: string, status: Message['status'] = 'complete'): Message =>
+  apiMessage(1, { id, reportId: 'report-1', role: 'assistant', content, status });
 
 const NAME = 'report-chat:events:u1:report-1';
 let tabs: Tab[] = [];

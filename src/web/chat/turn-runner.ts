@@ -3,6 +3,7 @@ import { ApiError, NetworkError, describeError, isAbort } from '../api/errors.js
 import { readTurnStream } from '../api/turn-stream.js';
 import type { Message, TurnStreamEvent } from '../api/types.js';
 import type { ChatMessage } from './chat-message.js';
+import { backoffDelay } from '../../backoff.js';
 
 /**
  * Sends one question and follows its answer on this tab's own stream. The question's id is its idempotency
@@ -28,7 +29,7 @@ export interface RunningTurn {
 }
 
 const MAX_ATTEMPTS = 4;
-const backoffMs = (attempt: number) => 800 * 2 ** attempt;
+const backoffMs = (attempt: number) => backoffDelay(attempt, { base: 800, jitter: 'none' });
 
 const SAVE_FAILED = 'The answer could not be saved: the server could not store it. Its text is shown as it was received.';
 const STREAM_BROKE = 'The connection broke before the answer was saved.';
