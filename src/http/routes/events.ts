@@ -173,11 +173,21 @@ export function eventRoutes(ctx: ChatContext, streams: StreamCounts) {
         w.write(': connected\n\n');
         const ping = setInterval(() => w.write(': ping\n\n'), PING_MS);
         w.onClose(() => clearInterval(ping));
-        for await (const event of events) {
-          // The reader lost access: the stream ends, after what was sent before.
-          if (event.type === 'end') break;
-          w.write(frameOf(event, report.id));
-        }
+        // Each event is written as it is pushed, in the publisher's own turn (no await per event per follower).
+        await new Promise<void>((resolve, reject) => {
+          events.onEnd(resolve);
+          events.listen(
+            (event) => {
+              // The reader lost access: the stream ends, after what was sent before.
+              if (event.type === 'end') {
+                events.close();
+                return;
+              }
+              w.write(frameOf(event, report.id));
+            },
+            reject,
+          );
+        });
       },
       (err) => {
         release();
