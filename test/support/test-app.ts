@@ -4,6 +4,7 @@ import { hashToken } from '../../src/chat/accounts.js';
 import type { ChatContext } from '../../src/chat/context.js';
 import { createChatContext } from '../../src/chat/create-context.js';
 import { startSweeper } from '../../src/chat/sweeper.js';
+import { SseParser, type SseRecord } from '../../src/client/sse.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createApp } from '../../src/http/app.js';
 import type { AppEnv } from '../../src/http/env.js';
@@ -81,42 +82,21 @@ export async function createTestApp(db: TestDatabase, env: Record<string, string
   };
 }
 
-export interface SseEvent {
-  event?: string;
-  id?: string;
-  data: string;
-}
+/** An event of an SSE body as sent (`event` absent when the block named no type). */
+export type SseEvent = Omit<SseRecord, 'text'>;
 
 /** Reads an SSE body event by event; `stop()` cancels the stream (the client going away). */
 export function readSse(res: Response) {
   if (!res.body) throw new Error('response has no body');
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
+  const parser = new SseParser();
   const queue: SseEvent[] = [];
   let done = false;
   async function next(timeoutMs = 20_000): Promise<SseEvent | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const sep = buffer.indexOf('\n\n');
-      if (sep >= 0) {
-        const block = buffer.slice(0, sep);
-        buffer = buffer.slice(sep + 2);
-        const ev: SseEvent = { data: '' };
-        const data: string[] = [];
-        let comment = true;
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) continue;
-          comment = false;
-          const [field, ...rest] = line.split(':');
-          const value = rest.join(':').replace(/^ /, '');
-          if (field === 'data') data.push(value);
-          else if (field === 'event') ev.event = value;
-          else if (field === 'id') ev.id = value;
-        }
-        if (comment) continue;
-        ev.data = data.join('\n');
-        return ev;
-      }
+      const ev = queue.shift();
+      if (ev) return ev;
       if (done) return undefined;
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new Error('timed out waiting for an SSE event');
@@ -125,7 +105,7 @@ export function readSse(res: Response) {
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out waiting for an SSE event')), remaining)),
       ]);
       if (chunk.done) done = true;
-      else buffer += chunk.value;
+      else queue.push(...parser.push(chunk.value));
     }
   }
   return {

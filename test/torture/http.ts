@@ -1,43 +1,18 @@
-/** HTTP helpers of the torture harness: one SSE reader, and what a failed request tells about its outcome. */
+/** HTTP helpers of the torture harness: its SSE reader, and what a failed request tells about its outcome. */
+import { SseParser, type SseRecord } from '../../src/client/sse.js';
 
-export interface SseEvent {
-  event?: string;
-  id?: string;
-  data: string;
-}
+export type SseEvent = Omit<SseRecord, 'text'>;
 
 /** The events of a text/event-stream body, as they arrive; comment blocks (pings) are skipped. */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  let buffer = '';
+  const parser = new SseParser();
   try {
     for (;;) {
-      let sep = buffer.indexOf('\n\n');
-      while (sep < 0) {
-        const chunk = await reader.read();
-        if (chunk.done) return;
-        buffer += decoder.decode(chunk.value, { stream: true });
-        sep = buffer.indexOf('\n\n');
-      }
-      const block = buffer.slice(0, sep);
-      buffer = buffer.slice(sep + 2);
-      const event: SseEvent = { data: '' };
-      const data: string[] = [];
-      let fields = 0;
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':') || line === '') continue;
-        fields++;
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'data') data.push(value);
-        else if (field === 'event') event.event = value;
-        else if (field === 'id') event.id = value;
-      }
-      if (fields === 0) continue;
-      event.data = data.join('\n');
-      yield event;
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      yield* parser.push(decoder.decode(chunk.value, { stream: true }));
     }
   } finally {
     reader.cancel().catch(() => {});
