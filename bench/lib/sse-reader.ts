@@ -1,3 +1,4 @@
+import { SseParser } from '../../src/client/sse.js';
 import { eventKey } from '../servers/protocol.js';
 import { bodyDecoder, type EventStream } from './http-client.js';
 
@@ -19,34 +20,25 @@ export interface Received {
  */
 export function sseReader(stream: EventStream): { take(): Received[]; stream: EventStream } {
   const decode = bodyDecoder();
-  let buffer = '';
+  const parser = new SseParser({ keepText: true });
   return {
     stream,
     take() {
       const out: Received[] = [];
       for (const chunk of stream.chunks.splice(0)) {
         for (const piece of decode(chunk)) {
-          buffer += piece.text;
-          for (let sep = buffer.indexOf('\n\n'); sep >= 0; sep = buffer.indexOf('\n\n')) {
-            const block = buffer.slice(0, sep);
-            buffer = buffer.slice(sep + 2);
-            let type = 'message';
-            let data = '';
-            for (const line of block.split('\n')) {
-              if (line.startsWith('event: ')) type = line.slice(7);
-              else if (line.startsWith('data: ')) data = line.slice(6);
-            }
+          // Each event is stamped with the arrival of the piece that completed it.
+          for (const { event, data, text } of parser.push(piece.text)) {
             if (!data) continue;
-            const text = `${block}\n\n`;
-            if (type === 'message') {
+            if (event === 'message') {
               const m = JSON.parse(data) as { id: string; status: string };
-              out.push({ key: eventKey({ kind: 'message', id: m.id, status: m.status }), at: piece.at, text });
-            } else if (type === 'delta') {
+              out.push({ key: eventKey({ kind: 'message', id: m.id, status: m.status }), at: piece.at, text: text! });
+            } else if (event === 'delta') {
               const d = JSON.parse(data) as { id: string; offset: number; text: string };
               out.push({
                 key: eventKey({ kind: 'delta', id: d.id, offset: d.offset }),
                 at: piece.at,
-                text,
+                text: text!,
                 delta: { id: d.id, start: d.offset, end: d.offset + d.text.length },
               });
             }
@@ -57,4 +49,3 @@ export function sseReader(stream: EventStream): { take(): Received[]; stream: Ev
     },
   };
 }
-
