@@ -27,7 +27,7 @@ interface TurnFigures {
 }
 
 /**
- * Issue 13's bench. (1) A 60-turn conversation about a 300 KB report, played against the fake Anthropic server
+ * What citations and selection cost. (1) A 60-turn conversation about a 300 KB report, played against the fake Anthropic server
  * through the real provider: tokens sent per turn with selection (a 32k budget) and without (everything every
  * turn), and the cached share of input tokens, both by the request sizes the fake sees (its usage counts a prefix
  * it saw before as read from the cache). (2) The time the server adds before the request leaves with selection on

@@ -410,7 +410,7 @@ function printSummary(
   if (options.failover) {
     const failovers = history.ops.filter((o) => o.type === 'fault' && o.kind === FAILOVER && !o.detail?.startsWith('failed')).length;
     lines.push(`database: a primary and a${options.async ? 'n ASYNCHRONOUS' : ' synchronous'} standby; ${failovers} failovers`);
-    // Issue 17 asks for at least 5; fewer (a short run, a starved machine) is said, as a low turn count is.
+    // Fewer than 5 failovers (a short run, a starved machine) proves little about failover: said, as a low turn count is.
     if (failovers < 5) lines.push(`note: only ${failovers} failovers (at least 5 are asked for): this run proves less`);
   }
   lines.push('', row(['operation', 'ok', 'failed', 'unknown', 'total'], w));
@@ -448,7 +448,7 @@ function printSummary(
   const savedFalse = sends.filter((s) => s.saved === false).length;
   lines.push('');
   lines.push(`turns stored: ${turns}; answers ${[...answers].map(([s, n]) => `${s} ${n}`).join(', ')}`);
-  // Issue 6 asks the default configuration for at least 2,000 turns; a starved machine can fall short, and a pass
+  // The default configuration should reach at least 2,000 turns; a starved machine can fall short, and a pass
   // over fewer turns proves less. Said plainly, not failed: the checker's verdict is about correctness.
   if (!options.short && options.durationS >= 300 && turns < 2_000) {
     lines.push(`note: only ${turns} turns (the default configuration aims at 2,000 or more): this run proves less`);
