@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildModelInput, createAnswerModel, streamAnswer, type AnswerEvent, type Source } from '../src/llm/index.js';
 import { documentsOf, startFakeAnthropic } from './fakes/fake-anthropic-server.js';
-import type { FakeProviderServer, RecordedRequest } from './fakes/fake-behavior.js';
+import type { RecordedRequest } from './fakes/fake-behavior.js';
 import { startFakeOpenAI } from './fakes/fake-openai-server.js';
+import { useFakeProvider } from './support/fake-provider.js';
 
 const REPORT = [
   '# Platform review',
@@ -45,21 +46,15 @@ function expectVerified(events: AnswerEvent[], sources: Source[]) {
 }
 
 describe('anthropic: the report as a cited document', () => {
-  let fake: FakeProviderServer;
-  beforeAll(async () => {
-    fake = await startFakeAnthropic();
-  });
-  afterAll(async () => {
-    await fake.close();
-  });
-  const model = () => createAnswerModel({ provider: 'anthropic', baseUrl: fake.baseUrl, apiKey: 'k', localChunkDelayMs: 0 });
+  const fake = useFakeProvider(startFakeAnthropic);
+  const model = () => createAnswerModel({ provider: 'anthropic', baseUrl: fake().baseUrl, apiKey: 'k', localChunkDelayMs: 0 });
   const docText = (r: RecordedRequest) => documentsOf(r)[0]!.text;
   const at = (r: RecordedRequest, words: string) => docText(r).indexOf(words);
 
   it('sends the report as a text document with citations on, and nothing else of it in the prompt', { timeout: 10_000 }, async () => {
-    fake.setBehavior({});
+    fake().setBehavior({});
     await answer(model());
-    const request = fake.requests.at(-1)!;
+    const request = fake().requests.at(-1)!;
     const [document, ...others] = documentsOf(request);
     expect(others).toEqual([]);
     expect(document!.text).toBe(REPORT);
@@ -68,7 +63,7 @@ describe('anthropic: the report as a cited document', () => {
   });
 
   it('turns verified char_location citations into sources and drops invented or out-of-range ones', { timeout: 10_000 }, async () => {
-    fake.setBehavior({
+    fake().setBehavior({
       answer: (r) => {
         const cold = at(r, 'Cold start took');
         const costs = at(r, 'Hosting costs');
@@ -97,26 +92,20 @@ describe('anthropic: the report as a cited document', () => {
 });
 
 describe('openai-compatible: labelled passages', () => {
-  let fake: FakeProviderServer;
-  beforeAll(async () => {
-    fake = await startFakeOpenAI();
-  });
-  afterAll(async () => {
-    await fake.close();
-  });
-  const model = () => createAnswerModel({ provider: 'openai-compatible', baseUrl: fake.baseUrl, model: 'm', localChunkDelayMs: 0 });
+  const fake = useFakeProvider(startFakeOpenAI);
+  const model = () => createAnswerModel({ provider: 'openai-compatible', baseUrl: fake().baseUrl, model: 'm', localChunkDelayMs: 0 });
 
   it('labels each passage in the prompt and asks for labels', { timeout: 10_000 }, async () => {
-    fake.setBehavior({});
+    fake().setBehavior({});
     await answer(model());
-    const system = fake.requests.at(-1)!.body.messages[0].content as string;
+    const system = fake().requests.at(-1)!.body.messages[0].content as string;
     expect(system).toContain('### Cold start\n\n[P1] Cold start took 1.2 s');
     expect(system).toContain('[P3] The team grew');
     expect(system).toMatch(/cite its passage by that label/);
   });
 
   it('renumbers labels split across chunks and leaves a label that does not exist as plain text', { timeout: 10_000 }, async () => {
-    fake.setBehavior({ chunks: ['It took 1.2 s [', 'P1]; costs fell [P', '2', '] and the team grew [P9', '9]. Again [P1].'] });
+    fake().setBehavior({ chunks: ['It took 1.2 s [', 'P1]; costs fell [P', '2', '] and the team grew [P9', '9]. Again [P1].'] });
     const { events, text, sources, finish } = await answer(model());
     expect(text).toBe('It took 1.2 s [1]; costs fell [2] and the team grew [P99]. Again [1].');
     expect(sources.map((s) => [s.n, s.quote, s.heading])).toEqual([

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildModelInput, createAnswerModel, streamAnswer, type AnswerEvent } from '../src/llm/index.js';
 import { documentsOf, startFakeAnthropic } from './fakes/fake-anthropic-server.js';
-import type { FakeProviderServer } from './fakes/fake-behavior.js';
 import { LAST_SECTION_FACT, LAST_SECTION_HEADING, longReport } from './fakes/long-report.js';
+import { useFakeProvider } from './support/fake-provider.js';
 
 const REPORT = longReport(2 * 1024 * 1024);
 const QUESTION = 'How often is the vault door code rotated?';
@@ -44,26 +44,20 @@ describe('a 2 MiB report, asked about its last section', () => {
   });
 
   describe('from Anthropic', () => {
-    let fake: FakeProviderServer;
-    beforeAll(async () => {
-      fake = await startFakeAnthropic();
-    });
-    afterAll(async () => {
-      await fake.close();
-    });
+    const fake = useFakeProvider(startFakeAnthropic);
 
     it('maps a citation of the selection back to the last section', { timeout: 30_000 }, async () => {
-      fake.setBehavior({
+      fake().setBehavior({
         answer: (request) => {
           const text = documentsOf(request)[0]!.text;
           const at = text.indexOf(LAST_SECTION_FACT);
           return [{ text: 'Every 41 days', cites: [{ start: at, end: at + LAST_SECTION_FACT.length, citedText: LAST_SECTION_FACT }] }, { text: '.' }];
         },
       });
-      const { sources, finish } = await ask(createAnswerModel({ provider: 'anthropic', baseUrl: fake.baseUrl, apiKey: 'k', localChunkDelayMs: 0 }));
+      const { sources, finish } = await ask(createAnswerModel({ provider: 'anthropic', baseUrl: fake().baseUrl, apiKey: 'k', localChunkDelayMs: 0 }));
       expect(sources).toEqual([{ n: 1, start: FACT_START, end: FACT_START + LAST_SECTION_FACT.length, quote: LAST_SECTION_FACT, heading: LAST_SECTION_HEADING }]);
       expect(finish).toMatchObject({ type: 'finish', rejectedCitations: 0 });
-      const sent = JSON.stringify(fake.requests.at(-1)!.body).length;
+      const sent = JSON.stringify(fake().requests.at(-1)!.body).length;
       expect(sent).toBeLessThan(REPORT.length / 3);
     });
   });

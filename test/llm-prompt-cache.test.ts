@@ -1,28 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildModelInput, createAnswerModel, streamAnswer, type AnswerEvent, type HistoryMessage } from '../src/llm/index.js';
 import { cachedPrefix, startFakeAnthropic } from './fakes/fake-anthropic-server.js';
-import type { FakeProviderServer, RecordedRequest } from './fakes/fake-behavior.js';
+import type { RecordedRequest } from './fakes/fake-behavior.js';
 import { longReport } from './fakes/long-report.js';
+import { useFakeProvider } from './support/fake-provider.js';
 
 const REPORT = longReport(40_000, 7);
 const ALICE = { id: '0a11ce00-0000-4000-8000-000000000001', name: 'Alice' };
 
 describe('anthropic prompt caching', () => {
-  let fake: FakeProviderServer;
-  beforeAll(async () => {
-    fake = await startFakeAnthropic();
-  });
-  afterAll(async () => {
-    await fake.close();
-  });
-  const model = () => createAnswerModel({ provider: 'anthropic', baseUrl: fake.baseUrl, apiKey: 'k', localChunkDelayMs: 0 });
+  const fake = useFakeProvider(startFakeAnthropic);
+  const model = () => createAnswerModel({ provider: 'anthropic', baseUrl: fake().baseUrl, apiKey: 'k', localChunkDelayMs: 0 });
 
   async function turn(report: string, history: HistoryMessage[], question: string, maxTokens = 100_000) {
     const input = buildModelInput({ reportTitle: 'Operations review', reportContent: report, history, question, questionAuthor: ALICE, maxTokens });
     const events: AnswerEvent[] = [];
     for await (const event of streamAnswer({ model: model(), input, signal: new AbortController().signal })) events.push(event);
     const text = events.flatMap((e) => (e.type === 'delta' ? [e.text] : [])).join('');
-    return { text, finish: events.at(-1) as Extract<AnswerEvent, { type: 'finish' }>, request: fake.requests.at(-1)! };
+    return { text, finish: events.at(-1) as Extract<AnswerEvent, { type: 'finish' }>, request: fake().requests.at(-1)! };
   }
 
   /** Every block of the request with a cache breakpoint, as [where, block type]. */
@@ -34,7 +29,7 @@ describe('anthropic prompt caching', () => {
   ];
 
   it('sends two turns of a conversation with a byte-identical prefix up to the breakpoint on the report', { timeout: 20_000 }, async () => {
-    fake.setBehavior({ chunks: ['Chapter one ', 'covers it.'] });
+    fake().setBehavior({ chunks: ['Chapter one ', 'covers it.'] });
     const first = await turn(REPORT, [], 'What does chapter 1 cover?');
     const second = await turn(
       REPORT,
@@ -59,7 +54,7 @@ describe('anthropic prompt caching', () => {
 
   it('caches the rules and the table of contents apart when the report is sent as a selection', { timeout: 30_000 }, async () => {
     const long = longReport(400_000, 9);
-    fake.setBehavior({ chunks: ['Noted.'] });
+    fake().setBehavior({ chunks: ['Noted.'] });
     const first = await turn(long, [], 'What happened in chapter 3?', 20_000);
     const second = await turn(long, [], 'What happened in chapter 12?', 20_000);
     for (const { request } of [first, second]) {
