@@ -71,15 +71,11 @@ export async function inTransaction<T>(sql: Sql, fn: (tx: TxSql) => Promise<T | 
 }
 
 /**
- * Takes the conversation's row lock and the version number of the change about to be made. Every change to a
- * message goes through here first, so changes of one conversation commit in version order: a reader who has
- * seen version v can never later see a change with a smaller version appear.
+ * Takes the conversation's row lock and the version number of the change about to be made, through the SQL function
+ * `lock_for_change` that the turn functions use too (migration 0009 says why every change goes through it).
  */
 export async function lockForChange(tx: TxSql, conversationId: string): Promise<number> {
-  const [row] = await tx<{ version: number }[]>`
-    UPDATE conversations SET version = version + 1, updated_at = now()
-    WHERE id = ${conversationId}
-    RETURNING version`;
+  const [row] = await tx<{ version: number }[]>`SELECT version FROM lock_for_change(${conversationId})`;
   if (!row) throw new Error(`conversation ${conversationId} does not exist`);
   return row.version;
 }
