@@ -32,7 +32,7 @@ describe('the answer queue of a conversation', () => {
       if (e.type === 'message' && e.message.role === 'assistant') changes.push(e.message);
     });
     const turns = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => sendMessage(t.ctx, caller, { reportId, messageId: randomUUID(), content: `question ${i} about the root cause` })),
+      Array.from({ length: 8 }, (_, i) => sendMessage(t.ctx, caller, { where: { reportId }, messageId: randomUUID(), content: `question ${i} about the root cause` })),
     );
     const outcomes = await Promise.all(turns.map(async (turn) => (await turn.follow(() => {})).done));
     unsubscribe();
@@ -77,7 +77,7 @@ describe('an answer started in its reserve', () => {
       });
       expect(reserved.assistantMessage.status).toBe('streaming');
       // ...when a stop arrives: it finds the answer streaming and asks its owner, who is not listening yet.
-      const stopping = stopAnswer(slow.ctx, caller, { reportId, messageId: reserved.userMessage.id });
+      const stopping = stopAnswer(slow.ctx, caller, { where: { reportId }, messageId: reserved.userMessage.id });
       await sleep(300);
       const live = slow.ctx.engine.start({
         conversationId: conv!.id,
@@ -106,8 +106,8 @@ describe('a graceful shutdown', () => {
     const user = await app.createUser();
     const reportId = await app.createReport(user.token);
     const caller = { id: user.id, email: 'x', name: null };
-    const first = await sendMessage(app.ctx, caller, { reportId, messageId: randomUUID(), content: 'What was the root cause?' });
-    const second = await sendMessage(app.ctx, caller, { reportId, messageId: randomUUID(), content: 'And what should we do first?' });
+    const first = await sendMessage(app.ctx, caller, { where: { reportId }, messageId: randomUUID(), content: 'What was the root cause?' });
+    const second = await sendMessage(app.ctx, caller, { where: { reportId }, messageId: randomUUID(), content: 'And what should we do first?' });
     expect(first.assistantMessage.status).toBe('streaming');
     expect(second.assistantMessage.status).toBe('queued');
     const following = await first.follow(() => {});

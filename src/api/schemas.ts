@@ -32,6 +32,9 @@ export const reportStatusSchema = z.enum(['generating', 'complete', 'failed']);
 export const roleSchema = z.enum(['owner', 'editor', 'viewer']);
 export const memberRoleSchema = z.enum(['viewer', 'editor']);
 export const messageStatusSchema = z.enum(['queued', 'streaming', 'complete', 'failed', 'stopped', 'interrupted']);
+export const visibilitySchema = z
+  .enum(['shared', 'private'])
+  .meta({ description: '`shared`: every member of the report sees it; `private`: only the person who created it.' });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Requests
@@ -78,6 +81,35 @@ export const sendMessageBody = z
     content: nonEmptyText(),
   })
   .meta({ id: 'SendMessageBody' });
+
+export const forkPointSchema = z
+  .strictObject({
+    conversationId: uuidSchema.describe('The conversation to fork, of the same report and visible to you.'),
+    seq: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .describe('The fork holds copies of its messages `1..seq`: 0, or the seq of an answer that has ended (the end of a turn).'),
+  })
+  .meta({ id: 'ForkPoint' });
+
+export const createConversationBody = z
+  .strictObject({
+    id: uuidSchema.optional().describe('Your id for it: the idempotency key. Sending the same body again replays; another body is 422.'),
+    title: nonEmptyText(200).optional(),
+    visibility: visibilitySchema.optional().describe('`shared` when absent.'),
+    forkFrom: forkPointSchema.optional(),
+  })
+  .meta({ id: 'CreateConversationBody' });
+
+export const patchConversationBody = z
+  .strictObject({
+    title: nonEmptyText(200).optional(),
+    visibility: visibilitySchema.optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'needs at least one of title, visibility')
+  .meta({ id: 'PatchConversationBody', minProperties: 1, description: 'At least one of `title`, `visibility`.' });
 
 export const pageQuery = z
   .object({
@@ -146,6 +178,7 @@ export const messageSchema = z
   .object({
     id: z.uuid(),
     reportId: z.uuid(),
+    conversationId: z.uuid().describe('The conversation the message belongs to.'),
     seq: z.number().int().min(1),
     role: z.enum(['user', 'assistant']),
     content: z.string(),
@@ -160,6 +193,10 @@ export const messageSchema = z
       .min(1)
       .nullable()
       .describe("The report revision the answer was given, which its sources point into (`GET /api/reports/{reportId}?revision=`); null for a user message."),
+    copiedFrom: z
+      .uuid()
+      .nullable()
+      .describe('For a message a fork copied: the id of the message it is a copy of (the first one written, however many forks it went through); null otherwise.'),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -208,6 +245,28 @@ export const reportSummarySchema = z
 
 export const reportListSchema = z.object({ reports: z.array(reportSummarySchema) }).meta({ id: 'ReportList' });
 
+export const conversationSchema = z
+  .object({
+    id: z.uuid(),
+    reportId: z.uuid(),
+    title: z.string(),
+    visibility: visibilitySchema,
+    isMain: z.boolean().describe("The report's main conversation: the one `/api/reports/{reportId}/messages` and its siblings mean. Shared, never deleted."),
+    createdBy: z.uuid().nullable().describe('Who created it (the report owner for the main one); null when that user was deleted.'),
+    forkedFrom: z
+      .object({ conversationId: z.uuid(), seq: z.number().int().min(0) })
+      .nullable()
+      .describe('The conversation and seq it was forked at: its messages `1..seq` are copies of that one’s. Null when not a fork.'),
+    version: z.number().int().min(0),
+    messageCount: z.number().int().min(0),
+    lastSeq: z.number().int().min(0).describe('The seq of the newest message ever written to it (copied ones included); 0 for none.'),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime().describe('The last activity: a message written or changed, or the conversation renamed.'),
+  })
+  .meta({ id: 'Conversation' });
+
+export const conversationListSchema = z.object({ conversations: z.array(conversationSchema) }).meta({ id: 'ConversationList' });
+
 export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 
 export const readySchema = z.object({ status: z.literal('ready') }).meta({ id: 'Ready' });
@@ -236,6 +295,7 @@ export const stoppedAnswerSchema = z.object({ message: messageSchema }).meta({ i
 export const conversationExportSchema = z
   .object({
     report: z.object({ id: z.uuid(), title: z.string() }),
+    conversation: z.object({ id: z.uuid(), title: z.string(), isMain: z.boolean() }),
     version: z.number().int().min(0),
     exportedAt: z.iso.datetime(),
     messages: z.array(messageSchema),

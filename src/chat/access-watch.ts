@@ -4,17 +4,17 @@ import { grantsStillValid } from '../store/stream-access.js';
 import type { EventBus } from './bus.js';
 import type { Credential } from './context.js';
 
-/** What an open events stream was allowed by: a user reading a report, with the credential that opened it. */
+/** What an open events stream was allowed by: a user reading a conversation, with the credential that opened it. */
 export interface StreamGrant {
-  reportId: string;
+  conversationId: string;
   userId: string;
   credential: Credential;
 }
 
 export interface AccessWatch {
   /**
-   * Calls `onLost` once when the stream may no longer go on: the user can no longer see the report (removed as a
-   * member, report deleted) or its credential ended (token revoked, signed out, session or JWT expired). Returns
+   * Calls `onLost` once when the stream may no longer go on: the user can no longer see the conversation (removed as
+   * a member, the report or the conversation deleted, the conversation made private by someone else) or its credential ended (token revoked, signed out, session or JWT expired). Returns
    * the function that stops watching.
    */
   watch(grant: StreamGrant, onLost: () => void): () => void;
@@ -51,7 +51,7 @@ interface Entry {
  * lost while the bus reconnected.
  */
 export function createAccessWatch(sql: Sql, bus: EventBus, log: Logger, intervalMs = 5_000): AccessWatch {
-  // One entry per (report, user, credential) with open streams, and each stream's callback.
+  // One entry per (conversation, user, credential) with open streams, and each stream's callback.
   const watched = new Map<string, Entry>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -74,7 +74,7 @@ export function createAccessWatch(sql: Sql, bus: EventBus, log: Logger, interval
     const valid = await grantsStillValid(
       sql,
       entries.map(([, { grant }]) => ({
-        reportId: grant.reportId,
+        conversationId: grant.conversationId,
         userId: grant.userId,
         tokenId: grant.credential.kind === 'token' ? grant.credential.id : null,
         sessionId: grant.credential.kind === 'session' ? grant.credential.id : null,
@@ -101,7 +101,7 @@ export function createAccessWatch(sql: Sql, bus: EventBus, log: Logger, interval
     watch(grant, onLost) {
       const credKey = grant.credential.kind === 'jwt' ? undefined : credentialKey(grant.credential);
       const end = expiresAt(grant.credential);
-      const key = `${grant.reportId} ${grant.userId} ${credKey ?? `jwt:${end}`}`;
+      const key = `${grant.conversationId} ${grant.userId} ${credKey ?? `jwt:${end}`}`;
       let entry = watched.get(key);
       if (!entry) {
         const created: Entry = { grant, credentialKey: credKey, onLost: new Set(), timer: undefined };

@@ -11,7 +11,9 @@ export type BusEvent =
   | { type: 'cleared'; conversationId: string; version: number }
   | { type: 'stop'; conversationId: string; messageId: string }
   /** A member lost access: their open events streams on this conversation close. */
-  | { type: 'revoked'; conversationId: string; userId: string };
+  | { type: 'revoked'; conversationId: string; userId: string }
+  /** The conversation was deleted (`exceptUserId` null) or made private: every reader but `exceptUserId` loses it. */
+  | { type: 'hidden'; conversationId: string; exceptUserId: string | null };
 
 export type BusListener = (event: BusEvent) => void;
 

@@ -1,12 +1,12 @@
 import { AppError } from '../errors/app-error.js';
 import { clearConversation as clearStored, readAll, readPage, type PageQuery } from '../store/history.js';
-import { requireRole, visibleReport } from './access.js';
+import { requireManager, visibleConversation, type ConversationRef } from './access.js';
 import type { Caller, ChatContext } from './context.js';
 import { toApiMessage, type ApiMessage } from './message-view.js';
 
-export async function listMessages(ctx: ChatContext, caller: Caller, reportId: string, query: PageQuery) {
-  const report = await visibleReport(ctx, caller, reportId);
-  const page = await readPage(ctx.sql, report.conversationId, query);
+export async function listMessages(ctx: ChatContext, caller: Caller, where: ConversationRef, query: PageQuery) {
+  const { report, conversation } = await visibleConversation(ctx, caller, where);
+  const page = await readPage(ctx.sql, conversation.id, query);
   return {
     messages: page.messages.map((m) => toApiMessage(m, report.id)),
     version: page.version,
@@ -14,10 +14,10 @@ export async function listMessages(ctx: ChatContext, caller: Caller, reportId: s
   };
 }
 
-export async function exportConversation(ctx: ChatContext, caller: Caller, reportId: string) {
-  const report = await visibleReport(ctx, caller, reportId);
-  const all = await readAll(ctx.sql, report.conversationId);
-  return { report, version: all.version, messages: all.messages.map((m) => toApiMessage(m, report.id)) };
+export async function exportConversation(ctx: ChatContext, caller: Caller, where: ConversationRef) {
+  const { report, conversation } = await visibleConversation(ctx, caller, where);
+  const all = await readAll(ctx.sql, conversation.id);
+  return { report, conversation, version: all.version, messages: all.messages.map((m) => toApiMessage(m, report.id)) };
 }
 
 /**
@@ -52,12 +52,12 @@ function footnote(id: string, heading: string, quote: string): string[] {
   return [`[^${id}]: ${heading ? `**${heading}**` : '_(before the first heading)_'}`, '', ...quoted];
 }
 
-export async function clearConversation(ctx: ChatContext, caller: Caller, reportId: string, ifMatch: number | undefined) {
-  const report = await visibleReport(ctx, caller, reportId);
-  requireRole(report, ['owner'], 'clear the conversation');
+export async function clearConversation(ctx: ChatContext, caller: Caller, where: ConversationRef, ifMatch: number | undefined) {
+  const found = await visibleConversation(ctx, caller, where);
+  requireManager(caller, found, 'clear the conversation');
   if (ifMatch === undefined) {
     throw new AppError('precondition_required', 'Clearing needs an If-Match header with the conversation version.');
   }
-  const conv = await clearStored(ctx.sql, report.conversationId, ifMatch);
+  const conv = await clearStored(ctx.sql, found.conversation.id, ifMatch);
   ctx.bus.publish({ type: 'cleared', conversationId: conv.id, version: conv.clearedVersion });
 }

@@ -109,7 +109,7 @@ describe('followConversation', () => {
     const [, earlier] = await reserve(conversationId);
     const since = earlier!.changedVersion;
     await finishAnswer(db.sql, { conversationId, seq: earlier!.seq, owner: 'owner-a', status: 'complete', content: 'ok', error: null });
-    const turn = await sendMessage(ctx, { id: userId, email: null, name: null }, { reportId, messageId: randomUUID(), content: 'Explain' });
+    const turn = await sendMessage(ctx, { id: userId, email: null, name: null }, { where: { reportId }, messageId: randomUUID(), content: 'Explain' });
     const answerId = turn.assistantMessage.id;
     const live = ctx.engine.liveTurn(answerId)!;
     for (let i = 0; i < 100 && live.text.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
@@ -139,13 +139,13 @@ describe('followConversation', () => {
     await upsertMember(db.sql, reportId, reader.id, 'viewer');
     const caller = { id: reader.id, email: reader.email, name: null };
 
-    const removed = (await openConversation(ctx, caller, reportId)).follow({ credential });
-    const { report } = await openConversation(ctx, caller, reportId);
-    ctx.bus.publish({ type: 'revoked', conversationId: report.conversationId, userId: randomUUID() });
-    ctx.bus.publish({ type: 'revoked', conversationId: report.conversationId, userId: reader.id });
+    const removed = (await openConversation(ctx, caller, { reportId })).follow({ credential });
+    const { conversation } = await openConversation(ctx, caller, { reportId });
+    ctx.bus.publish({ type: 'revoked', conversationId: conversation.id, userId: randomUUID() });
+    ctx.bus.publish({ type: 'revoked', conversationId: conversation.id, userId: reader.id });
     expect(await take(removed, () => false)).toEqual([{ type: 'end', reason: 'revoked' }]);
 
-    const other = (await openConversation(ctx, caller, reportId)).follow({ credential });
+    const other = (await openConversation(ctx, caller, { reportId })).follow({ credential });
     // Caught up (the watch starts then), and not ended by anything else.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(other.done).toBe(false);

@@ -1,6 +1,6 @@
 import { readChangesAfter } from '../store/history.js';
 import type { MessageRow } from '../store/types.js';
-import { visibleReport } from './access.js';
+import { visibleConversation, type ConversationRef } from './access.js';
 import type { BusEvent } from './bus.js';
 import type { Caller, ChatContext, Credential } from './context.js';
 import { EventFeed } from './event-feed.js';
@@ -27,11 +27,11 @@ export interface ConversationTarget {
   userId: string;
 }
 
-/** Authorizes a reader (404 for a report they cannot see), before any stream is opened. */
-export async function openConversation(ctx: ChatContext, caller: Caller, reportId: string) {
-  const report = await visibleReport(ctx, caller, reportId);
-  const target = { reportId: report.id, conversationId: report.conversationId, userId: caller.id };
-  return { report, follow: (options: FollowOptions) => followConversation(ctx, target, options) };
+/** Authorizes a reader (404 for a conversation they cannot see), before any stream is opened. */
+export async function openConversation(ctx: ChatContext, caller: Caller, where: ConversationRef) {
+  const { report, conversation } = await visibleConversation(ctx, caller, where);
+  const target = { reportId: report.id, conversationId: conversation.id, userId: caller.id };
+  return { report, conversation, follow: (options: FollowOptions) => followConversation(ctx, target, options) };
 }
 
 /**
@@ -69,6 +69,9 @@ export function followConversation(ctx: ChatContext, target: ConversationTarget,
       case 'revoked':
         if (event.userId === target.userId) end('revoked');
         return;
+      case 'hidden':
+        if (event.exceptUserId !== target.userId) end('access-lost');
+        return;
       default:
         return;
     }
@@ -93,7 +96,9 @@ export function followConversation(ctx: ChatContext, target: ConversationTarget,
     for (const event of held ?? []) accept(event);
     held = undefined;
     if (feed.done) return;
-    feed.onEnd(ctx.access.watch({ reportId: target.reportId, userId: target.userId, credential: options.credential }, () => end('access-lost')));
+    feed.onEnd(
+      ctx.access.watch({ conversationId: target.conversationId, userId: target.userId, credential: options.credential }, () => end('access-lost')),
+    );
   };
   resume().catch((err: unknown) => feed.fail(err));
   return feed;

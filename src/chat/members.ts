@@ -1,4 +1,5 @@
 import { AppError, notFound } from '../errors/app-error.js';
+import { conversationIdsOfReport } from '../store/conversations.js';
 import { removeMember as deleteMember, upsertMember, type MemberRole } from '../store/members.js';
 import { requireRole, visibleReport } from './access.js';
 import type { Caller, ChatContext } from './context.js';
@@ -17,6 +18,8 @@ export async function removeMember(ctx: ChatContext, caller: Caller, input: { re
   const report = await visibleReport(ctx, caller, input.reportId);
   requireRole(report, ['owner'], 'manage members');
   await deleteMember(ctx.sql, report.id, input.userId);
-  // Their open events streams close now, not at their next access check.
-  ctx.bus.publish({ type: 'revoked', conversationId: report.conversationId, userId: input.userId });
+  // Their open events streams, on every conversation of the report, close now, not at their next access check.
+  for (const conversationId of await conversationIdsOfReport(ctx.sql, report.id)) {
+    ctx.bus.publish({ type: 'revoked', conversationId, userId: input.userId });
+  }
 }

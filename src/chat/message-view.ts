@@ -1,24 +1,9 @@
-import type { MessageRow, MessageStatus, StoredContext, StoredSource } from '../store/types.js';
+import type { z } from 'zod';
+import type { messageSchema } from '../api/schemas.js';
+import type { MessageRow } from '../store/types.js';
 
-/** A message as API.md shows it. */
-export interface ApiMessage {
-  id: string;
-  reportId: string;
-  seq: number;
-  role: 'user' | 'assistant';
-  content: string;
-  status: MessageStatus;
-  replyTo: string | null;
-  error: string | null;
-  /** The passages of the report the answer cites; [] for a question. */
-  sources: StoredSource[];
-  /** What the answer was given; null for a question and an answer that never reached the model. */
-  context: StoredContext | null;
-  /** The report revision the answer's sources point into; null for a question. */
-  reportRevision: number | null;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A message as the API shows it (the schema's output type: the shape is stated once, in src/api/schemas.ts). */
+export type ApiMessage = z.output<typeof messageSchema>;
 
 const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
 
@@ -26,6 +11,7 @@ export function toApiMessage(row: MessageRow, reportId: string): ApiMessage {
   return {
     id: row.id,
     reportId,
+    conversationId: row.conversationId,
     seq: row.seq,
     role: row.role,
     content: row.content,
@@ -35,6 +21,7 @@ export function toApiMessage(row: MessageRow, reportId: string): ApiMessage {
     sources: row.sources ?? [],
     context: row.context ?? null,
     reportRevision: row.reportRevision ?? null,
+    copiedFrom: row.copiedFrom ?? null,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };

@@ -22,7 +22,7 @@ import { backoffDelay, type Backoff } from '../backoff.js';
  *   conversations it has subscribers for;
  * - a delta carries its text when small, else a marker that makes receivers read the text from the row (it is
  *   there after the owner's next checkpoint);
- * - stop, cleared and revoked are small payloads; so is an ended credential, which names no conversation and reaches
+ * - stop, cleared, revoked and hidden are small payloads; so is an ended credential, which names no conversation and reaches
  *   every instance's credential listeners.
  *
  * Versioned changes (messages, clears) reach subscribers in version order, with none skipped after they subscribed:
@@ -66,6 +66,7 @@ type Wire =
   | { i: string; t: 'D'; c: string; m: string; o: number; n: number }
   | { i: string; t: 's'; c: string; m: string }
   | { i: string; t: 'r'; c: string; u: string }
+  | { i: string; t: 'h'; c: string; u: string | null }
   /** A credential ended: `k` its key. */
   | { i: string; t: 'k'; k: string };
 
@@ -273,6 +274,9 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
       case 'r':
         deliver(conv, { type: 'revoked', conversationId: wire.c, userId: wire.u });
         break;
+      case 'h':
+        deliver(conv, { type: 'hidden', conversationId: wire.c, exceptUserId: wire.u });
+        break;
     }
   };
 
@@ -373,6 +377,8 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
         return { i: tag, t: 's', c: event.conversationId, m: event.messageId };
       case 'revoked':
         return { i: tag, t: 'r', c: event.conversationId, u: event.userId };
+      case 'hidden':
+        return { i: tag, t: 'h', c: event.conversationId, u: event.exceptUserId };
       case 'delta': {
         const wire: Wire = { i: tag, t: 'd', c: event.conversationId, m: event.messageId, o: event.offset, x: event.text };
         if (fits(wire)) return wire;
@@ -389,7 +395,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
       send(toWire(event));
       const conv = conversations.get(event.conversationId);
       if (!conv) return;
-      if (event.type === 'stop' || event.type === 'revoked') return deliver(conv, event);
+      if (event.type === 'stop' || event.type === 'revoked' || event.type === 'hidden') return deliver(conv, event);
       if (conv.queue.length === 0 && !conv.draining && (v === undefined || v <= conv.cursor + 1)) {
         deliver(conv, event);
         if (v !== undefined) conv.cursor = Math.max(conv.cursor, v);

@@ -5,13 +5,13 @@ import type { WindowCount } from '../store/rate-limits.js';
 import { isCommitUncertain } from '../store/transaction.js';
 import { RateLimited, reserveTurn } from '../store/turns.js';
 import type { MessageRow, StoredSource } from '../store/types.js';
-import { CHAT_ROLES, requireRole, visibleReport } from './access.js';
+import { CHAT_ROLES, requireRole, visibleConversation, type ConversationRef } from './access.js';
 import type { Caller, ChatContext } from './context.js';
 import { followTurn, type Following } from './follow-turn.js';
 import { rateLimitedError, turnLimits } from './rate-limit.js';
 
 export interface SendInput {
-  reportId: string;
+  where: ConversationRef;
   /** The client's id for the user message: the idempotency key. */
   messageId: string;
   content: string;
@@ -38,8 +38,10 @@ export interface SentTurn {
  * before any model call, then hand the answer to the engine, which runs it whether or not anyone follows.
  */
 export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendInput): Promise<SentTurn> {
-  const report = await visibleReport(ctx, caller, input.reportId);
-  requireRole(report, CHAT_ROLES, 'send messages');
+  const found = await visibleConversation(ctx, caller, input.where);
+  const { report } = found;
+  const conversationId = found.conversation.id;
+  requireRole(found, CHAT_ROLES, 'send messages');
   if (report.status !== 'complete') {
     throw new AppError('report_not_ready', 'This report is not complete yet; chat opens when it is.');
   }
@@ -59,7 +61,7 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
   const reservation = await withRetry(
     () =>
       reserveTurn(ctx.sql, {
-        conversationId: report.conversationId,
+        conversationId,
         userMessageId: input.messageId,
         assistantMessageId,
         content: input.content,
@@ -98,10 +100,10 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
     assistantMessage.leaseOwner === ctx.instanceId &&
     !ctx.engine.liveTurn(assistantMessage.id);
   if (reservation.kind === 'created' || orphaned) {
-    ctx.bus.publish({ type: 'message', conversationId: report.conversationId, message: userMessage });
-    ctx.bus.publish({ type: 'message', conversationId: report.conversationId, message: assistantMessage });
+    ctx.bus.publish({ type: 'message', conversationId, message: userMessage });
+    ctx.bus.publish({ type: 'message', conversationId, message: assistantMessage });
     ctx.engine.start({
-      conversationId: report.conversationId,
+      conversationId,
       reportId: report.id,
       reportTitle: report.title,
       // Read in the same row as the content: the revision the answer's sources will point into.

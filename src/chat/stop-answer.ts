@@ -4,7 +4,7 @@ import { readMessage, readMessageBySeq } from '../store/history.js';
 import { stopQueuedAnswer } from '../store/turns.js';
 import type { MessageRow } from '../store/types.js';
 import { isTerminal } from '../store/types.js';
-import { CHAT_ROLES, requireRole, visibleReport } from './access.js';
+import { CHAT_ROLES, requireRole, visibleConversation, type ConversationRef } from './access.js';
 import type { Caller, ChatContext } from './context.js';
 
 const STOP_WAIT_MS = 5_000;
@@ -18,11 +18,12 @@ const STOP_REPEAT_MS = 250;
 export async function stopAnswer(
   ctx: ChatContext,
   caller: Caller,
-  input: { reportId: string; messageId: string },
+  input: { where: ConversationRef; messageId: string },
 ): Promise<{ reportId: string; message: MessageRow }> {
-  const report = await visibleReport(ctx, caller, input.reportId);
-  requireRole(report, CHAT_ROLES, 'stop answers');
-  const conversationId = report.conversationId;
+  const found = await visibleConversation(ctx, caller, input.where);
+  const { report } = found;
+  requireRole(found, CHAT_ROLES, 'stop answers');
+  const conversationId = found.conversation.id;
   let answer = await readMessage(ctx.sql, conversationId, input.messageId);
   if (answer?.role === 'user') answer = await readMessageBySeq(ctx.sql, conversationId, answer.seq + 1);
   if (!answer) throw notFound('message');

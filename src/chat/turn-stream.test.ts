@@ -46,7 +46,7 @@ describe('streamTurn', () => {
   it('gives a live answer and its replay in the same order, with the same text and sources', async () => {
     const { userId, reportId } = await seedReport(db.sql, SAMPLE_REPORT);
     const caller = { id: userId, email: null, name: null };
-    const input = { reportId, messageId: randomUUID(), content: 'Why was the pool exhausted?' };
+    const input = { where: { reportId }, messageId: randomUUID(), content: 'Why was the pool exhausted?' };
     const live = expectWellOrdered(await all(streamTurn(await sendMessage(ctx, caller, input))));
     expect(live).toMatchObject({ saved: true, error: undefined, message: { status: 'complete' } });
     expect(live.message.sources.length).toBeGreaterThan(0);
@@ -59,7 +59,7 @@ describe('streamTurn', () => {
 
   it('stops only its follower when closed: the answer goes on and is stored', async () => {
     const { userId, reportId, conversationId } = await seedReport(db.sql, SAMPLE_REPORT);
-    const turn = await sendMessage(ctx, { id: userId, email: null, name: null }, { reportId, messageId: randomUUID(), content: 'Explain' });
+    const turn = await sendMessage(ctx, { id: userId, email: null, name: null }, { where: { reportId }, messageId: randomUUID(), content: 'Explain' });
     const feed = streamTurn(turn);
     const seen: TurnStreamEvent[] = [];
     for await (const event of feed) {

@@ -1,5 +1,5 @@
 import { parseSse } from './sse.js';
-import type { ConversationEvent, Me, Member, Message, MessagesPage, NewReport, Report, ReportList, ReportPatch, StoppedAnswer, Turn, TurnStreamEvent } from './types.js';
+import type { Conversation, ConversationEvent, ConversationList, ConversationPatch, Me, Member, NewConversation, Message, MessagesPage, NewReport, Report, ReportList, ReportPatch, StoppedAnswer, Turn, TurnStreamEvent } from './types.js';
 
 /** An error answer of the API: its status, its code from API.md's closed set, and the message for a person. */
 export class ReportChatError extends Error {
@@ -82,16 +82,16 @@ export class ReportChatClient {
     await this.send('POST', '/api/auth/logout', undefined, { signal: options.signal, credentials: 'same-origin' });
   }
 
-  history(reportId: string, query: { limit?: number; before?: number; after?: number } = {}, options: CallOptions = {}): Promise<MessagesPage> {
+  history(where: ConversationRef, query: { limit?: number; before?: number; after?: number } = {}, options: CallOptions = {}): Promise<MessagesPage> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
     const qs = params.size ? `?${params}` : '';
-    return this.json<MessagesPage>('GET', `${reportPath(reportId)}/messages${qs}`, undefined, options);
+    return this.json<MessagesPage>('GET', `${conversationPath(where)}/messages${qs}`, undefined, options);
   }
 
   /** Sends a message and waits for the whole turn (`Accept: application/json`). */
-  async ask(reportId: string, content: string, options: SendOptions = {}): Promise<Turn & { replayed: boolean }> {
-    const res = await this.send('POST', `${reportPath(reportId)}/messages`, { id: options.id ?? crypto.randomUUID(), content }, {
+  async ask(where: ConversationRef, content: string, options: SendOptions = {}): Promise<Turn & { replayed: boolean }> {
+    const res = await this.send('POST', `${conversationPath(where)}/messages`, { id: options.id ?? crypto.randomUUID(), content }, {
       accept: 'application/json',
       ifMatch: options.ifMatch,
       signal: options.signal,
@@ -100,8 +100,8 @@ export class ReportChatClient {
   }
 
   /** Sends a message and streams the turn's events (API.md's UI message stream). */
-  async *stream(reportId: string, content: string, options: SendOptions = {}): AsyncGenerator<TurnStreamEvent> {
-    const res = await this.send('POST', `${reportPath(reportId)}/messages`, { id: options.id ?? crypto.randomUUID(), content }, {
+  async *stream(where: ConversationRef, content: string, options: SendOptions = {}): AsyncGenerator<TurnStreamEvent> {
+    const res = await this.send('POST', `${conversationPath(where)}/messages`, { id: options.id ?? crypto.randomUUID(), content }, {
       accept: 'text/event-stream',
       ifMatch: options.ifMatch,
       signal: options.signal,
@@ -113,17 +113,17 @@ export class ReportChatClient {
     }
   }
 
-  stop = (reportId: string, messageId: string) =>
-    this.json<StoppedAnswer>('POST', `${reportPath(reportId)}/messages/${enc(messageId)}/stop`);
+  stop = (where: ConversationRef, messageId: string) =>
+    this.json<StoppedAnswer>('POST', `${conversationPath(where)}/messages/${enc(messageId)}/stop`);
 
   /**
    * Live changes of the conversation, from `after` (a version) on. Ends when the server closes the stream.
    * `onOpen` runs once the server has accepted the stream, before any event (which may be long in coming).
    */
-  async *events(reportId: string, options: { after?: number; signal?: AbortSignal; onOpen?: () => void } = {}): AsyncGenerator<ConversationEvent> {
+  async *events(where: ConversationRef, options: { after?: number; signal?: AbortSignal; onOpen?: () => void } = {}): AsyncGenerator<ConversationEvent> {
     const headers: Record<string, string> = {};
     if (options.after !== undefined) headers['Last-Event-ID'] = String(options.after);
-    const res = await this.send('GET', `${reportPath(reportId)}/events`, undefined, { accept: 'text/event-stream', headers, signal: options.signal });
+    const res = await this.send('GET', `${conversationPath(where)}/events`, undefined, { accept: 'text/event-stream', headers, signal: options.signal });
     options.onOpen?.();
     if (!res.body) return;
     for await (const ev of parseSse(res.body, options.signal)) {
@@ -134,13 +134,13 @@ export class ReportChatClient {
     }
   }
 
-  async export(reportId: string, format: 'markdown' | 'json'): Promise<string> {
-    return (await this.send('GET', `${reportPath(reportId)}/export?format=${format}`)).text();
+  async export(where: ConversationRef, format: 'markdown' | 'json'): Promise<string> {
+    return (await this.send('GET', `${conversationPath(where)}/export?format=${format}`)).text();
   }
 
   /** The export as a file: its bytes, type and the name the server gave it. */
-  async exportFile(reportId: string, format: 'markdown' | 'json', options: CallOptions = {}): Promise<ExportedFile> {
-    const res = await this.send('GET', `${reportPath(reportId)}/export?format=${format}`, undefined, { accept: '*/*', signal: options.signal });
+  async exportFile(where: ConversationRef, format: 'markdown' | 'json', options: CallOptions = {}): Promise<ExportedFile> {
+    const res = await this.send('GET', `${conversationPath(where)}/export?format=${format}`, undefined, { accept: '*/*', signal: options.signal });
     const disposition = res.headers.get('content-disposition') ?? '';
     return {
       filename: /filename="([^"]+)"/.exec(disposition)?.[1],
@@ -149,8 +149,31 @@ export class ReportChatClient {
     };
   }
 
-  async clear(reportId: string, version: number): Promise<void> {
-    await this.send('DELETE', `${reportPath(reportId)}/messages`, undefined, { ifMatch: version });
+  async clear(where: ConversationRef, version: number): Promise<void> {
+    await this.send('DELETE', `${conversationPath(where)}/messages`, undefined, { ifMatch: version });
+  }
+
+  /** The report's conversations the caller may see, newest activity first (the main one among them). */
+  listConversations = (reportId: string, options: CallOptions = {}) =>
+    this.json<ConversationList>('GET', `${reportPath(reportId)}/conversations`, undefined, options);
+
+  /**
+   * Starts a conversation, or forks one (`forkFrom`). Idempotent by `id`: choose it once and send the same body
+   * again after a lost answer; `replayed` says the conversation already existed.
+   */
+  async createConversation(reportId: string, input: NewConversation = {}, options: CallOptions = {}): Promise<{ conversation: Conversation; replayed: boolean }> {
+    const res = await this.send('POST', `${reportPath(reportId)}/conversations`, { id: crypto.randomUUID(), ...input }, { signal: options.signal });
+    return { conversation: (await res.json()) as Conversation, replayed: res.headers.get('idempotent-replayed') === 'true' };
+  }
+
+  getConversation = (conversationId: string, options: CallOptions = {}) =>
+    this.json<Conversation>('GET', `/api/conversations/${enc(conversationId)}`, undefined, options);
+  updateConversation = (conversationId: string, patch: ConversationPatch) =>
+    this.json<Conversation>('PATCH', `/api/conversations/${enc(conversationId)}`, patch);
+
+  /** Deletes a conversation (not the main one) with its messages; `version` is the one you last saw (If-Match). */
+  async deleteConversation(conversationId: string, version: number): Promise<void> {
+    await this.send('DELETE', `/api/conversations/${enc(conversationId)}`, undefined, { ifMatch: version });
   }
 
   private async json<T>(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
@@ -191,5 +214,13 @@ export class ReportChatClient {
   }
 }
 
+/**
+ * Which conversation a call is about: a report id means the report's main conversation (the version 1 routes),
+ * `{ conversationId }` any conversation of a report.
+ */
+export type ConversationRef = string | { conversationId: string };
+
 const enc = encodeURIComponent;
 const reportPath = (reportId: string) => `/api/reports/${enc(reportId)}`;
+const conversationPath = (where: ConversationRef) =>
+  typeof where === 'string' ? reportPath(where) : `/api/conversations/${enc(where.conversationId)}`;

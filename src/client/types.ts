@@ -3,6 +3,10 @@
 import type { z } from 'zod';
 import type {
   contextSchema,
+  conversationListSchema,
+  conversationSchema,
+  createConversationBody,
+  patchConversationBody,
   createReportBody,
   memberSchema,
   meSchema,
@@ -41,9 +45,13 @@ export type Me = z.output<typeof meSchema>;
 export type ReportList = z.output<typeof reportListSchema>;
 export type Member = z.output<typeof memberSchema>;
 export type StoppedAnswer = z.output<typeof stoppedAnswerSchema>;
+export type Conversation = z.output<typeof conversationSchema>;
+export type ConversationList = z.output<typeof conversationListSchema>;
 /** What a client sends: the schemas' input types. */
 export type NewReport = z.input<typeof createReportBody>;
 export type ReportPatch = z.input<typeof patchReportBody>;
+export type NewConversation = z.input<typeof createConversationBody>;
+export type ConversationPatch = z.input<typeof patchConversationBody>;
 
 /** The events of a send's UI message stream, in API.md's order. */
 export type TurnStreamEvent =

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       llm: { provider: 'local', localChunkDelayMs: 15 },
       maxMessageChars: 4000,
       maxMessagesPerConversation: 10_000,
+      maxConversationsPerReport: 200,
       rateLimitPerHour: 30,
       rateLimitPerDay: 150,
       contextMaxTokens: 100_000,

@@ -52,6 +52,7 @@ const envSchema = z.object({
   LOCAL_MODEL_CHUNK_DELAY_MS: intIn(0, 10_000).default(15),
   MAX_MESSAGE_CHARS: intIn(1, 1_000_000).default(4000),
   MAX_MESSAGES_PER_CONVERSATION: intIn(2, 100_000_000).default(10_000),
+  MAX_CONVERSATIONS_PER_REPORT: intIn(1, 1_000_000).default(200),
   RATE_LIMIT_PER_HOUR: intIn(0, 1_000_000).default(30),
   RATE_LIMIT_PER_DAY: intIn(0, 10_000_000).default(150),
   CONTEXT_MAX_TOKENS: intIn(1_000, 10_000_000).default(100_000),
@@ -92,6 +93,8 @@ export interface Config {
   };
   readonly maxMessageChars: number;
   readonly maxMessagesPerConversation: number;
+  /** Conversations one user may create in one report (the main one not counted). */
+  readonly maxConversationsPerReport: number;
   readonly rateLimitPerHour: number;
   readonly rateLimitPerDay: number;
   readonly contextMaxTokens: number;
@@ -150,6 +153,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     maxMessagesPerConversation: e.MAX_MESSAGES_PER_CONVERSATION,
+    maxConversationsPerReport: e.MAX_CONVERSATIONS_PER_REPORT,
     rateLimitPerHour: e.RATE_LIMIT_PER_HOUR,
     rateLimitPerDay: e.RATE_LIMIT_PER_DAY,
     contextMaxTokens: e.CONTEXT_MAX_TOKENS,

@@ -13,6 +13,7 @@ export const ERROR_STATUS = {
   conversation_full: 409,
   conversation_busy: 409,
   token_limit: 409,
+  conversation_limit: 409,
   precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,

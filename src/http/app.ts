@@ -19,6 +19,8 @@ import { eventRoutes, type StreamCounts } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { exportRoutes } from './routes/export.js';
 import { messageRoutes } from './routes/messages.js';
+import { conversationRoutes, reportConversationRoutes } from './routes/conversations.js';
+import { conversationScope, mainScope, type Scope } from './conversation-scope.js';
 import { sendMessageRoutes } from './routes/send-message.js';
 import { routesApp } from './request.js';
 import { MAX_REPORT_BYTES, reportRoutes } from './routes/reports.js';
@@ -75,11 +77,20 @@ export function createApp(options: HttpOptions): BuiltApp {
   app.route('/api', accountRoutes(ctx, options.adminTokenHash, authenticated));
   app.use('/api/reports', authenticated);
   app.use('/api/reports/*', authenticated);
+  app.use('/api/conversations/*', authenticated);
   app.route('/api/reports', reportRoutes(ctx));
   app.route('/api/reports', memberRoutes(ctx));
-  app.route('/api/reports', messageRoutes(ctx));
-  app.route('/api/reports', sendMessageRoutes(ctx));
-  app.route('/api/reports', exportRoutes(ctx));
-  app.route('/api/reports', eventRoutes(ctx, streams));
+  app.route('/api/reports', reportConversationRoutes(ctx));
+  // The conversation routes twice: under a report they mean its main conversation (version 1), under
+  // /api/conversations any conversation, with the same semantics, limits and stream formats.
+  const conversationRoutesAt = <K extends 'reportId' | 'conversationId'>(base: string, scope: Scope<K>) => {
+    app.route(base, messageRoutes(ctx, scope));
+    app.route(base, sendMessageRoutes(ctx, scope));
+    app.route(base, exportRoutes(ctx, scope));
+    app.route(base, eventRoutes(ctx, streams, scope));
+  };
+  conversationRoutesAt('/api/reports', mainScope);
+  conversationRoutesAt('/api/conversations', conversationScope);
+  app.route('/api/conversations', conversationRoutes(ctx));
   return { app, streams, document: getDocument };
 }

@@ -8,7 +8,7 @@ export interface NewReport {
   status: ReportStatus;
 }
 
-/** A report and its (empty) conversation, in one transaction: a report never exists without its conversation. */
+/** A report and its (empty) main conversation, in one transaction: a report never exists without it. */
 export async function createReport(sql: Sql, input: NewReport): Promise<ReportRow> {
   return sql.begin(async (tx) => {
     const [report] = await tx<ReportRow[]>`
@@ -16,7 +16,7 @@ export async function createReport(sql: Sql, input: NewReport): Promise<ReportRo
       VALUES (${input.ownerId}, ${input.title}, ${input.content}, ${input.status})
       RETURNING *`;
     if (!report) throw new Error('insert returned no report');
-    await tx`INSERT INTO conversations (report_id) VALUES (${report.id})`;
+    await tx`INSERT INTO conversations (report_id, created_by) VALUES (${report.id}, ${input.ownerId})`;
     return report;
   });
 }
@@ -37,7 +37,7 @@ export async function findVisibleReport(sql: Sql, reportId: string, userId: stri
     SELECT r.*, a.role, c.id AS conversation_id, c.version, c.message_count
     FROM report_access a
     JOIN reports r ON r.id = a.report_id
-    JOIN conversations c ON c.report_id = r.id
+    JOIN conversations c ON c.report_id = r.id AND c.is_main
     WHERE a.report_id = ${reportId} AND a.user_id = ${userId}`;
   return row;
 }
@@ -58,7 +58,7 @@ export async function listVisibleReports(sql: Sql, userId: string, limit = 500):
     SELECT r.id, r.title, r.status, a.role, c.message_count, r.created_at, greatest(r.updated_at, c.updated_at) AS updated_at
     FROM report_access a
     JOIN reports r ON r.id = a.report_id
-    JOIN conversations c ON c.report_id = r.id
+    JOIN conversations c ON c.report_id = r.id AND c.is_main
     WHERE a.user_id = ${userId}
     ORDER BY r.created_at DESC, r.id
     LIMIT ${limit}`;
@@ -115,6 +115,6 @@ export async function findFirstReportOwnedBy(sql: Sql, email: string): Promise<s
 /** A report's title and its conversation's id, with no access check: for the command line, which runs as the operator. */
 export async function findReportConversation(sql: Sql, reportId: string): Promise<{ title: string; conversationId: string } | undefined> {
   const [row] = await sql<{ title: string; conversationId: string }[]>`
-    SELECT r.title, c.id AS conversation_id FROM reports r JOIN conversations c ON c.report_id = r.id WHERE r.id = ${reportId}`;
+    SELECT r.title, c.id AS conversation_id FROM reports r JOIN conversations c ON c.report_id = r.id AND c.is_main WHERE r.id = ${reportId}`;
   return row;
 }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
   customType,
   foreignKey,
@@ -103,8 +104,17 @@ export const conversations = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     reportId: uuid('report_id')
       .notNull()
-      .unique()
       .references(() => reports.id, { onDelete: 'cascade' }),
+    // The report's main conversation: what the /api/reports/{reportId}/messages routes mean. Shared, never deleted.
+    isMain: boolean('is_main').notNull().default(true),
+    title: text('title').notNull().default('Main conversation'),
+    visibility: text('visibility', { enum: ['shared', 'private'] }).notNull().default('shared'),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    // A fork: its messages 1..forked_from_seq are copies of that conversation's (migration 0010).
+    forkedFromConversationId: uuid('forked_from_conversation_id'),
+    forkedFromSeq: bigint('forked_from_seq', { mode: 'number' }),
+    // The creating request's body, to tell a replay from a reuse of the id.
+    createRequest: jsonb('create_request'),
     // The next seq to hand out. Seqs are never reused, not even after the conversation is cleared.
     nextSeq: bigint('next_seq', { mode: 'number' }).notNull().default(1),
     // Grows by one with every change to a message; the version a change got is its message's changed_version.
@@ -114,7 +124,15 @@ export const conversations = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [check('conversations_next_seq_check', sql`${t.nextSeq} >= 1`)],
+  (t) => [
+    check('conversations_next_seq_check', sql`${t.nextSeq} >= 1`),
+    check('conversations_visibility_check', sql`${t.visibility} IN ('shared', 'private')`),
+    check('conversations_main_shared_check', sql`NOT ${t.isMain} OR ${t.visibility} = 'shared'`),
+    check('conversations_fork_check', sql`(${t.forkedFromConversationId} IS NULL) = (${t.forkedFromSeq} IS NULL)`),
+    uniqueIndex('conversations_main_key').on(t.reportId).where(sql`${t.isMain}`),
+    index('conversations_report_idx').on(t.reportId, t.updatedAt.desc()),
+    index('conversations_creator_idx').on(t.reportId, t.createdBy),
+  ],
 );
 
 export const messages = pgTable(
@@ -145,6 +163,8 @@ export const messages = pgTable(
     context: jsonb('context').$type<StoredContext>(),
     reportRevision: integer('report_revision'),
     changedVersion: bigint('changed_version', { mode: 'number' }).notNull(),
+    // A fork's copy: the id of the message first written (no foreign key: the original may be deleted).
+    copiedFrom: uuid('copied_from'),
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: ts('lease_expires_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
@@ -229,6 +249,14 @@ export const reportMembers = pgTable(
 
 /** Who may see a report (migration 0008): its owner, and its members with their roles; one row per report and user. */
 export const reportAccess = pgView('report_access', {
+  reportId: uuid('report_id').notNull(),
+  userId: uuid('user_id').notNull(),
+  role: text('role').notNull(),
+}).existing();
+
+/** Who may see a conversation (migration 0010): members see the shared ones of their reports and their own private ones. */
+export const conversationAccess = pgView('conversation_access', {
+  conversationId: uuid('conversation_id').notNull(),
   reportId: uuid('report_id').notNull(),
   userId: uuid('user_id').notNull(),
   role: text('role').notNull(),

@@ -38,6 +38,12 @@ export type MessageRow = typeof messages.$inferSelect;
 
 export type ConversationRow = Pick<typeof conversations.$inferSelect, 'id' | 'reportId' | 'nextSeq' | 'version' | 'messageCount' | 'clearedVersion'>;
 
+/** A conversation as the conversation routes show it. */
+export type ConversationInfo = Pick<
+  typeof conversations.$inferSelect,
+  'id' | 'reportId' | 'isMain' | 'title' | 'visibility' | 'createdBy' | 'forkedFromConversationId' | 'forkedFromSeq' | 'version' | 'messageCount' | 'nextSeq' | 'createdAt' | 'updatedAt'
+>;
+
 export type ReportRow = Pick<typeof reports.$inferSelect, 'id' | 'ownerId' | 'title' | 'content' | 'status' | 'revision' | 'createdAt' | 'updatedAt'>;
 
 /** `email` is null for a user known only by a JWT without one. */

@@ -5,7 +5,8 @@ import { openConversation, type ConversationEvent } from '../../chat/follow-conv
 import { toApiMessage } from '../../chat/message-view.js';
 import { AppError } from '../../errors/app-error.js';
 import { routesApp } from '../request.js';
-import { errors, reportParams, SECURITY, SERVER_ERRORS } from '../route-parts.js';
+import type { Scope } from '../conversation-scope.js';
+import { errors, SECURITY, SERVER_ERRORS } from '../route-parts.js';
 import { SseFrame, sseResponse } from '../sse.js';
 
 const PING_MS = 15_000;
@@ -58,6 +59,7 @@ const VERSION_PATTERN = '^[0-9]{1,15}$';
 const exampleMessage = {
   id: '0b7a5f0e-3c1d-4b8e-9a51-2f4d7c9e6a10',
   reportId: '5e0c2a8b-6f1d-4c3e-8b7a-9d2f1e0c4b3a',
+  conversationId: '3d9b1c7e-2a4f-4e6b-8c1d-0f5e7a9b2c4d',
   seq: 2,
   role: 'assistant',
   content: '',
@@ -67,6 +69,7 @@ const exampleMessage = {
   sources: [],
   context: null,
   reportRevision: null,
+  copiedFrom: null,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:04.000Z',
 };
@@ -91,62 +94,66 @@ With \`Last-Event-ID\` (or \`?after=\`) the stream first sends a \`message\` eve
 
 // Last-Event-ID and `after` are checked together by resumeVersion (the header wins, an empty one is absent), so
 // their schemas only document them.
-const eventsRoute = createRoute({
-  method: 'get',
-  path: '/{reportId}/events',
-  operationId: 'streamEvents',
-  tags: ['Conversation'],
-  summary: 'Live updates',
-  description: 'A Server-Sent Events stream of every change of the conversation, for every open tab. The stream closes when you lose access to the report.',
-  security: SECURITY.user,
-  request: {
-    params: reportParams,
-    headers: z.object({
-      'Last-Event-ID': z
-        .string()
-        .optional()
-        .meta({
-          pattern: VERSION_PATTERN,
-          example: '12',
-          param: {
-            description:
-              'The `id` (a version) of the last event you saw: the stream first replays every message changed after it. Browsers send it when they reconnect.',
-          },
-        }),
-    }),
-    query: z.object({
-      after: z
-        .string()
-        .optional()
-        .meta({ pattern: VERSION_PATTERN, param: { description: 'The same as `Last-Event-ID`, for clients that cannot set headers. The header wins.' } }),
-    }),
-  },
-  responses: {
-    200: {
-      description: 'The event stream.',
-      content: { 'text/event-stream': { schema: z.string().meta({ description: EVENTS_DESCRIPTION }), example: EVENTS_EXAMPLE } },
+function routesOf<K extends 'reportId' | 'conversationId'>(scope: Scope<K>) {
+  const eventsRoute = createRoute({
+    method: 'get',
+    path: `${scope.path}/events`,
+    operationId: scope.operationId('streamEvents'),
+    tags: [scope.tag],
+    summary: 'Live updates',
+    description: `A Server-Sent Events stream of every change of the conversation, for every open tab. The stream closes when you lose access to the ${scope.key === 'reportId' ? 'report' : 'conversation (removed from the report, the conversation deleted or made private by someone else)'}.`,
+    security: SECURITY.user,
+    request: {
+      params: scope.params,
+      headers: z.object({
+        'Last-Event-ID': z
+          .string()
+          .optional()
+          .meta({
+            pattern: VERSION_PATTERN,
+            example: '12',
+            param: {
+              description:
+                'The `id` (a version) of the last event you saw: the stream first replays every message changed after it. Browsers send it when they reconnect.',
+            },
+          }),
+      }),
+      query: z.object({
+        after: z
+          .string()
+          .optional()
+          .meta({ pattern: VERSION_PATTERN, param: { description: 'The same as `Last-Event-ID`, for clients that cannot set headers. The header wins.' } }),
+      }),
     },
-    ...errors(
-      ['invalid_request', '`Last-Event-ID` (or `after`) is not a version number, or `reportId` is not a UUID.'],
-      'unauthorized',
-      'not_found',
-      ['rate_limited', 'You have 20 streams open on this server instance; close some tabs.'],
-      ...SERVER_ERRORS,
-    ),
-  },
-});
+    responses: {
+      200: {
+        description: 'The event stream.',
+        content: { 'text/event-stream': { schema: z.string().meta({ description: EVENTS_DESCRIPTION }), example: EVENTS_EXAMPLE } },
+      },
+      ...errors(
+        ['invalid_request', `\`Last-Event-ID\` (or \`after\`) is not a version number, or \`${scope.key}\` is not a UUID.`],
+        'unauthorized',
+        ['not_found', scope.notFound],
+        ['rate_limited', 'You have 20 streams open on this server instance; close some tabs.'],
+        ...SERVER_ERRORS,
+      ),
+    },
+  });
+  return { eventsRoute };
+}
 
 /**
- * GET /api/reports/:reportId/events: every change of the conversation, live. With Last-Event-ID (or ?after=) it
- * first replays what changed since that version, then continues live without a gap or a repeat.
+ * GET …/events: every change of the conversation, live. With Last-Event-ID (or ?after=) it first replays what
+ * changed since that version, then continues live without a gap or a repeat.
  */
-export function eventRoutes(ctx: ChatContext, streams: StreamCounts) {
+export function eventRoutes<K extends 'reportId' | 'conversationId'>(ctx: ChatContext, streams: StreamCounts, scope: Scope<K>) {
   const app = routesApp();
+  const { eventsRoute } = routesOf(scope);
   app.openapi(eventsRoute, async (c) => {
-    const { reportId } = c.req.valid('param');
+    const where = scope.where(c.req.valid('param'));
     const since = resumeVersion(c.req.header('last-event-id'), c.req.query('after'));
     const caller = c.get('caller');
-    const { report, follow } = await openConversation(ctx, caller, reportId);
+    const { report, follow } = await openConversation(ctx, caller, where);
     const mine = streams.perUser.get(caller.id) ?? 0;
     if (mine >= MAX_STREAMS_PER_USER) {
       throw new AppError('rate_limited', `At most ${MAX_STREAMS_PER_USER} live update streams may be open at once; close some tabs.`, {
@@ -191,7 +198,7 @@ export function eventRoutes(ctx: ChatContext, streams: StreamCounts) {
       },
       (err) => {
         release();
-        ctx.log.error({ err, reportId }, 'events stream failed');
+        ctx.log.error({ err, ...where }, 'events stream failed');
       },
     );
   });

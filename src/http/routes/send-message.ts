@@ -10,7 +10,8 @@ import { sendMessage, type SentTurn } from '../../chat/send-message.js';
 import { streamTurn } from '../../chat/turn-stream.js';
 import { AppError } from '../../errors/app-error.js';
 import { jsonBody, routesApp } from '../request.js';
-import { errors, ifMatchHeader, json, jsonRequest, RATE_LIMIT_HEADERS, reportParams, SECURITY } from '../route-parts.js';
+import type { Scope } from '../conversation-scope.js';
+import { errors, ifMatchHeader, json, jsonRequest, RATE_LIMIT_HEADERS, SECURITY } from '../route-parts.js';
 import { sourceDocumentChunk } from '../source-chunk.js';
 import { sseResponse } from '../sse.js';
 
@@ -40,98 +41,102 @@ const TURN_STREAM_DESCRIPTION = `The answer as it is generated, in the [AI SDK U
 
 The joined deltas always equal the saved \`message.content\`, and the \`source-document\` chunks its \`sources\`. \`saved: false\` means the final answer could not be committed after retries: tell the person, and keep the text on screen.`;
 
-const sendRoute = createRoute({
-  method: 'post',
-  path: '/{reportId}/messages',
-  operationId: 'sendMessage',
-  tags: ['Conversation'],
-  summary: 'Send a message and get the answer',
-  description: `Appends a user message and its answer. Owner and editors.
+function routesOf<K extends 'reportId' | 'conversationId'>(scope: Scope<K>) {
+  const sendRoute = createRoute({
+    method: 'post',
+    path: `${scope.path}/messages`,
+    operationId: scope.operationId('sendMessage'),
+    tags: [scope.tag],
+    summary: 'Send a message and get the answer',
+    description: `Appends a user message and its answer. Owner and editors.
 
-- The user message and the answer's placeholder are committed in one transaction **before** the model is called; if that fails, the answer is 503 and nothing was stored.
-- Answers in one conversation are produced in \`seq\` order; the model sees every earlier completed message (within the context budget).
-- A client that disconnects does not stop the answer: it is generated and stored, and other tabs see it.
-- **Replay**: the same \`id\` with the same content never creates a second turn. It answers with the stored turn (following the live answer if it is still being generated), with \`Idempotent-Replayed: true\`. The same \`id\` with different content is 422. Replays are not rate limited and ignore \`If-Match\`.
-- Without an \`id\` (body or \`Idempotency-Key\`) the server makes one up, and the request cannot be retried safely: always send one.
+  - The user message and the answer's placeholder are committed in one transaction **before** the model is called; if that fails, the answer is 503 and nothing was stored.
+  - Answers in one conversation are produced in \`seq\` order; the model sees every earlier completed message (within the context budget).
+  - A client that disconnects does not stop the answer: it is generated and stored, and other tabs see it.
+  - **Replay**: the same \`id\` with the same content never creates a second turn. It answers with the stored turn (following the live answer if it is still being generated), with \`Idempotent-Replayed: true\`. The same \`id\` with different content is 422. Replays are not rate limited and ignore \`If-Match\`.
+  - Without an \`id\` (body or \`Idempotency-Key\`) the server makes one up, and the request cannot be retried safely: always send one.
 
-\`Accept: application/json\` waits for the answer: 201 (200 on a replay) with the turn. Otherwise the answer streams (200, \`text/event-stream\`).`,
-  security: SECURITY.user,
-  middleware: [jsonBody] as const,
-  request: {
-    params: reportParams,
-    headers: z.object({
-      'Idempotency-Key': z
-        .uuid({ error: 'must be a UUID' })
-        .optional()
-        .meta({ param: { description: 'The user message id, instead of the body `id`. Both present and different: 400.' } }),
-      'If-Match': ifMatchHeader(),
-      Accept: z
-        .string()
-        .optional()
-        .meta({
-          param: {
-            description:
-              '`application/json` waits for the answer and returns it as JSON; anything else (or `text/event-stream`) streams it. Listed for readers: OpenAPI tools take content negotiation from the response media types.',
-          },
-          example: 'application/json',
-        }),
-    }),
-    body: jsonRequest(
-      sendMessageBody,
-      "`content` of at most `MAX_MESSAGE_CHARS` (default 4000) characters; `id` is the client's UUID for the user message and its idempotency key.",
-    ),
-  },
-  responses: {
-    200: {
-      description: 'The answer, streamed (a new turn or a replay); or, with `Accept: application/json`, a replayed turn.',
-      content: {
-        'text/event-stream': { schema: z.string().meta({ description: TURN_STREAM_DESCRIPTION }), example: TURN_STREAM_EXAMPLE },
-        ...json(turnSchema),
-      },
-      headers: {
-        'x-vercel-ai-ui-message-stream': { description: 'The AI SDK UI message stream protocol version.', schema: { type: 'string', enum: ['v1'] } },
-        'Idempotent-Replayed': {
-          description: '`true` when the answer is the stored turn of an earlier request with the same id.',
-          schema: { type: 'string', enum: ['true'] },
+  \`Accept: application/json\` waits for the answer: 201 (200 on a replay) with the turn. Otherwise the answer streams (200, \`text/event-stream\`).`,
+    security: SECURITY.user,
+    middleware: [jsonBody] as const,
+    request: {
+      params: scope.params,
+      headers: z.object({
+        'Idempotency-Key': z
+          .uuid({ error: 'must be a UUID' })
+          .optional()
+          .meta({ param: { description: 'The user message id, instead of the body `id`. Both present and different: 400.' } }),
+        'If-Match': ifMatchHeader(),
+        Accept: z
+          .string()
+          .optional()
+          .meta({
+            param: {
+              description:
+                '`application/json` waits for the answer and returns it as JSON; anything else (or `text/event-stream`) streams it. Listed for readers: OpenAPI tools take content negotiation from the response media types.',
+            },
+            example: 'application/json',
+          }),
+      }),
+      body: jsonRequest(
+        sendMessageBody,
+        "`content` of at most `MAX_MESSAGE_CHARS` (default 4000) characters; `id` is the client's UUID for the user message and its idempotency key.",
+      ),
+    },
+    responses: {
+      200: {
+        description: 'The answer, streamed (a new turn or a replay); or, with `Accept: application/json`, a replayed turn.',
+        content: {
+          'text/event-stream': { schema: z.string().meta({ description: TURN_STREAM_DESCRIPTION }), example: TURN_STREAM_EXAMPLE },
+          ...json(turnSchema),
         },
-        ...RATE_LIMIT_HEADERS,
+        headers: {
+          'x-vercel-ai-ui-message-stream': { description: 'The AI SDK UI message stream protocol version.', schema: { type: 'string', enum: ['v1'] } },
+          'Idempotent-Replayed': {
+            description: '`true` when the answer is the stored turn of an earlier request with the same id.',
+            schema: { type: 'string', enum: ['true'] },
+          },
+          ...RATE_LIMIT_HEADERS,
+        },
       },
+      201: {
+        description: 'With `Accept: application/json`: the new turn once its answer ended. `saved` tells whether the final answer was committed.',
+        content: json(turnSchema),
+        headers: RATE_LIMIT_HEADERS,
+      },
+      ...errors(
+        ['invalid_request', 'A malformed body; `Idempotency-Key` not a UUID or different from `id`; a malformed `If-Match`.'],
+        ['payload_too_large', '`content` over `MAX_MESSAGE_CHARS`, or a body over 64 KiB.'],
+        'unsupported_media_type',
+        'unauthorized',
+        ['forbidden', 'You are a viewer.'],
+        'csrf',
+        ['not_found', scope.notFound],
+        'report_not_ready',
+        'conversation_full',
+        ['precondition_failed', 'The conversation changed since the version in `If-Match`.'],
+        'idempotency_conflict',
+        ['rate_limited', 'Over `RATE_LIMIT_PER_HOUR` or `RATE_LIMIT_PER_DAY` new turns.'],
+        'internal',
+        ['unavailable', 'The turn could not be stored: nothing was stored and no model was called.'],
+      ),
     },
-    201: {
-      description: 'With `Accept: application/json`: the new turn once its answer ended. `saved` tells whether the final answer was committed.',
-      content: json(turnSchema),
-      headers: RATE_LIMIT_HEADERS,
-    },
-    ...errors(
-      ['invalid_request', 'A malformed body; `Idempotency-Key` not a UUID or different from `id`; a malformed `If-Match`.'],
-      ['payload_too_large', '`content` over `MAX_MESSAGE_CHARS`, or a body over 64 KiB.'],
-      'unsupported_media_type',
-      'unauthorized',
-      ['forbidden', 'You are a viewer.'],
-      'csrf',
-      'not_found',
-      'report_not_ready',
-      'conversation_full',
-      ['precondition_failed', 'The conversation changed since the version in `If-Match`.'],
-      'idempotency_conflict',
-      ['rate_limited', 'Over `RATE_LIMIT_PER_HOUR` or `RATE_LIMIT_PER_DAY` new turns.'],
-      'internal',
-      ['unavailable', 'The turn could not be stored: nothing was stored and no model was called.'],
-    ),
-  },
-});
+  });
+  return { sendRoute };
+}
 
-export function sendMessageRoutes(ctx: ChatContext) {
+export function sendMessageRoutes<K extends 'reportId' | 'conversationId'>(ctx: ChatContext, scope: Scope<K>) {
   const app = routesApp();
+  const { sendRoute } = routesOf(scope);
   app.openapi(sendRoute, async (c) => {
-    const { reportId } = c.req.valid('param');
+    const where = scope.where(c.req.valid('param'));
     const body = c.req.valid('json');
     const { 'Idempotency-Key': headerKey, 'If-Match': ifMatch, Accept: accept } = c.req.valid('header');
     if (headerKey && body.id && headerKey.toLowerCase() !== body.id.toLowerCase()) {
       throw new AppError('invalid_request', 'The Idempotency-Key header and the body "id" differ.');
     }
     const messageId = (body.id ?? headerKey ?? randomUUID()).toLowerCase();
-    const turn = await sendMessage(ctx, c.get('caller'), { reportId, messageId, content: body.content, ifMatch });
+    const turn = await sendMessage(ctx, c.get('caller'), { where, messageId, content: body.content, ifMatch });
     const headers: Record<string, string> = turn.replayed ? { 'Idempotent-Replayed': 'true' } : rateLimitHeaders(turn.limits);
     return wantsJson(accept) ? jsonTurn(c, turn, headers) : sseTurn(ctx, turn, headers);
   });

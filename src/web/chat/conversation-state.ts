@@ -72,6 +72,8 @@ export class ConversationState {
     this.byId.set(id, {
       id,
       reportId,
+      // Known once the server's copy arrives; nothing reads it before.
+      conversationId: '',
       seq: null,
       role: 'user',
       content,
@@ -81,6 +83,7 @@ export class ConversationState {
       sources: [],
       context: null,
       reportRevision: null,
+      copiedFrom: null,
       createdAt: now,
       updatedAt: now,
       local: { kind: 'sending' },

@@ -11,6 +11,7 @@ export function apiMessage(seq: number, patch: Partial<Message> = {}): Message {
   return {
     id: `m${seq}`,
     reportId: 'r',
+    conversationId: 'c',
     seq,
     role: seq % 2 === 1 ? 'user' : 'assistant',
     content: '',
@@ -20,6 +21,7 @@ export function apiMessage(seq: number, patch: Partial<Message> = {}): Message {
     sources: [],
     context: null,
     reportRevision: null,
+    copiedFrom: null,
     createdAt: AT,
     updatedAt: AT,
     ...patch,
