@@ -40,28 +40,21 @@ export interface CreateInput {
   forkFrom?: { conversationId: string; seq: number };
 }
 
-const NEW_TITLE = 'New conversation';
-
 /**
  * Starts a conversation of a report, or forks one: a copy of the source's messages 1..seq, which stays as it was.
- * Needs the right to chat; the source must be visible to the caller. Idempotent by id.
+ * Needs the right to chat; the store checks that the source is visible to the caller, after it looked for a replay:
+ * a request sent again is answered with what it created even if its source was deleted or unshared since.
+ * Idempotent by id.
  */
 export async function createConversation(ctx: ChatContext, caller: Caller, input: CreateInput) {
   const report = await visibleReport(ctx, caller, input.reportId);
   requireRole(report, CHAT_ROLES, 'start conversations');
-  let title = input.title ?? NEW_TITLE;
-  if (input.forkFrom) {
-    // A source the caller cannot see is as absent as one that does not exist.
-    const source = await visibleConversation(ctx, caller, { conversationId: input.forkFrom.conversationId });
-    if (source.report.id !== report.id) throw new AppError('not_found', 'No such conversation to fork (in this report, visible to you).');
-    title = input.title ?? `${source.conversation.title} (branch)`.slice(0, 200);
-  }
   const visibility = input.visibility ?? 'shared';
   const { kind, conversation } = await createStored(ctx.sql, {
     id: input.id,
     reportId: report.id,
     userId: caller.id,
-    title,
+    title: input.title ?? null,
     visibility,
     forkFrom: input.forkFrom,
     // The body with its defaults filled in: sending a default explicitly is the same request.

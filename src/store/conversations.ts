@@ -55,7 +55,8 @@ export interface NewConversation {
   id: string;
   reportId: string;
   userId: string;
-  title: string;
+  /** Null for the default: "New conversation", or for a fork the source's title, marked as a branch. */
+  title: string | null;
   visibility: 'shared' | 'private';
   forkFrom: { conversationId: string; seq: number } | undefined;
   /** The request as the caller normalized it: the same body again is a replay, another body a conflict. */
@@ -63,7 +64,7 @@ export interface NewConversation {
   maxPerUser: number;
 }
 
-// Codes create_conversation (migration 0010) raises; see reserve_turn's in turns.ts for the class.
+// Codes create_conversation (migration 0011) raises; see reserve_turn's in turns.ts for the class.
 const REPLAY = 'RC409';
 const ID_REUSED = 'RC422';
 const NO_SOURCE = 'RC404';
@@ -73,7 +74,8 @@ const LIMIT = 'RC429';
 
 /**
  * Creates a conversation, empty or as a fork (a copy of the source's messages 1..seq), in one autocommitted call
- * of `create_conversation`. A replay (the same id and body by the same user) returns the stored conversation.
+ * of `create_conversation`, which checks that `userId` may see the source. A replay (the same id and body by the
+ * same user) returns the stored conversation, whatever became of the source since.
  */
 export async function createConversation(sql: Sql, input: NewConversation): Promise<{ kind: 'created' | 'replay'; conversation: ConversationInfo }> {
   try {
