@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import '../src/api/schemas.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { servedRoutes } from './support/served-routes.js';
 import { ADMIN_TOKEN, createTestApp, readSse, type TestApp } from './support/test-app.js';
 
 // The OpenAPI document is generated from the routes' declarations, is valid OpenAPI 3.1 (the official validator),
@@ -127,12 +128,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents exactly the routes the app serves', () => {
-    // Hono lists middleware as method ALL (or on wildcard paths), and a route with a middleware twice.
-    const served = new Set(
-      t.app.routes
-        .filter((r) => r.method !== 'ALL' && !r.path.includes('*'))
-        .map((r) => `${r.method} ${r.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}')}`),
-    );
+    const served = servedRoutes(t.app);
     const documented = new Set(
       Object.entries(doc.paths).flatMap(([path, item]) => METHODS.filter((m) => item[m] !== undefined).map((m) => `${m.toUpperCase()} ${path}`)),
     );
