@@ -8,6 +8,7 @@ import {
 import type { ConversationInfo } from '../store/types.js';
 import { CHAT_ROLES, requireManager, requireRole, visibleConversation, visibleReport } from './access.js';
 import type { Caller, ChatContext } from './context.js';
+import { withPatientRetry } from './patient-retry.js';
 
 /** A conversation as the API shows it. */
 export function toApiConversation(c: ConversationInfo) {
@@ -50,17 +51,23 @@ export async function createConversation(ctx: ChatContext, caller: Caller, input
   const report = await visibleReport(ctx, caller, input.reportId);
   requireRole(report, CHAT_ROLES, 'start conversations');
   const visibility = input.visibility ?? 'shared';
-  const { kind, conversation } = await createStored(ctx.sql, {
-    id: input.id,
-    reportId: report.id,
-    userId: caller.id,
-    title: input.title ?? null,
-    visibility,
-    forkFrom: input.forkFrom,
-    // The body with its defaults filled in: sending a default explicitly is the same request.
-    request: { title: input.title ?? null, visibility, forkFrom: input.forkFrom ?? null },
-    maxPerUser: ctx.config.maxConversationsPerReport,
-  });
+  // Idempotent by id: an attempt after one whose acknowledgement was lost finds the conversation as a replay.
+  const { kind, conversation } = await withPatientRetry(
+    () =>
+      createStored(ctx.sql, {
+        id: input.id,
+        reportId: report.id,
+        userId: caller.id,
+        title: input.title ?? null,
+        visibility,
+        forkFrom: input.forkFrom,
+        // The body with its defaults filled in: sending a default explicitly is the same request.
+        request: { title: input.title ?? null, visibility, forkFrom: input.forkFrom ?? null },
+        maxPerUser: ctx.config.maxConversationsPerReport,
+      }),
+    'The conversation may have been created, but the database stopped answering before it could be confirmed. ' +
+      'Send the same request again (the same id): it is never created twice.',
+  );
   return { replayed: kind === 'replay', conversation: toApiConversation(conversation) };
 }
 

@@ -1,7 +1,7 @@
 import { AppError } from '../errors/app-error.js';
 import type { Sql } from './db.js';
 import { sqlState } from './pg-errors.js';
-import { inTransaction } from './transaction.js';
+import { autocommitTracked, inTransaction } from './transaction.js';
 import type { ConversationInfo, ReportRow } from './types.js';
 
 /** Which conversation: a report's main one, or one by its id. */
@@ -79,12 +79,15 @@ const LIMIT = 'RC429';
  */
 export async function createConversation(sql: Sql, input: NewConversation): Promise<{ kind: 'created' | 'replay'; conversation: ConversationInfo }> {
   try {
-    const [row] = await sql<ConversationInfo[]>`
-      SELECT ${CONVERSATION_COLUMNS(sql)}
-      FROM create_conversation(
-        ${input.id}, ${input.reportId}, ${input.userId}, ${input.title}, ${input.visibility},
-        ${input.forkFrom?.conversationId ?? null}, ${input.forkFrom?.seq ?? null}, ${sql.json(input.request as never)}, ${input.maxPerUser}
-      ) c`;
+    // Its own transaction: a connection lost while it ran leaves its outcome unknown, as a lost COMMIT would.
+    const [row] = await autocommitTracked(
+      () => sql<ConversationInfo[]>`
+        SELECT ${CONVERSATION_COLUMNS(sql)}
+        FROM create_conversation(
+          ${input.id}, ${input.reportId}, ${input.userId}, ${input.title}, ${input.visibility},
+          ${input.forkFrom?.conversationId ?? null}, ${input.forkFrom?.seq ?? null}, ${sql.json(input.request as never)}, ${input.maxPerUser}
+        ) c`,
+    );
     if (!row) throw new Error('create_conversation returned no row');
     return { kind: 'created', conversation: row };
   } catch (err) {
