@@ -3,14 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CopyRead, ForkOp } from './checker.js';
 import { pick, randInt } from './cluster.js';
 import { contentDigest } from './fork-check.js';
-import { deadlineSignal, describeError, wasRefused } from './http.js';
 import {
   baseUrl,
   conversationTarget,
-  errorCode,
   mainTarget,
+  opStart,
   pickInstance,
   readConversation,
+  recordCall,
   Subscriber,
   TERMINAL,
   writeTurn,
@@ -85,7 +85,7 @@ async function startConversation(world: World, tab: string, report: ReportRef, s
   return target;
 }
 
-/** POST …/conversations, recorded: ok on 201 or a replay's 200. */
+/** POST …/conversations, recorded: ok on 201, or 200 for a replay. */
 async function createCall(
   world: World,
   tab: string,
@@ -95,44 +95,27 @@ async function createCall(
   seq: number,
   before: ForkOp['before'],
 ): Promise<ForkOp> {
-  const { rec } = world;
   const inst = pickInstance(world);
-  const op = rec.add<ForkOp>({
+  const op = world.rec.add<ForkOp>({
     type: 'fork',
-    op: rec.opId(),
-    tab,
-    report: report.id,
-    conversation: body.id,
-    instance: inst.index,
+    ...opStart(world, tab, { report, conversation: body.id }, inst),
     source: source?.conversation ?? null,
     seq: source ? seq : 0,
-    start: rec.now(),
-    end: 0,
-    outcome: 'unknown',
     before,
   });
-  const deadline = deadlineSignal(CREATE_TIMEOUT_MS);
-  try {
-    const res = await fetch(`${baseUrl(world, inst)}/api/reports/${report.id}/conversations`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${report.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: deadline.signal,
-    });
-    op.status = res.status;
-    if (res.status === 200 || res.status === 201) {
+  return recordCall(
+    world,
+    op,
+    CREATE_TIMEOUT_MS,
+    (signal) =>
+      fetch(`${baseUrl(world, inst)}/api/reports/${report.id}/conversations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${report.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal,
+      }),
+    async (res) => {
       await res.body?.cancel();
-      op.outcome = 'ok';
-    } else {
-      op.error = errorCode(await res.text().catch(() => ''));
-      op.outcome = res.status < 500 || res.status === 503 ? 'failed' : 'unknown';
-    }
-  } catch (err) {
-    op.error = describeError(err);
-    op.outcome = wasRefused(err) ? 'failed' : 'unknown';
-  } finally {
-    op.end = rec.now();
-    deadline.dispose();
-  }
-  return op;
+    },
+  );
 }

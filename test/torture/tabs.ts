@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Op, ReadMessage, ReadOp, SendOp, StopOp, SubscriberMessage, SubscriberRecord } from './checker.js';
+import type { Op, Outcome, ReadMessage, ReadOp, SendOp, StopOp, SubscriberMessage, SubscriberRecord } from './checker.js';
 import { pick, randInt, type Instance, type Random } from './cluster.js';
 import { deadlineSignal, describeError, readSse, wasRefused, type SseEvent } from './http.js';
 
@@ -55,6 +55,56 @@ export interface World {
 /** Where a request meant for `inst` goes: the proxy in front of the instances when there is one. */
 export const baseUrl = (world: World, inst: Instance): string => world.via ?? inst.url;
 
+/** What every recorded operation of a tab starts with: its id, tab, conversation, instance and start; no outcome yet. */
+export function opStart(world: World, tab: string, target: { report: ReportRef; conversation: string }, inst: Instance) {
+  const { rec } = world;
+  return {
+    op: rec.opId(),
+    tab,
+    report: target.report.id,
+    conversation: target.conversation,
+    instance: inst.index,
+    start: rec.now(),
+    end: 0,
+    outcome: 'unknown' as Outcome,
+  };
+}
+
+type Recorded = { status?: number; error?: string; outcome: Outcome; end: number };
+
+/**
+ * One request of a recorded operation, with its status: on a 2xx `onOk` reads the answer and the outcome is ok; a 4xx
+ * or a 503 refused it (API.md: nothing was stored), and so did a refused connection (it reached no server); anything
+ * else may or may not have happened.
+ */
+export async function recordCall<T extends Recorded>(
+  world: World,
+  op: T,
+  timeoutMs: number,
+  request: (signal: AbortSignal) => Promise<Response>,
+  onOk: (res: Response) => Promise<void>,
+): Promise<T> {
+  const deadline = deadlineSignal(timeoutMs);
+  try {
+    const res = await request(deadline.signal);
+    op.status = res.status;
+    if (res.ok) {
+      await onOk(res);
+      op.outcome = 'ok';
+    } else {
+      op.error = errorCode(await res.text().catch(() => ''));
+      op.outcome = res.status < 500 || res.status === 503 ? 'failed' : 'unknown';
+    }
+  } catch (err) {
+    op.error = describeError(err);
+    op.outcome = wasRefused(err) ? 'failed' : 'unknown';
+  } finally {
+    op.end = world.rec.now();
+    deadline.dispose();
+  }
+  return op;
+}
+
 const SEND_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 const READ_TIMEOUT_MS = 20_000;
@@ -103,18 +153,11 @@ export async function send(world: World, p: SendParams): Promise<SendOp> {
   const inst = p.instance ?? pickInstance(world);
   const op = rec.add<SendOp>({
     type: 'send',
-    op: rec.opId(),
-    tab: p.tab,
-    report: p.target.report.id,
-    conversation: p.target.conversation,
-    instance: inst.index,
+    ...opStart(world, p.tab, p.target, inst),
     messageId: p.messageId,
     content: p.content,
     mode: p.mode,
     purpose: p.purpose,
-    start: rec.now(),
-    end: 0,
-    outcome: 'unknown',
   });
   const started = performance.now();
   const deadline = deadlineSignal(SEND_TIMEOUT_MS);
@@ -203,45 +246,24 @@ export function errorCode(body: string): string {
 
 /** POST …/messages/:id/stop, recorded with the answer's status as the server reported it. */
 export async function stopAnswer(world: World, tab: string, target: Target, assistantId: string): Promise<StopOp> {
-  const { rec } = world;
   const inst = pickInstance(world);
-  const op = rec.add<StopOp>({
-    type: 'stop',
-    op: rec.opId(),
-    tab,
-    report: target.report.id,
-    conversation: target.conversation,
-    instance: inst.index,
-    assistantId,
-    start: rec.now(),
-    end: 0,
-    outcome: 'unknown',
-  });
-  const deadline = deadlineSignal(STOP_TIMEOUT_MS);
-  try {
-    const res = await fetch(`${baseUrl(world, inst)}${target.path}/messages/${assistantId}/stop`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${target.report.token}` },
-      signal: deadline.signal,
-    });
-    op.status = res.status;
-    if (res.ok) {
+  const op = world.rec.add<StopOp>({ type: 'stop', ...opStart(world, tab, target, inst), assistantId });
+  return recordCall(
+    world,
+    op,
+    STOP_TIMEOUT_MS,
+    (signal) =>
+      fetch(`${baseUrl(world, inst)}${target.path}/messages/${assistantId}/stop`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${target.report.token}` },
+        signal,
+      }),
+    async (res) => {
       const { message } = (await res.json()) as { message: ApiMessage };
-      op.outcome = 'ok';
       op.resultStatus = message.status;
       op.resultContent = message.content;
-    } else {
-      op.error = errorCode(await res.text().catch(() => ''));
-      op.outcome = res.status < 500 || res.status === 503 ? 'failed' : 'unknown';
-    }
-  } catch (err) {
-    op.error = describeError(err);
-    op.outcome = wasRefused(err) ? 'failed' : 'unknown';
-  } finally {
-    op.end = rec.now();
-    deadline.dispose();
-  }
-  return op;
+    },
+  );
 }
 
 /**
@@ -334,42 +356,20 @@ export async function readerTab(world: World, tab: string): Promise<void> {
 
 /** GET …/export?format=json, recorded as a read; the messages when it answered. */
 export async function readConversation(world: World, tab: string, target: Target): Promise<ApiMessage[] | undefined> {
-  const { rec } = world;
   const inst = pickInstance(world);
-  const op = rec.add<ReadOp>({
-    type: 'read',
-    op: rec.opId(),
-    tab,
-    report: target.report.id,
-    conversation: target.conversation,
-    instance: inst.index,
-    start: rec.now(),
-    end: 0,
-    outcome: 'unknown',
-  });
-  const deadline = deadlineSignal(READ_TIMEOUT_MS);
-  try {
-    const res = await fetch(`${baseUrl(world, inst)}${target.path}/export?format=json`, {
-      headers: { authorization: `Bearer ${target.report.token}` },
-      signal: deadline.signal,
-    });
-    if (!res.ok) {
-      await res.body?.cancel();
-      op.error = `HTTP ${res.status}`;
-      op.outcome = 'failed';
-      return undefined;
-    }
-    const { messages } = (await res.json()) as { messages: ApiMessage[] };
-    op.messages = messages.map((m): ReadMessage => [m.id, m.seq, m.role, m.status]);
-    op.outcome = 'ok';
-    return messages;
-  } catch (err) {
-    op.error = describeError(err);
-    return undefined;
-  } finally {
-    op.end = rec.now();
-    deadline.dispose();
-  }
+  const op = world.rec.add<ReadOp>({ type: 'read', ...opStart(world, tab, target, inst) });
+  let messages: ApiMessage[] | undefined;
+  await recordCall(
+    world,
+    op,
+    READ_TIMEOUT_MS,
+    (signal) => fetch(`${baseUrl(world, inst)}${target.path}/export?format=json`, { headers: { authorization: `Bearer ${target.report.token}` }, signal }),
+    async (res) => {
+      ({ messages } = (await res.json()) as { messages: ApiMessage[] });
+      op.messages = messages.map((m): ReadMessage => [m.id, m.seq, m.role, m.status]);
+    },
+  );
+  return messages;
 }
 
 /**
