@@ -1,13 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 import { consumeAdminLink, createAdminSecret, deleteAdminSession, findAdminSession } from '../store/admin-sessions.js';
 import { acceptInvite as acceptStoredInvite, createInvite } from '../store/invites.js';
 import { hitWindows, unhitWindow } from '../store/rate-limits.js';
 import type { Sql } from '../store/db.js';
 import { disableAccount, enableAccount, findAccount, listAccounts, type AccountRow } from '../store/users.js';
-import { hashToken, secretsEqual } from './accounts.js';
+import { hashToken } from './accounts.js';
 import { credentialKey } from './access-watch.js';
 import { addressKey } from './address-key.js';
+import type { EventBus } from './bus.js';
 import type { ChatContext } from './context.js';
 import { hashPassword } from './passwords.js';
 import { startSession } from './sign-in.js';
@@ -40,7 +41,7 @@ export async function createAdminLink(sql: Sql): Promise<{ code: string; expires
  */
 export async function adminSignIn(
   ctx: ChatContext,
-  adminToken: string,
+  adminTokenHash: Buffer,
   input: { token?: string; code?: string; address: string },
 ): Promise<{ secret: string; expiresAt: Date }> {
   const window = { key: `admin-login:address:${addressKey(input.address)}`, ...ADMIN_SIGN_IN_LIMIT };
@@ -51,7 +52,7 @@ export async function adminSignIn(
   }
   const ok =
     input.token !== undefined
-      ? secretsEqual(input.token, adminToken)
+      ? timingSafeEqual(hashToken(input.token), adminTokenHash)
       : input.code !== undefined && SECRET_PATTERN.test(input.code) && (await consumeAdminLink(ctx.sql, hashToken(input.code)));
   if (!ok) throw new AppError('unauthorized', input.token !== undefined ? 'That is not the admin token.' : 'This sign-in link is not valid, was used, or has expired.');
   // Only failures count against the address.
@@ -70,17 +71,17 @@ export async function adminSignOut(sql: Sql, sessionSecret: string): Promise<voi
   if (SECRET_PATTERN.test(sessionSecret)) await deleteAdminSession(sql, hashToken(sessionSecret));
 }
 
-export async function listUsers(ctx: ChatContext) {
-  return (await listAccounts(ctx.sql)).map(toAdminUser);
+export async function listUsers(sql: Sql) {
+  return (await listAccounts(sql)).map(toAdminUser);
 }
 
 /** A one-use link for a user to choose their password (an earlier link of theirs stops working). */
-export async function inviteUser(ctx: ChatContext, userId: string): Promise<{ code: string; expiresAt: string }> {
-  const account = await findAccount(ctx.sql, userId);
+export async function inviteUser(sql: Sql, userId: string): Promise<{ code: string; expiresAt: string }> {
+  const account = await findAccount(sql, userId);
   if (!account) throw new AppError('not_found', 'No such user.');
   if (account.disabled) throw new AppError('invalid_request', 'This user is disabled; enable them first.');
   const code = secret();
-  const { expiresAt } = await createInvite(ctx.sql, { userId, codeHash: hashToken(code), ttlMs: INVITE_TTL_MS });
+  const { expiresAt } = await createInvite(sql, { userId, codeHash: hashToken(code), ttlMs: INVITE_TTL_MS });
   return { code, expiresAt: expiresAt.toISOString() };
 }
 
@@ -92,18 +93,19 @@ export async function acceptInvite(ctx: ChatContext, input: { code: string; pass
 }
 
 /**
- * Disables a user: no credential of theirs works from now on, their sessions and API tokens are deleted and their
- * open streams end on every instance (a JWT's within the access check's 5 s). What they wrote stays.
+ * Disables a user: no credential of theirs works from now on, their sessions and API tokens are deleted, and their
+ * open streams end, on every instance: at once through `bus`, else (the command line, a JWT caller) at the access
+ * check, within 5 s. What they wrote stays.
  */
-export async function disableUser(ctx: ChatContext, userId: string) {
-  const ended = await disableAccount(ctx.sql, userId);
+export async function disableUser(sql: Sql, userId: string, bus?: Pick<EventBus, 'publishCredentialEnded'>) {
+  const ended = await disableAccount(sql, userId);
   if (!ended) throw new AppError('not_found', 'No such user.');
-  for (const id of ended.sessionIds) ctx.bus.publishCredentialEnded(credentialKey({ kind: 'session', id }));
-  for (const id of ended.tokenIds) ctx.bus.publishCredentialEnded(credentialKey({ kind: 'token', id }));
-  return toAdminUser((await findAccount(ctx.sql, userId))!);
+  for (const id of ended.sessionIds) bus?.publishCredentialEnded(credentialKey({ kind: 'session', id }));
+  for (const id of ended.tokenIds) bus?.publishCredentialEnded(credentialKey({ kind: 'token', id }));
+  return toAdminUser((await findAccount(sql, userId))!);
 }
 
-export async function enableUser(ctx: ChatContext, userId: string) {
-  if (!(await enableAccount(ctx.sql, userId))) throw new AppError('not_found', 'No such user.');
-  return toAdminUser((await findAccount(ctx.sql, userId))!);
+export async function enableUser(sql: Sql, userId: string) {
+  if (!(await enableAccount(sql, userId))) throw new AppError('not_found', 'No such user.');
+  return toAdminUser((await findAccount(sql, userId))!);
 }

@@ -34,7 +34,7 @@ export const ifMatchHeader = (description = IF_MATCH_DESCRIPTION) =>
     .meta({ param: { description }, example: '"12"' });
 
 /**
- * Who may call: `user` is an API token, a JWT, or the session cookie; `admin` the admin token; `optionalSession`
+ * Who may call: `user` is an API token, a JWT, or the session cookie; `admin` the admin token or the admin page's session; `optionalSession`
  * uses the session cookie when there is one; `metrics` needs the metrics token when the server has one.
  */
 type Security = Array<Record<string, string[]>>;
@@ -42,7 +42,7 @@ type Security = Array<Record<string, string[]>>;
 export const SECURITY: Record<'public' | 'user' | 'admin' | 'optionalSession' | 'metrics', Security> = {
   public: [],
   user: [{ bearerAuth: [] }, { sessionCookie: [] }],
-  admin: [{ adminToken: [] }],
+  admin: [{ adminToken: [] }, { adminSession: [] }],
   optionalSession: [{}, { sessionCookie: [] }],
   metrics: [{}, { metricsToken: [] }],
 };
