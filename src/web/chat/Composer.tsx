@@ -6,7 +6,8 @@ export interface ComposerHandle {
   focus(): boolean;
 }
 
-const MAX_CHARS = 4000;
+/** The longest question the composer (and the question editor) takes. */
+export const MAX_QUESTION_CHARS = 4000;
 
 /**
  * Writes a question. Enter sends, Shift+Enter starts a new line. While this tab's question is sent and answered
@@ -62,7 +63,7 @@ export const Composer = forwardRef<
     event?.preventDefault();
     if (disabled) return;
     const value = text.trim();
-    if (!value || value.length > MAX_CHARS) return;
+    if (!value || value.length > MAX_QUESTION_CHARS) return;
     if (onSend(value)) setText('');
   };
 
@@ -73,7 +74,7 @@ export const Composer = forwardRef<
     }
   };
 
-  const tooLong = text.length > MAX_CHARS;
+  const tooLong = text.length > MAX_QUESTION_CHARS;
   return (
     <form className="composer" onSubmit={submit}>
       <label htmlFor={inputId} className="visually-hidden">
@@ -95,7 +96,7 @@ export const Composer = forwardRef<
       <div className="composer-actions">
         <p id={hintId} className={`composer-hint${tooLong ? ' is-error' : ''}`}>
           {tooLong
-            ? `${text.length - MAX_CHARS} characters over the ${MAX_CHARS} a question may have.`
+            ? `${text.length - MAX_QUESTION_CHARS} characters over the ${MAX_QUESTION_CHARS} a question may have.`
             : disabledReason
               ? ''
               : 'Enter sends · Shift+Enter adds a line'}
