@@ -58,6 +58,7 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   conversation_full: 'The conversation holds `MAX_MESSAGES_PER_CONVERSATION` messages.',
   conversation_busy: 'An answer is still queued or streaming.',
   token_limit: 'You hold the most API tokens a user may have (50); revoke one first.',
+  already_member: 'The user already has a role on the report; change it with `PUT …/members/{userId}`.',
   conversation_limit: 'You have created `MAX_CONVERSATIONS_PER_REPORT` conversations of this report; delete one first.',
   precondition_failed: '`If-Match` does not match the current version.',
   payload_too_large: 'A body over 64 KiB, a report over 2 MiB, or a message over `MAX_MESSAGE_CHARS`.',
