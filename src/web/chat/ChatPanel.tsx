@@ -102,7 +102,7 @@ export function ChatPanel({ report, conversationId, headings, mode, open, onClos
     report,
     current,
     store,
-    canFork: canSend && report.status === 'complete' && state.phase === 'ready' && !state.busy,
+    canFork: canSend && report.status === 'complete' && current !== undefined && state.phase === 'ready' && !state.busy,
     mainId: conversations?.find((c) => c.isMain)?.id,
     onForked: put,
     onError: (text) => say(text, 'error'),
@@ -111,7 +111,8 @@ export function ChatPanel({ report, conversationId, headings, mode, open, onClos
   const send = useCallback((text: string) => store?.send(text) ?? false, [store]);
   const retry = useCallback((id: string) => store?.retry(id), [store]);
   const shown = notice?.key === key ? notice : state.notice ? { text: state.notice, tone: 'error' as const } : undefined;
-  const rights = current ? conversationRights(current, userId, report.role) : undefined;
+  // The main conversation's rights are known before the list is read: they follow from the role alone.
+  const rights = conversationRights(current ?? { isMain: conversationId === undefined, createdBy: null }, userId, report.role);
   const gone = state.phase === 'gone';
 
   return (
@@ -143,7 +144,7 @@ export function ChatPanel({ report, conversationId, headings, mode, open, onClos
         <ConversationToolbar
           conversation={ref}
           messageCount={gone ? 0 : state.messages.length}
-          canClear={rights?.clear ?? false}
+          canClear={rights.clear}
           onClear={() => store?.clear() ?? Promise.resolve()}
           onMessage={say}
         >

@@ -101,7 +101,7 @@ export class ConversationStore {
   /** Loads the newest page, then follows the events stream from the version that page was read at. */
   async start(): Promise<void> {
     try {
-      const page = await api.listMessages(this.conversation, { limit: PAGE_SIZE }, this.abort.signal);
+      const [page] = await Promise.all([api.listMessages(this.conversation, { limit: PAGE_SIZE }, this.abort.signal), this.checkReport()]);
       if (this.abort.signal.aborted) return;
       this.state.applyPage(page, 'newest');
       this.phase = 'ready';
@@ -149,6 +149,16 @@ export class ConversationStore {
    */
   private isGone(err: unknown): boolean {
     return typeof this.conversation !== 'string' && err instanceof ApiError && (err.status === 404 || err.status === 403);
+  }
+
+  /**
+   * A conversation named by its id in an address of another report's page would be shown beside the wrong report:
+   * to this page, it does not exist.
+   */
+  private async checkReport(): Promise<void> {
+    if (typeof this.conversation === 'string') return;
+    const found = await api.getConversation(this.conversation.conversationId, this.abort.signal);
+    if (found.reportId !== this.reportId) throw new ApiError(404, 'not_found', 'No such conversation in this report.');
   }
 
   /** The question this conversation was forked for, if this tab made the fork and has not sent it to its end yet. */

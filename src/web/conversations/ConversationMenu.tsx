@@ -37,11 +37,19 @@ export function ConversationMenu({ list, canCreate, onStarted, ...actions }: Con
   const panelId = useId();
   const { reload } = list;
 
+  /** Set when the panel closes with the focus inside: the toggle takes it once the panel (and any dialog) is gone. */
+  const refocus = useRef(false);
   const close = (focusToggle: boolean) => {
     setOpen(false);
     setError(undefined);
-    if (focusToggle) toggle.current?.focus();
+    refocus.current = focusToggle;
   };
+  useEffect(() => {
+    if (open || !refocus.current) return;
+    refocus.current = false;
+    // After the dialog's own cleanup, which gives the focus back to the button that opened it (gone with the panel).
+    toggle.current?.focus();
+  });
 
   useEffect(() => {
     if (open) reload();

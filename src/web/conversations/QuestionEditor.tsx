@@ -1,6 +1,6 @@
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { newMessageId } from '../chat/new-message-id.js';
-import { MAX_QUESTION_CHARS } from '../chat/Composer.js';
+import { QuestionInput, tooLongNote } from '../chat/QuestionInput.js';
 import { Icon } from '../ui/icons.js';
 
 /** The ids of one edit: the fork's and its question's, each an idempotency key sent again by every retry. */
@@ -30,7 +30,6 @@ export function QuestionEditor({
   const [sending, setSending] = useState(false);
   const input = useRef<HTMLTextAreaElement>(null);
   const attempt = useRef<ForkIds & { content?: string }>({ forkId: newMessageId(), questionId: newMessageId() });
-  const inputId = useId();
   const errorId = useId();
 
   useEffect(() => {
@@ -43,7 +42,7 @@ export function QuestionEditor({
   const submit = async (event?: FormEvent) => {
     event?.preventDefault();
     const content = text.trim();
-    if (sending || !content || content.length > MAX_QUESTION_CHARS) return;
+    if (sending || !content || tooLongNote(content)) return;
     if (attempt.current.content !== undefined && attempt.current.content !== content) attempt.current.questionId = newMessageId();
     attempt.current.content = content;
     setSending(true);
@@ -56,32 +55,18 @@ export function QuestionEditor({
     }
   };
 
-  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (event.key === 'Escape' && !sending) {
-      event.preventDefault();
-      event.stopPropagation();
-      onCancel();
-    } else if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
-      event.preventDefault();
-      void submit();
-    }
-  };
-
-  const tooLong = text.length > MAX_QUESTION_CHARS;
+  const tooLong = tooLongNote(text);
   return (
     <form className="question-editor" onSubmit={(e) => void submit(e)}>
-      <label htmlFor={inputId} className="visually-hidden">
-        Edit your question
-      </label>
-      <textarea
+      <QuestionInput
         ref={input}
-        id={inputId}
-        className="composer-input"
-        rows={3}
+        label="Edit your question"
+        rows={2}
         value={text}
+        onValue={setText}
+        onSubmit={() => void submit()}
+        onEscape={() => !sending && onCancel()}
         readOnly={sending}
-        onChange={(e) => setText(e.target.value)}
-        onKeyDown={onKeyDown}
         aria-invalid={tooLong || error ? true : undefined}
         aria-describedby={error ? errorId : undefined}
       />
@@ -90,7 +75,7 @@ export function QuestionEditor({
           {error}
         </p>
       )}
-      {tooLong && <p className="field-error">{text.length - MAX_QUESTION_CHARS} characters over the {MAX_QUESTION_CHARS} a question may have.</p>}
+      {tooLong && <p className="field-error">{tooLong}</p>}
       <div className="question-editor-actions">
         <button type="button" className="button button-small" onClick={onCancel} disabled={sending}>
           Cancel
@@ -99,7 +84,7 @@ export function QuestionEditor({
           type="submit"
           className="button button-small button-primary"
           aria-label="Send the edited question"
-          disabled={sending || !text.trim() || tooLong}
+          disabled={sending || !text.trim() || tooLong !== undefined}
         >
           <Icon name="send" /> {sending ? 'Sending…' : 'Send'}
         </button>

@@ -33,13 +33,14 @@ export function forkTitle(question: string): string {
 
 /**
  * Creates the fork, sending the same body again after an answer that was lost (a replay returns the fork made the
- * first time), and hands its question to the fork's chat. Throws the last error when it cannot.
+ * first time), and hands its question to the fork's chat. Throws the last error when it cannot. (`create` is the
+ * API's, or a test's.)
  */
-export async function createFork(plan: ForkPlan, signal: AbortSignal): Promise<Conversation> {
+export async function createFork(plan: ForkPlan, signal: AbortSignal, create = api.createConversation): Promise<Conversation> {
   const body = { id: plan.id, title: forkTitle(plan.question.content), visibility: plan.visibility, forkFrom: plan.from };
   for (let attempt = 0; ; attempt++) {
     try {
-      const fork = await api.createConversation(plan.reportId, body, signal);
+      const fork = await create(plan.reportId, body, signal);
       firstQuestions.put(fork.id, plan.question);
       return fork;
     } catch (err) {

@@ -14,7 +14,11 @@ export interface ConversationRights {
  * owner while it is shared. Only its creator is offered to change who sees it: the owner making someone's
  * conversation private would hide it from the owner too.
  */
-export function conversationRights(conversation: Conversation, userId: string | undefined, role: Role): ConversationRights {
+export function conversationRights(
+  conversation: Pick<Conversation, 'isMain' | 'createdBy'>,
+  userId: string | undefined,
+  role: Role,
+): ConversationRights {
   const creator = userId !== undefined && conversation.createdBy === userId;
   const manager = conversation.isMain ? role === 'owner' : creator || role === 'owner';
   return { rename: manager, clear: manager, delete: manager && !conversation.isMain, changeVisibility: creator && !conversation.isMain };
