@@ -256,3 +256,26 @@ test('a conversation’s address opened in a second tab shows the same live mess
   expect(shownView(inFirst), 'the first tab shows the stored conversation').toEqual(storedView(stored));
   expect(await onMain.locator('li.message').count(), 'messages on the main conversation’s tab').toBe(0);
 });
+
+test('Edit is offered on your own questions only; another member can regenerate the answer but not edit the question', async ({
+  quickServer: server,
+  newPage,
+}) => {
+  const owner = await newReport(server, 'Asking Owner');
+  const member = await server.createUser('Editing Member');
+  await owner.api.share(owner.reportId, member.userId, 'editor');
+  const ownerPage = await newPage();
+  await signIn(ownerPage, server.url, owner.login, `/reports/${owner.reportId}`);
+  await waitUntilLive(ownerPage);
+  await ask(ownerPage, 'What drove the growth in ticket volume?');
+  await waitForMessages(ownerPage, 'the owner’s turn to be saved', saved(2), 30_000);
+  const question = (page: Page) => page.locator('li.message[data-seq="1"]');
+  await expect(question(ownerPage).getByRole('button', { name: 'Edit this question' }), 'the author may edit').toBeVisible();
+
+  const memberPage = await newPage();
+  await signIn(memberPage, server.url, member.login, `/reports/${owner.reportId}`);
+  await waitUntilLive(memberPage);
+  await waitForMessages(memberPage, 'the member to see the owner’s turn', saved(2), 30_000);
+  await expect(question(memberPage).getByRole('button', { name: 'Edit this question' }), 'someone else’s question offers no Edit').toHaveCount(0);
+  await expect(memberPage.locator('li.message[data-seq="2"]').getByRole('button', { name: /Regenerate/ })).toBeVisible();
+});

@@ -103,6 +103,7 @@ export function ChatPanel({ report, conversationId, headings, mode, open, onClos
     current,
     store,
     canFork: canSend && report.status === 'complete' && current !== undefined && state.phase === 'ready' && !state.busy,
+    userId,
     mainId: conversations?.find((c) => c.isMain)?.id,
     onForked: put,
     onError: (text) => say(text, 'error'),

@@ -15,6 +15,8 @@ import { MessageState, type MessageProps } from './MessageState.js';
 export interface MessageBranching {
   /** Editing and regenerating are offered (this user may ask, and this tab is not sending). */
   canFork: boolean;
+  /** Who is signed in: only one's own questions offer Edit. */
+  userId: string | undefined;
   /** Forks before `question` and asks `content` there, then opens the fork; rejects with words for the person. */
   edit(question: ChatMessage, content: string, ids: ForkIds): Promise<void>;
   regenerate(answer: ChatMessage): void;
@@ -56,7 +58,7 @@ export const MessageItem = memo(function MessageItem({
   }, [editing]);
 
   const stored = message.seq !== null && !message.local;
-  const canEdit = isUser && stored && branching.canFork;
+  const canEdit = isUser && stored && branching.canFork && message.authorId !== null && message.authorId === branching.userId;
   const canRegenerate = !isUser && stored && isTerminal(message.status) && message.replyTo !== null && branching.canFork;
   return (
     <li

@@ -22,6 +22,7 @@ export function useBranching({
   current,
   store,
   canFork,
+  userId,
   mainId,
   onForked,
   onError,
@@ -30,6 +31,7 @@ export function useBranching({
   current: Conversation | undefined;
   store: ConversationStore | undefined;
   canFork: boolean;
+  userId: string | undefined;
   /** The main conversation's id: it opens at the report's own address. */
   mainId: string | undefined;
   onForked: (fork: Conversation) => void;
@@ -110,5 +112,8 @@ export function useBranching({
     button?.focus();
   });
 
-  return useMemo(() => ({ canFork, edit, regenerate, regenerating, openBranch }), [canFork, edit, regenerate, regenerating, openBranch]);
+  return useMemo(
+    () => ({ canFork, userId, edit, regenerate, regenerating, openBranch }),
+    [canFork, userId, edit, regenerate, regenerating, openBranch],
+  );
 }
