@@ -9,6 +9,7 @@ import type { StreamCounts } from '../src/http/routes/events.js';
 import { errorSchema } from '../src/api/schemas.js';
 import { createLogger } from '../src/log/logger.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { endsWithin } from './support/stream-end.js';
 import { ADMIN_TOKEN, readSse, requestVia, type TestApp } from './support/test-app.js';
 
 /**
@@ -91,24 +92,6 @@ async function openEvents(on: Instance, reportId: string, headers: Record<string
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-/** True when the server ends the stream (its body is done, cleanly) within `ms`; false when it is still open then. */
-async function endsWithin(stream: Stream, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (let i = 0; i < 1_000; i++) {
-    const left = deadline - Date.now();
-    if (left <= 0) return false;
-    let event;
-    try {
-      event = await stream.next(left);
-    } catch (err) {
-      if (err instanceof Error && err.message.startsWith('timed out')) return false;
-      throw err;
-    }
-    if (event === undefined) return true;
-  }
-  return false;
-}
 
 /** Sends a question to the report and checks that each stream delivers it: they are still open and live. */
 async function stillLive(token: string, reportId: string, streams: Stream[]) {

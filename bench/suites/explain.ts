@@ -3,7 +3,8 @@ import postgres from 'postgres';
 import { authenticateToken, createUserWithToken } from '../../src/chat/accounts.js';
 import type { Sql } from '../../src/store/db.js';
 import { readContextHistory } from '../../src/store/history.js';
-import { createReport, findVisibleReport } from '../../src/store/reports.js';
+import { findVisibleConversation } from '../../src/store/conversations.js';
+import { createReport } from '../../src/store/reports.js';
 import { countActiveBefore, finishAnswer, reserveTurn, startAnswer } from '../../src/store/turns.js';
 import { createBenchDatabase } from '../lib/database.js';
 import type { SuiteContext, SuiteReport } from '../lib/suite.js';
@@ -57,7 +58,7 @@ export async function explainSuite(ctx: SuiteContext): Promise<SuiteReport> {
       };
       await step('authenticate (API token)', 0, () => authenticateToken(sql, token));
       for (const [size, c] of conversations) {
-        await step('access check (findVisibleReport)', size, () => findVisibleReport(sql, c.reportId, user.id));
+        await step('access check (findVisibleConversation)', size, () => findVisibleConversation(sql, { reportId: c.reportId }, user.id));
         // The common path: nothing ahead, so the reserve starts the answer itself (no countActiveBefore, no
         // startAnswer); the queued path's two statements are explained after it, on the next turn, for reference.
         const reserve = (name: string, start: boolean) =>

@@ -39,13 +39,39 @@ export const visibilitySchema = z
 // ---------------------------------------------------------------------------------------------------------------
 // Requests
 
+const newPassword = () => storableText({ min: 8, max: 1024 });
+
 export const createUserBody = z
   .strictObject({
     email: z.email().max(320),
     name: nonEmptyText(200).optional(),
-    password: storableText({ min: 8, max: 1024 }).optional(),
+    password: newPassword().optional(),
+    invite: z.boolean().optional().describe('Also make a one-use invite code (valid 7 days) with which they choose a password: `POST /api/auth/invite`.'),
   })
   .meta({ id: 'CreateUserBody' });
+
+export const changePasswordBody = z
+  .strictObject({
+    currentPassword: z.string().min(1).max(1024).optional().describe('Required when you have a password.'),
+    newPassword: newPassword(),
+  })
+  .meta({ id: 'ChangePasswordBody' });
+
+export const acceptInviteBody = z
+  .strictObject({ code: z.string().min(1).max(200), password: newPassword() })
+  .meta({ id: 'AcceptInviteBody' });
+
+export const adminSignInBody = z
+  .strictObject({
+    token: z.string().min(1).max(200).optional().describe('The admin token.'),
+    code: z.string().min(1).max(200).optional().describe('The code of a one-time sign-in link (`report-chat admin-link`).'),
+  })
+  .refine((b) => (b.token === undefined) !== (b.code === undefined), 'send either token or code')
+  .meta({ id: 'AdminSignInBody', minProperties: 1, maxProperties: 1, description: 'Either `token` or `code`.' });
+
+export const addMemberBody = z
+  .strictObject({ email: z.email().max(320), role: memberRoleSchema })
+  .meta({ id: 'AddMemberBody' });
 
 export const signInBody = z
   .strictObject({
@@ -179,6 +205,10 @@ export const messageSchema = z
     id: z.uuid(),
     reportId: z.uuid(),
     conversationId: z.uuid().describe('The conversation the message belongs to.'),
+    authorId: z
+      .uuid()
+      .nullable()
+      .describe("Who wrote a user message (a fork's copy keeps its author); null for an answer, and for a question of a user since deleted."),
     seq: z.number().int().min(1),
     role: z.enum(['user', 'assistant']),
     content: z.string(),
@@ -282,9 +312,62 @@ export const userSchema = z
   })
   .meta({ id: 'User' });
 
-export const meSchema = z.object({ user: userSchema }).meta({ id: 'Me' });
+export const meSchema = z
+  .object({
+    user: userSchema,
+    signedInWith: z.enum(['session', 'token', 'jwt']).describe('What authenticated this request.'),
+    hasPassword: z.boolean().describe('Whether the user can sign in with a password.'),
+  })
+  .meta({ id: 'Me' });
 
-export const createdUserSchema = z.object({ user: userSchema, token: apiTokenSchema }).meta({ id: 'CreatedUser' });
+export const inviteSchema = z
+  .object({
+    code: z.string().describe('Shown once. The web app\'s link is `/invite#<code>`.'),
+    expiresAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Invite' });
+
+export const createdUserSchema = z
+  .object({ user: userSchema, token: apiTokenSchema, invite: inviteSchema.optional().describe('With `invite: true`.') })
+  .meta({ id: 'CreatedUser' });
+
+export const tokenSummarySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    lastUsedAt: z.iso.datetime().nullable().describe('Recorded at most once a minute; null when never used.'),
+  })
+  .meta({ id: 'TokenSummary' });
+
+export const tokenListSchema = z.object({ tokens: z.array(tokenSummarySchema) }).meta({ id: 'TokenList' });
+
+export const adminUserSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.string().nullable(),
+    name: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    hasPassword: z.boolean(),
+    disabled: z.boolean(),
+  })
+  .meta({ id: 'AdminUser' });
+
+export const adminUserListSchema = z.object({ users: z.array(adminUserSchema) }).meta({ id: 'AdminUserList' });
+
+export const adminSessionSchema = z.object({ expiresAt: z.iso.datetime() }).meta({ id: 'AdminSession' });
+
+export const memberDetailSchema = z
+  .object({ userId: z.uuid(), email: z.string().nullable(), name: z.string().nullable(), role: memberRoleSchema })
+  .meta({ id: 'MemberDetail' });
+
+export const memberListSchema = z
+  .object({
+    owner: userSchema,
+    role: roleSchema.describe('Your role on the report.'),
+    members: z.array(memberDetailSchema).describe('Every member for the owner; for anyone else, only themselves.'),
+  })
+  .meta({ id: 'MemberList' });
 
 export const createdTokenSchema = z.object({ id: z.uuid(), token: apiTokenSchema }).meta({ id: 'CreatedToken' });
 

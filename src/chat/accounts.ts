@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 import { sqlState } from '../store/pg-errors.js';
-import { createApiTokenCapped, createUserWithApiToken, deleteApiToken, findUserByTokenHash } from '../store/users.js';
+import { createApiTokenCapped, createUserWithApiToken, deleteApiToken, findUserByTokenHash, touchApiToken } from '../store/users.js';
 import type { Sql } from '../store/db.js';
 import { credentialKey } from './access-watch.js';
 import type { Authenticated, Caller, ChatContext } from './context.js';
@@ -20,10 +20,18 @@ export function secretsEqual(a: string, b: string): boolean {
   return timingSafeEqual(hashToken(a), hashToken(b));
 }
 
+/** How long a token's last use may go unrecorded: its "last used" is written at most this often, not per request. */
+export const TOKEN_USE_RESOLUTION_MS = 60_000;
+
 export async function authenticateToken(sql: Sql, token: string): Promise<Authenticated | undefined> {
   if (!TOKEN_PATTERN.test(token)) return undefined;
   const user = await findUserByTokenHash(sql, hashToken(token));
   if (!user) return undefined;
+  const last = user.tokenLastUsedAt?.getTime();
+  if (last === undefined || Date.now() - last >= TOKEN_USE_RESOLUTION_MS) {
+    // Not awaited, and a failure only leaves "last used" a little older: the request does not wait for bookkeeping.
+    touchApiToken(sql, user.tokenId).catch(() => {});
+  }
   return { caller: { id: user.id, email: user.email, name: user.name }, credential: { kind: 'token', id: user.tokenId } };
 }
 

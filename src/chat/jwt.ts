@@ -61,6 +61,7 @@ export function createJwtVerifier(config: Config, sql: Sql): JwtVerifier | undef
     if (iss !== undefined && typeof iss !== 'string') return undefined;
     if (lifetimeSeconds({ ...payload, exp }) > config.authJwtMaxAgeS) return undefined;
     const user = await ensureExternalUser(sql, { issuer: iss ?? '', subject: sub, ...claims(payload) });
+    if (user.disabled) return undefined;
     return {
       caller: { id: user.id, email: user.email, name: user.name },
       credential: { kind: 'jwt', expiresAt: new Date(exp * 1000) },

@@ -60,12 +60,19 @@ export async function signIn(
   }
   await forgetSignInFailures(ctx.sql, pair);
   await unhitWindow(ctx.sql, addressWindow, hit.resetAt);
+  // Said only to whoever knows the password: to anyone else a disabled account is a wrong pair like any other.
+  if (user.disabled) throw new AppError('unauthorized', 'This account has been disabled. Ask your administrator.');
+  return startSession(ctx, user.id, input.previousSession);
+}
+
+/** A new session for a user who has just proved who they are; the session the browser held before is ended. */
+export async function startSession(ctx: ChatContext, userId: string, previousSession?: string): Promise<{ token: string; expiresAt: Date }> {
   const token = randomBytes(32).toString('base64url');
   const session = await createSession(ctx.sql, {
-    userId: user.id,
+    userId,
     tokenHash: hashToken(token),
     ttlMs: SESSION_TTL_MS,
-    replacingHash: input.previousSession ? hashToken(input.previousSession) : undefined,
+    replacingHash: previousSession ? hashToken(previousSession) : undefined,
   });
   return { token, expiresAt: session.expiresAt };
 }

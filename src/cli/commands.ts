@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { createUserWithToken, issueToken } from '../chat/accounts.js';
+import { createAdminLink, disableUser, enableUser, inviteUser, listUsers } from '../chat/admin.js';
 import { exportMarkdown } from '../chat/conversation.js';
 import { toApiMessage } from '../chat/message-view.js';
 import { hashPassword } from '../chat/passwords.js';
@@ -24,6 +25,19 @@ export class CliError extends Error {
 }
 
 const print = (json: boolean, value: unknown, text: string) => process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+
+/** Where people reach the server: PUBLIC_URL, else the address it listens on (loopback for "every address"). */
+function serverOrigin(config: Config): string {
+  if (config.publicOrigin) return config.publicOrigin;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+}
+
+async function userId(sql: Sql, email: string): Promise<string> {
+  const user = await findUserByEmail(sql, email);
+  if (!user) throw new CliError(`no user with email ${email}`, 4);
+  return user.id;
+}
 
 async function ownerId(sql: Sql, email: string): Promise<string> {
   const user = await findUserByEmail(sql, email);
@@ -76,6 +90,54 @@ export function buildProgram(serve: () => Promise<void>, config: () => Config = 
         }),
       );
       print(Boolean(opts.json), created, `created user ${created.user.id} (${created.user.email})\nAPI token (shown once): ${created.token}`);
+    });
+
+  users
+    .command('list')
+    .description('list users, newest first')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const all = await withDatabase(config(), (sql) => listUsers(sql));
+      const lines = all.map((u) => `${u.id}  ${u.email ?? '(no email)'}  ${u.name ?? ''}${u.disabled ? '  [disabled]' : ''}${u.hasPassword ? '' : '  [no password]'}`);
+      print(Boolean(opts.json), { users: all }, lines.join('\n') || 'no users');
+    });
+  for (const action of ['disable', 'enable'] as const) {
+    users
+      .command(action)
+      .description(
+        action === 'disable'
+          ? 'disable a user: their sessions and tokens are deleted and their open streams end (within 5 s); what they wrote stays'
+          : 'let a disabled user sign in again',
+      )
+      .requiredOption('--email <email>', "the user's email")
+      .option('--json', 'print JSON')
+      .action(async (opts: { email: string; json?: boolean }) => {
+        const user = await withDatabase(config(), async (sql) => {
+          const id = await userId(sql, opts.email);
+          return action === 'disable' ? disableUser(sql, id) : enableUser(sql, id);
+        });
+        print(Boolean(opts.json), user, `${action}d ${user.email ?? user.id}`);
+      });
+  }
+  users
+    .command('invite')
+    .description('print a one-use link (valid 7 days) with which the user chooses a password')
+    .requiredOption('--email <email>', "the user's email")
+    .option('--json', 'print JSON')
+    .action(async (opts: { email: string; json?: boolean }) => {
+      const invite = await withDatabase(config(), async (sql) => inviteUser(sql, await userId(sql, opts.email)));
+      const url = `${serverOrigin(config())}/invite#${invite.code}`;
+      print(Boolean(opts.json), { ...invite, url }, `invite link for ${opts.email} (valid until ${invite.expiresAt}):\n${url}`);
+    });
+
+  program
+    .command('admin-link')
+    .description('print a one-time link (valid 10 minutes) that signs the administrator in to the admin page')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const link = await withDatabase(config(), (sql) => createAdminLink(sql));
+      const url = `${serverOrigin(config())}/admin#${link.code}`;
+      print(Boolean(opts.json), { url, expiresAt: link.expiresAt.toISOString() }, `admin page (one use, valid until ${link.expiresAt.toISOString()}):\n${url}`);
     });
 
   const tokens = program.command('tokens').description('manage API tokens');

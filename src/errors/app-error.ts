@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   conversation_busy: 409,
   token_limit: 409,
   conversation_limit: 409,
+  already_member: 409,
   precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -48,7 +48,14 @@ const SECURITY_SCHEMES = {
     scheme: 'bearer',
     bearerFormat: 'admin token',
     description:
-      'The admin token (`ADMIN_TOKEN`, or generated on first start and kept with mode 0600 in the data directory). It may only call `POST /api/users`.',
+      'The admin token (`ADMIN_TOKEN`, or generated on first start and kept with mode 0600 in the data directory). It may only call the administration routes (users), never a report route.',
+  },
+  adminSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'rc_admin',
+    description:
+      "The admin page's session cookie, set by `POST /api/admin/session` (`HttpOnly; SameSite=Strict; Path=/api`, 8 hours). Accepted wherever the admin token is; unsafe methods must carry the server's own `Origin`.",
   },
 } as const;
 

@@ -34,7 +34,7 @@ export const ifMatchHeader = (description = IF_MATCH_DESCRIPTION) =>
     .meta({ param: { description }, example: '"12"' });
 
 /**
- * Who may call: `user` is an API token, a JWT, or the session cookie; `admin` the admin token; `optionalSession`
+ * Who may call: `user` is an API token, a JWT, or the session cookie; `admin` the admin token or the admin page's session; `optionalSession`
  * uses the session cookie when there is one; `metrics` needs the metrics token when the server has one.
  */
 type Security = Array<Record<string, string[]>>;
@@ -42,7 +42,7 @@ type Security = Array<Record<string, string[]>>;
 export const SECURITY: Record<'public' | 'user' | 'admin' | 'optionalSession' | 'metrics', Security> = {
   public: [],
   user: [{ bearerAuth: [] }, { sessionCookie: [] }],
-  admin: [{ adminToken: [] }],
+  admin: [{ adminToken: [] }, { adminSession: [] }],
   optionalSession: [{}, { sessionCookie: [] }],
   metrics: [{}, { metricsToken: [] }],
 };
@@ -58,6 +58,7 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   conversation_full: 'The conversation holds `MAX_MESSAGES_PER_CONVERSATION` messages.',
   conversation_busy: 'An answer is still queued or streaming.',
   token_limit: 'You hold the most API tokens a user may have (50); revoke one first.',
+  already_member: 'The user already has a role on the report; change it with `PUT …/members/{userId}`.',
   conversation_limit: 'You have created `MAX_CONVERSATIONS_PER_REPORT` conversations of this report; delete one first.',
   precondition_failed: '`If-Match` does not match the current version.',
   payload_too_large: 'A body over 64 KiB, a report over 2 MiB, or a message over `MAX_MESSAGE_CHARS`.',

@@ -24,7 +24,8 @@ const ATTEMPTS = 5;
  * issuers. Two first sights with one email at once: the unique index on lower(email) decides, and the second user
  * is created without one instead of failing.
  */
-export async function ensureExternalUser(sql: Sql, identity: ExternalIdentity): Promise<UserRow> {
+/** The user, `disabled` when the administrator disabled them (the caller refuses them). */
+export async function ensureExternalUser(sql: Sql, identity: ExternalIdentity): Promise<ExternalUser> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await sql.begin((tx) => findOrCreate(tx as unknown as Sql, identity));
@@ -36,17 +37,19 @@ export async function ensureExternalUser(sql: Sql, identity: ExternalIdentity): 
   }
 }
 
-async function findOrCreate(tx: Sql, identity: ExternalIdentity): Promise<UserRow> {
+type ExternalUser = UserRow & { disabled?: boolean };
+
+async function findOrCreate(tx: Sql, identity: ExternalIdentity): Promise<ExternalUser> {
   const { issuer, subject } = identity;
-  const [known] = await tx<UserRow[]>`
-    SELECT u.id, u.email, u.name, u.created_at
+  const [known] = await tx<ExternalUser[]>`
+    SELECT u.id, u.email, u.name, u.created_at, u.disabled_at IS NOT NULL AS disabled
     FROM external_identities i JOIN users u ON u.id = i.user_id
     WHERE i.issuer = ${issuer} AND i.subject = ${subject}`;
   if (known) return known;
-  const [adopted] = await tx<UserRow[]>`
+  const [adopted] = await tx<ExternalUser[]>`
     WITH taken AS (
       UPDATE external_identities SET issuer = ${issuer} WHERE issuer IS NULL AND subject = ${subject} RETURNING user_id)
-    SELECT u.id, u.email, u.name, u.created_at FROM taken JOIN users u ON u.id = taken.user_id`;
+    SELECT u.id, u.email, u.name, u.created_at, u.disabled_at IS NOT NULL AS disabled FROM taken JOIN users u ON u.id = taken.user_id`;
   if (adopted) return adopted;
   // ON CONFLICT waits for a concurrent insert of the same email and, once it commits, inserts nothing.
   let [user] = await tx<UserRow[]>`

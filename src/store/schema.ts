@@ -40,6 +40,8 @@ export const users = pgTable(
     name: text('name'),
     passwordHash: text('password_hash'),
     createdAt: ts('created_at').notNull().defaultNow(),
+    // Set by the administrator: no credential of a disabled user works; what they wrote stays.
+    disabledAt: ts('disabled_at'),
   },
   // Emails are unique regardless of case: a rule the database enforces, not the code.
   (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],
@@ -275,6 +277,34 @@ export const sessions = pgTable(
     expiresAt: ts('expires_at').notNull(),
   },
   (t) => [index('sessions_user_idx').on(t.userId), index('sessions_expires_idx').on(t.expiresAt)],
+);
+
+/** The administrator's sign-ins to the admin page: a one-time link, exchanged for a session (migration 0011). */
+export const adminSessions = pgTable(
+  'admin_sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind', { enum: ['link', 'session'] }).notNull(),
+    secretHash: bytea('secret_hash').notNull().unique(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('admin_sessions_expires_idx').on(t.expiresAt), check('admin_sessions_kind_check', sql`${t.kind} IN ('link', 'session')`)],
+);
+
+/** A one-use link for a new user to choose a password (migration 0011). */
+export const invites = pgTable(
+  'invites',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: bytea('code_hash').notNull().unique(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('invites_user_idx').on(t.userId)],
 );
 
 /** Fixed-window counters shared by every instance: turns per user per hour/day, failed sign-ins. */

@@ -29,7 +29,7 @@ export async function findSessionUser(sql: Sql, tokenHash: Buffer): Promise<Sess
   const [row] = await sql<SessionUser[]>`
     SELECT u.id, u.email, u.name, u.created_at, s.id AS session_id, s.expires_at
     FROM sessions s JOIN users u ON u.id = s.user_id
-    WHERE s.token_hash = ${tokenHash} AND s.expires_at > now()`;
+    WHERE s.token_hash = ${tokenHash} AND s.expires_at > now() AND u.disabled_at IS NULL`;
   return row;
 }
 

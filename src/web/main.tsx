@@ -5,6 +5,7 @@ import './styles/base.css';
 import './styles/layout.css';
 import './styles/report.css';
 import './styles/chat.css';
+import './styles/conversations.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

@@ -1,13 +1,12 @@
-import { assert, assertEqual, e2e } from './support/harness.js';
+import { expect, test } from './support/fixtures.js';
 
 // The generated document's tags, and operations (their summaries) of the first, open at the start, and of another.
 const TAGS = ['Accounts', 'Reports', 'Members', 'Conversation', 'Service'];
 const ACCOUNTS = ['Sign in', 'Create a user', 'Who am I', 'Create an API token', 'Revoke an API token'];
 const CONVERSATION = ['Send a message and get the answer', 'Read the conversation', 'Live updates', 'Stop an answer'];
 
-e2e('api-docs: /api/docs renders the interactive reference of the generated document, loading nothing from elsewhere', async (ctx) => {
-  const server = await ctx.sharedServer('quick');
-  const page = await ctx.newPage();
+test('api-docs: /api/docs renders the interactive reference of the generated document, loading nothing from elsewhere', async ({ quickServer: server, newPage }) => {
+  const page = await newPage();
   const origin = new URL(server.url).origin;
   const elsewhere: string[] = [];
   const refused: string[] = [];
@@ -20,11 +19,11 @@ e2e('api-docs: /api/docs renders the interactive reference of the generated docu
   });
 
   const res = await page.goto(`${server.url}/api/docs`);
-  assertEqual(res?.status(), 200, 'the reference page answers');
+  expect(res?.status(), 'the reference page answers').toBe(200);
   const sidebar = page.locator('aside, nav').first();
   for (const name of [...TAGS, ...ACCOUNTS]) await sidebar.getByText(name, { exact: true }).first().waitFor({ state: 'visible', timeout: 20_000 });
   await sidebar.getByText('Conversation', { exact: true }).first().click();
   for (const name of CONVERSATION) await sidebar.getByText(name, { exact: true }).first().waitFor({ state: 'visible', timeout: 10_000 });
-  assert(elsewhere.length === 0, `the page loaded nothing from another origin (${elsewhere.join(', ')})`);
-  assert(refused.length === 0, `the policy refused nothing the page needs (${refused.join(' | ')})`);
+  expect(elsewhere, 'what the page loaded from another origin').toEqual([]);
+  expect(refused, 'what the policy refused').toEqual([]);
 });

@@ -1,7 +1,7 @@
-import type { Page } from 'playwright-core';
+import type { Page } from '@playwright/test';
 import { composer, lastAnswer, openReport, sendButton, waitForMessages, waitUntilLive } from './support/app-page.js';
 import { sampleReport, type ApiClient, type ApiSource } from './support/api-client.js';
-import { assert, assertEqual, e2e, eventually } from './support/harness.js';
+import { expect, test } from './support/fixtures.js';
 import { startTestServer } from './support/servers.js';
 
 /** Asked of the sample report, the local model quotes passages far down it (escalations, weekends). */
@@ -39,20 +39,8 @@ const rendered = (quote: string) => quote.replace(/^\s*(\d+[.)]|[-*+])\s+/gm, ''
 
 /** Waits until the report shows exactly `source`'s quote highlighted and in view (a smooth scroll takes a moment). */
 async function expectHighlighted(page: Page, source: ApiSource, what: string): Promise<void> {
-  let last: Shown | null = null;
-  try {
-    await eventually(
-      what,
-      async () => {
-        last = await readHighlight(page);
-        return last?.text === rendered(source.quote) && last.inView && last.inReport ? true : undefined;
-      },
-      5_000,
-      50,
-    );
-  } catch (err) {
-    throw new Error(`${what}: expected "${rendered(source.quote)}" highlighted in view, got ${JSON.stringify(last)}`, { cause: err });
-  }
+  const expected: Shown = { text: rendered(source.quote), inView: true, inReport: true };
+  await expect.poll(() => readHighlight(page), { message: `${what}: its passage highlighted in view`, timeout: 5_000, intervals: [50] }).toEqual(expected);
 }
 
 /** Asks QUESTION on the page and returns the stored answer's sources, checked against the stored report. */
@@ -61,10 +49,11 @@ async function askForSources(page: Page, api: ApiClient, reportId: string, conte
   await sendButton(page).click();
   await waitForMessages(page, 'the answer to be saved', (ms) => ms.length === 2 && settled(ms), 30_000);
   const answer = (await api.messages(reportId))[1];
-  assert(answer, 'the answer is stored');
-  assert(answer.sources.length >= 2, `the local model cites at least two passages (got ${answer.sources.length})`);
-  for (const s of answer.sources) assertEqual(content.slice(s.start, s.end), s.quote, `source ${s.n}'s quote`);
-  return answer.sources;
+  expect(answer, 'the stored answer').toBeDefined();
+  const { sources } = answer!;
+  expect(sources.length, 'passages the local model cites').toBeGreaterThanOrEqual(2);
+  for (const s of sources) expect(content.slice(s.start, s.end), `source ${s.n}'s quote`).toBe(s.quote);
+  return sources;
 }
 
 /** The source furthest down the report: far enough that showing it needs a scroll. */
@@ -72,23 +61,22 @@ const furthest = (sources: ApiSource[]) => sources.reduce((a, b) => (b.start > a
 
 const citationName = (s: ApiSource) => `Source ${s.n}: ${s.heading || 'the start of the report'}`;
 
-e2e('citation: clicking a citation on desktop highlights exactly its passage in view, by keyboard too, and after a reload', async (ctx) => {
-  const server = await ctx.sharedServer('quick');
+test('citation: clicking a citation on desktop highlights exactly its passage in view, by keyboard too, and after a reload', async ({ quickServer: server, newPage }) => {
   const { login, api } = await server.createUser('Citation reader');
   const { title, content } = sampleReport();
   const report = await api.createReport(title, content);
-  const page = await ctx.newPage({ width: 1280, height: 800 });
+  const page = await newPage({ width: 1280, height: 800 });
   await openReport(page, server.url, login, report.id);
 
   const sources = await askForSources(page, api, report.id, content);
   const answer = page.locator('li.message-assistant').last();
   const target = furthest(sources);
-  assertEqual(await readHighlight(page), null, 'the highlight before any citation is activated');
-  assertEqual(await answer.locator('.source-list > li').count(), sources.length, 'sources listed under the answer');
+  expect(await readHighlight(page), 'the highlight before any citation is activated').toBeNull();
+  expect(await answer.locator('.source-list > li').count(), 'sources listed under the answer').toBe(sources.length);
 
   await answer.getByRole('button', { name: citationName(target), exact: true }).click();
   await expectHighlighted(page, target, 'a clicked citation');
-  assert((await page.evaluate(() => window.scrollY)) > 0, 'the report scrolled to a passage below the first screen');
+  expect(await page.evaluate(() => window.scrollY), 'how far the report scrolled to a passage below the first screen').toBeGreaterThan(0);
 
   // Keyboard: another source, from the list under the answer.
   const other = sources.find((s) => s.n !== target.n)!;
@@ -96,24 +84,23 @@ e2e('citation: clicking a citation on desktop highlights exactly its passage in 
   await answer.locator('.source-item').nth(sources.indexOf(other)).focus();
   await page.keyboard.press('Enter');
   await expectHighlighted(page, other, 'a source activated with the keyboard');
-  assert(await page.evaluate(() => document.activeElement?.closest('.report-article') !== null), 'focus moved to the passage');
+  expect(await page.evaluate(() => document.activeElement?.closest('.report-article') !== null), 'focus moved to the passage').toBe(true);
 
   // A reload reads the answer from history: its stored sources still lead to the passage.
   await page.reload();
   await waitUntilLive(page);
   await waitForMessages(page, 'the conversation after the reload', (ms) => ms.length === 2 && lastAnswer(ms)?.state === 'saved');
-  assertEqual(await readHighlight(page), null, 'the highlight after the reload, before any click');
+  expect(await readHighlight(page), 'the highlight after the reload, before any click').toBeNull();
   await page.locator('li.message-assistant').last().getByRole('button', { name: citationName(target), exact: true }).click();
   await expectHighlighted(page, target, 'a citation clicked after the reload');
 });
 
-e2e('citation: on a phone, tapping a citation closes the conversation and shows the passage highlighted', async (ctx) => {
-  const server = await ctx.sharedServer('quick');
+test('citation: on a phone, tapping a citation closes the conversation and shows the passage highlighted', async ({ quickServer: server, browser, defer }) => {
   const { login, api } = await server.createUser('Citation phone reader');
   const { title, content } = sampleReport();
   const report = await api.createReport(title, content);
-  const context = await ctx.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
-  ctx.defer(() => context.close());
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  defer(() => context.close());
   const page = await context.newPage();
   page.on('pageerror', (err) => console.log(`    [page error] ${err.message}`));
   await openReport(page, server.url, login, report.id);
@@ -122,7 +109,7 @@ e2e('citation: on a phone, tapping a citation closes the conversation and shows 
   const sources = await askForSources(page, api, report.id, content);
   const target = furthest(sources);
   await page.locator('li.message-assistant').last().getByRole('button', { name: citationName(target), exact: true }).tap();
-  await eventually('the conversation drawer to close', async () => ((await page.locator('.chat-panel').isHidden()) ? true : undefined), 5_000, 50);
+  await expect(page.locator('.chat-panel'), 'the conversation drawer closes').toBeHidden({ timeout: 5_000 });
   await expectHighlighted(page, target, 'a tapped citation on a phone');
 
   // Back in the conversation after a reload, the stored sources still lead to the passage.
@@ -135,16 +122,18 @@ e2e('citation: on a phone, tapping a citation closes the conversation and shows 
   await expectHighlighted(page, [...sources].sort((a, b) => a.n - b.n)[0]!, 'a tapped source after the reload');
 });
 
-e2e('citation: after the report changes, an earlier answer highlights its words where they still are, else shows them from its revision', async (ctx) => {
-  const server = await ctx.sharedServer('quick');
+test('citation: after the report changes, an earlier answer highlights its words where they still are, else shows them from its revision', async ({
+  quickServer: server,
+  newPage,
+}) => {
   const { login, api } = await server.createUser('Citation reviser');
   const { title, content } = sampleReport();
   const report = await api.createReport(title, content);
-  const page = await ctx.newPage({ width: 1280, height: 800 });
+  const page = await newPage({ width: 1280, height: 800 });
   await openReport(page, server.url, login, report.id);
   const sources = await askForSources(page, api, report.id, content);
-  const [moved, changed] = [...sources].sort((a, b) => a.start - b.start);
-  assert(moved && changed && moved.end <= changed.start, 'two sources apart');
+  const [moved, changed] = [...sources].sort((a, b) => a.start - b.start) as [ApiSource, ApiSource];
+  expect(moved.end, 'where the first source ends, before the second starts').toBeLessThanOrEqual(changed.start);
 
   // A paragraph added before both moves them; one of them is then reworded.
   const preface = '\n\nA note added after the answer, before everything else.\n';
@@ -152,7 +141,7 @@ e2e('citation: after the report changes, an earlier answer highlights its words 
   const reworded = changed.quote.replace(/\S+/, 'Reworded');
   const edited = content.slice(0, firstBreak) + preface + content.slice(firstBreak, changed.start) + reworded + content.slice(changed.end);
   const { revision } = await api.updateReport(report.id, edited);
-  assert(revision > 1, `the edit made a new revision (${revision})`);
+  expect(revision, 'the revision the edit made').toBeGreaterThan(1);
 
   await page.reload();
   await waitUntilLive(page);
@@ -167,24 +156,26 @@ e2e('citation: after the report changes, an earlier answer highlights its words 
   const earlier = page.getByRole('complementary', { name: citationName(changed) });
   await earlier.waitFor({ timeout: 5_000 });
   // Shown as plain text: without the marks that only style it.
-  assertEqual(await earlier.locator('mark').textContent(), changed.quote.replace(/\*\*/g, ''), 'the quote shown from the earlier revision');
-  assertEqual(await readHighlight(page), null, 'no highlight for words no longer in the report');
+  expect(await earlier.locator('mark').textContent(), 'the quote shown from the earlier revision').toBe(changed.quote.replace(/\*\*/g, ''));
+  expect(await readHighlight(page), 'the highlight for words no longer in the report').toBeNull();
 });
 
-e2e('citation: an answer given a selection of the report says on how many of its sections it was based', async (ctx) => {
+test('citation: an answer given a selection of the report says on how many of its sections it was based', async ({ newPage, defer }) => {
   // A budget smaller than the sample report: the model is given part of it.
   const server = await startTestServer({ CONTEXT_MAX_TOKENS: '1000', LOCAL_MODEL_CHUNK_DELAY_MS: '5' });
-  ctx.defer(() => server.close());
+  defer(() => server.close());
   const { login, api } = await server.createUser('Citation selection reader');
   const { title, content } = sampleReport();
   const report = await api.createReport(title, content);
-  const page = await ctx.newPage({ width: 1280, height: 800 });
+  const page = await newPage({ width: 1280, height: 800 });
   await openReport(page, server.url, login, report.id);
   await composer(page).fill('What is the executive summary?');
   await sendButton(page).click();
   await waitForMessages(page, 'the answer to be saved', (ms) => ms.length === 2 && settled(ms), 30_000);
   const context = (await api.messages(report.id))[1]?.context;
-  assert(context && context.passages < context.totalPassages, `the answer was given a selection (context ${JSON.stringify(context)})`);
+  expect(context, 'the context the answer was given').toBeTruthy();
+  const { passages, totalPassages } = context!;
+  expect(passages, `passages the answer was given, of ${totalPassages}`).toBeLessThan(totalPassages);
   const note = page.locator('li.message-assistant').last().locator('.message-context');
-  assertEqual(await note.textContent({ timeout: 5_000 }), `Based on ${context.passages} of ${context.totalPassages} sections`, 'the note under the answer');
+  expect(await note.textContent({ timeout: 5_000 }), 'the note under the answer').toBe(`Based on ${passages} of ${totalPassages} sections`);
 });

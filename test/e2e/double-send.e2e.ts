@@ -1,14 +1,13 @@
 import { composer, openReport, sendButton, signIn, waitForMessages } from './support/app-page.js';
 import { sampleReport } from './support/api-client.js';
-import { assertEqual, e2e, eventually } from './support/harness.js';
+import { expect, test } from './support/fixtures.js';
 
 const allSettled = (ms: Array<{ state: string }>) => ms.every((m) => !['sending', 'queued', 'answering'].includes(m.state));
 
-e2e('a double click on Send and a double Enter each store exactly one turn', async (ctx) => {
-  const server = await ctx.sharedServer('quick');
+test('a double click on Send and a double Enter each store exactly one turn', async ({ quickServer: server, newPage }) => {
   const { login, api } = await server.createUser('Double Sender');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
-  const page = await ctx.newPage();
+  const page = await newPage();
   await openReport(page, server.url, login, report.id);
 
   await composer(page).fill('What worked well this quarter?');
@@ -31,31 +30,26 @@ e2e('a double click on Send and a double Enter each store exactly one turn', asy
   const shown = await waitForMessages(page, 'the third turn to settle', (ms) => ms.length === 6 && allSettled(ms), 30_000);
 
   const stored = await api.messages(report.id);
-  assertEqual(
-    stored.map((m) => [m.seq, m.role, m.role === 'user' ? m.content : m.status]),
-    [
-      [1, 'user', 'What worked well this quarter?'],
-      [2, 'assistant', 'complete'],
-      [3, 'user', 'Which recommendation comes first?'],
-      [4, 'assistant', 'complete'],
-      [5, 'user', 'What are the open risks?'],
-      [6, 'assistant', 'complete'],
-    ],
-    'stored turns',
-  );
-  assertEqual(shown.map((m) => m.id), stored.map((m) => m.id), 'the page shows the stored messages');
+  expect(stored.map((m) => [m.seq, m.role, m.role === 'user' ? m.content : m.status]), 'stored turns').toEqual([
+    [1, 'user', 'What worked well this quarter?'],
+    [2, 'assistant', 'complete'],
+    [3, 'user', 'Which recommendation comes first?'],
+    [4, 'assistant', 'complete'],
+    [5, 'user', 'What are the open risks?'],
+    [6, 'assistant', 'complete'],
+  ]);
+  expect(shown.map((m) => m.id), 'the page shows the stored messages').toEqual(stored.map((m) => m.id));
 });
 
-e2e('a send whose connection breaks after the server stored it is retried with the same id: one turn', async (ctx) => {
-  const server = await ctx.sharedServer('quick');
+test('a send whose connection breaks after the server stored it is retried with the same id: one turn', async ({ quickServer: server, newPage }) => {
   const { login, api } = await server.createUser('Flaky Network');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
-  const page = await ctx.newPage();
+  const page = await newPage();
   // No events stream in this tab: only its own send can tell it about the turn, so the send must be retried.
   await page.route(`**/api/reports/${report.id}/events*`, (route) => route.abort('connectionrefused'));
   await signIn(page, server.url, login, `/reports/${report.id}`);
   await composer(page).waitFor({ state: 'visible' });
-  await eventually('the composer to be enabled', async () => ((await composer(page).isEnabled()) ? true : undefined));
+  await expect(composer(page), 'the composer').toBeEnabled({ timeout: 20_000 });
 
   const bodies: string[] = [];
   let broken = false;
@@ -78,11 +72,11 @@ e2e('a send whose connection breaks after the server stored it is retried with t
     40_000,
   );
 
-  assertEqual(bodies.length, 2, 'POSTs sent (the first, then one retry)');
+  expect(bodies.length, 'POSTs sent (the first, then one retry)').toBe(2);
   const [first, second] = bodies.map((b) => JSON.parse(b) as { id: string; content: string });
-  assertEqual(second, first, 'the retry sends the same id and content');
+  expect(second, 'the retry sends the same id and content').toEqual(first);
   const stored = await api.messages(report.id);
-  assertEqual(stored.length, 2, 'stored messages');
-  assertEqual(stored[0]?.id, first?.id, 'the stored question has the client id');
-  assertEqual(shown.map((m) => m.id), stored.map((m) => m.id), 'the page shows the stored messages');
+  expect(stored.length, 'stored messages').toBe(2);
+  expect(stored[0]?.id, 'the stored question has the client id').toBe(first?.id);
+  expect(shown.map((m) => m.id), 'the page shows the stored messages').toEqual(stored.map((m) => m.id));
 });

@@ -1,8 +1,8 @@
-import type { Page } from 'playwright-core';
+import type { Page } from '@playwright/test';
 import { startFakeOpenAI } from '../fakes/fake-openai-server.js';
 import { composer, lastAnswer, openReport, sendButton, shownMessages, waitForMessages } from './support/app-page.js';
 import { sampleReport } from './support/api-client.js';
-import { assert, assertEqual, e2e } from './support/harness.js';
+import { expect, test } from './support/fixtures.js';
 import { startTestServer } from './support/servers.js';
 
 const TURNS = 60;
@@ -23,11 +23,14 @@ function offsetOf(page: Page, seq: number) {
   );
 }
 
-e2e('a long conversation: newest page first, older pages on scrolling up with the view kept in place, bottom followed only when at the bottom', async (ctx) => {
+test('a long conversation: newest page first, older pages on scrolling up with the view kept in place, bottom followed only when at the bottom', async ({
+  newPage,
+  defer,
+}) => {
   const fake = await startFakeOpenAI();
-  ctx.defer(() => fake.close());
+  defer(() => fake.close());
   const server = await startTestServer({ LLM_PROVIDER: 'openai-compatible', LLM_BASE_URL: fake.baseUrl, LLM_MODEL: 'fake' });
-  ctx.defer(() => server.close());
+  defer(() => server.close());
   const { login, token, api } = await server.createUser('Long Talker');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
   for (let i = 1; i <= TURNS; i++) {
@@ -39,23 +42,23 @@ e2e('a long conversation: newest page first, older pages on scrolling up with th
     if (res.status !== 201) throw new Error(`turn ${i}: ${res.status} ${await res.text()}`);
   }
 
-  const page = await ctx.newPage({ width: 1280, height: 800 });
+  const page = await newPage({ width: 1280, height: 800 });
   await openReport(page, server.url, login, report.id);
   let shown = await waitForMessages(page, 'the newest page', (ms) => ms.length === 50);
-  assertEqual([shown[0]?.seq, shown.at(-1)?.seq], [71, 120], 'the newest page’s seqs');
+  expect([shown[0]?.seq, shown.at(-1)?.seq], 'the newest page’s seqs').toEqual([71, 120]);
   let s = await scrollState(page);
-  assert(s.height - s.top - s.client < 4, 'the list opens scrolled to the newest message');
+  expect(s.height - s.top - s.client, 'the distance from the bottom the list opens at, scrolled to the newest message').toBeLessThan(4);
 
   // Scrolling to the top loads the page before, and what was on screen stays where it was.
   await page.$eval('.message-scroll', (el) => el.scrollTo({ top: 0 }));
   const before = await offsetOf(page, 71);
   shown = await waitForMessages(page, 'the second page', (ms) => ms.length === 100);
-  assertEqual(shown[0]?.seq, 21, 'the first seq after loading an older page');
+  expect(shown[0]?.seq, 'the first seq after loading an older page').toBe(21);
   const after = await offsetOf(page, 71);
-  assert(Math.abs(after - before) < 4, `the message that was on screen stays in place (${before} → ${after})`);
+  expect(Math.abs(after - before), `how far the message that was on screen moved (${before} → ${after})`).toBeLessThan(4);
   await page.$eval('.message-scroll', (el) => el.scrollTo({ top: 0 }));
   shown = await waitForMessages(page, 'the whole conversation', (ms) => ms.length === 120);
-  assertEqual(shown.map((m) => m.seq), Array.from({ length: 120 }, (_, i) => i + 1), 'every seq once, in order');
+  expect(shown.map((m) => m.seq), 'every seq once, in order').toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
   await page.getByRole('button', { name: 'Load earlier messages' }).waitFor({ state: 'detached' });
 
   // A streaming answer is followed while the person is at the bottom…
@@ -65,7 +68,7 @@ e2e('a long conversation: newest page first, older pages on scrolling up with th
   await sendButton(page).click();
   await waitForMessages(page, 'the long answer to stream', (ms) => lastAnswer(ms)?.state === 'answering' && (lastAnswer(ms)?.text.length ?? 0) > 200);
   s = await scrollState(page);
-  assert(s.height - s.top - s.client < 60, `the list follows the answer at the bottom (${JSON.stringify(s)})`);
+  expect(s.height - s.top - s.client, `the distance from the bottom while the list follows the answer (${JSON.stringify(s)})`).toBeLessThan(60);
 
   // …and left alone when the person has scrolled up to read, even when text lands before the page has handled the
   // scroll: browsers fire the scroll event a frame later, and a delta can be rendered in between. The first time,
@@ -80,9 +83,9 @@ e2e('a long conversation: newest page first, older pages on scrolling up with th
     await page.waitForTimeout(300);
     const later = await scrollState(page);
     grew ||= later.height > reading.height;
-    assertEqual(later.top, reading.top, `the scroll position while reading above (scroll ${i + 1})`);
+    expect(later.top, `the scroll position while reading above (scroll ${i + 1})`).toBe(reading.top);
   }
-  assert(grew, 'the answer grew meanwhile');
+  expect(grew, 'the answer grew meanwhile').toBe(true);
   await waitForMessages(page, 'the long answer to complete', (ms) => lastAnswer(ms)?.state === 'saved', 30_000);
-  assertEqual((await shownMessages(page)).length, 122, 'messages shown');
+  expect((await shownMessages(page)).length, 'messages shown').toBe(122);
 });

@@ -1,12 +1,11 @@
 import { openReport, waitForMessages } from './support/app-page.js';
 import { contentHash, sampleReport } from './support/api-client.js';
-import { assert, assertEqual, e2e } from './support/harness.js';
+import { expect, test } from './support/fixtures.js';
 
-e2e('when the events stream drops, the tab reconnects with Last-Event-ID and catches up on what it missed', async (ctx) => {
-  const server = await ctx.sharedServer('quick');
+test('when the events stream drops, the tab reconnects with Last-Event-ID and catches up on what it missed', async ({ quickServer: server, newPage }) => {
   const { login, token, api } = await server.createUser('Reconnector');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
-  const page = await ctx.newPage();
+  const page = await newPage();
 
   const seen: Array<{ url: string; lastEventId: string | undefined }> = [];
   let historyVersion: number | undefined;
@@ -27,7 +26,7 @@ e2e('when the events stream drops, the tab reconnects with Last-Event-ID and cat
         headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
         body: JSON.stringify({ id: crypto.randomUUID(), content: 'Asked while the tab was disconnected' }),
       });
-      assertEqual(res.status, 201, 'the other client’s send');
+      expect(res.status, 'the other client’s send').toBe(201);
     }
     return route.continue();
   });
@@ -35,10 +34,10 @@ e2e('when the events stream drops, the tab reconnects with Last-Event-ID and cat
   await openReport(page, server.url, login, report.id);
   const shown = await waitForMessages(page, 'the missed turn to appear', (ms) => ms.length === 2 && ms[1]?.state === 'saved', 20_000);
 
-  assert(seen.length >= 2, 'the tab reconnected');
-  assertEqual(seen[0]?.lastEventId, String(historyVersion), 'the first connection resumes from the history’s version');
-  assertEqual(seen[1]?.lastEventId, String(historyVersion), 'the reconnection’s Last-Event-ID');
-  assert(!seen[1]?.url.includes('after='), 'the reconnection resumes by Last-Event-ID alone');
+  expect(seen.length, 'events connections: the tab reconnected').toBeGreaterThanOrEqual(2);
+  expect(seen[0]?.lastEventId, 'the first connection resumes from the history’s version').toBe(String(historyVersion));
+  expect(seen[1]?.lastEventId, 'the reconnection’s Last-Event-ID').toBe(String(historyVersion));
+  expect(seen[1]?.url, 'the reconnection resumes by Last-Event-ID alone').not.toContain('after=');
   const stored = await api.messages(report.id);
-  assertEqual(shown.map((m) => [m.id, m.hash]), stored.map((m) => [m.id, contentHash(m.content)]), 'the page shows the stored turn');
+  expect(shown.map((m) => [m.id, m.hash]), 'the page shows the stored turn').toEqual(stored.map((m) => [m.id, contentHash(m.content)]));
 });

@@ -1,12 +1,11 @@
 import { composer, lastAnswer, openReport, sendButton, waitForMessages, waitUntilLive } from './support/app-page.js';
 import { contentHash, sampleReport } from './support/api-client.js';
-import { assert, assertEqual, e2e } from './support/harness.js';
+import { expect, test } from './support/fixtures.js';
 
-e2e('a reload during a streaming answer picks the answer up and completes it on the reloaded page', async (ctx) => {
-  const server = await ctx.sharedServer('slow');
+test('a reload during a streaming answer picks the answer up and completes it on the reloaded page', async ({ slowServer: server, newPage }) => {
   const { login, api } = await server.createUser('Reloader');
   const report = await api.createReport(sampleReport().title, sampleReport().content);
-  const page = await ctx.newPage();
+  const page = await newPage();
   await openReport(page, server.url, login, report.id);
 
   await composer(page).fill('What does the report say about escalations and weekend coverage?');
@@ -24,7 +23,7 @@ e2e('a reload during a streaming answer picks the answer up and completes it on 
     return ms.length === 2 && a !== undefined && (a.state === 'answering' || a.state === 'saved');
   });
   // The reload must happen mid-answer, or this test proves nothing.
-  assertEqual(beforeStored[1]?.status, 'streaming', 'the stored answer status just after the reload');
+  expect(beforeStored[1]?.status, 'the stored answer status just after the reload').toBe('streaming');
   const lengthsSeen = new Set<number>();
   const final = await waitForMessages(
     page,
@@ -36,11 +35,11 @@ e2e('a reload during a streaming answer picks the answer up and completes it on 
     },
     40_000,
   );
-  assert(resumed.length === 2, 'the reloaded page shows the question and its answer once');
+  expect(resumed.length, 'messages the reloaded page shows: the question and its answer once').toBe(2);
 
   const stored = await api.messages(report.id);
-  assertEqual(stored.map((m) => m.status), ['complete', 'complete'], 'stored statuses');
-  assertEqual(final.map((m) => m.id), stored.map((m) => m.id), 'the page shows the stored messages, once each');
-  assertEqual(lastAnswer(final)?.hash, contentHash(stored[1]?.content ?? ''), 'the final text on the page equals the stored content');
-  assert(lengthsSeen.size > 2, `the answer kept streaming on the reloaded page (lengths seen: ${[...lengthsSeen].join(', ')})`);
+  expect(stored.map((m) => m.status), 'stored statuses').toEqual(['complete', 'complete']);
+  expect(final.map((m) => m.id), 'the page shows the stored messages, once each').toEqual(stored.map((m) => m.id));
+  expect(lastAnswer(final)?.hash, 'the final text on the page equals the stored content').toBe(contentHash(stored[1]?.content ?? ''));
+  expect(lengthsSeen.size, `answer lengths seen on the reloaded page: it kept streaming (${[...lengthsSeen].join(', ')})`).toBeGreaterThan(2);
 });

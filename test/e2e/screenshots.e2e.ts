@@ -2,39 +2,39 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { composer, openReport, sendButton, waitForMessages } from './support/app-page.js';
 import { sampleReport } from './support/api-client.js';
-import { e2e } from './support/harness.js';
+import { test } from './support/fixtures.js';
 
 const OUT = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const settled = (ms: Array<{ state: string }>) => ms.every((m) => !['sending', 'queued', 'answering'].includes(m.state));
 
-e2e(
-  'screenshots of the report page with a real conversation, at desktop and phone widths',
-  async (ctx) => {
-    mkdirSync(OUT, { recursive: true });
-    const server = await ctx.sharedServer('quick');
-    const { login, api } = await server.createUser('Maya Chen');
-    const { title, content } = sampleReport();
-    const report = await api.createReport(title, content);
+test('screenshots of the report page with a real conversation, at desktop and phone widths', async ({ quickServer: server, newPage }) => {
+  test.setTimeout(90_000);
+  mkdirSync(OUT, { recursive: true });
+  const { login, api } = await server.createUser('Maya Chen');
+  const { title, content } = sampleReport();
+  const report = await api.createReport(title, content);
 
-    const desktop = await ctx.newPage({ width: 1440, height: 900 });
-    await openReport(desktop, server.url, login, report.id);
-    // The first question from the suggestions, the second typed.
-    await desktop.locator('.suggestion').first().click();
-    await waitForMessages(desktop, 'the first answer', (ms) => ms.length === 2 && settled(ms), 30_000);
-    await composer(desktop).fill('Why do escalated tickets wait so long, and what would fix it?');
-    await sendButton(desktop).click();
-    await waitForMessages(desktop, 'the second answer', (ms) => ms.length === 4 && settled(ms), 30_000);
-    await desktop.mouse.move(0, 0);
-    await desktop.screenshot({ path: `${OUT}report-desktop.png`, animations: 'disabled', caret: 'hide' });
+  const desktop = await newPage({ width: 1440, height: 900 });
+  await openReport(desktop, server.url, login, report.id);
+  // The first question from the suggestions, the second typed.
+  await desktop.locator('.suggestion').first().click();
+  await waitForMessages(desktop, 'the first answer', (ms) => ms.length === 2 && settled(ms), 30_000);
+  await composer(desktop).fill('Why do escalated tickets wait so long, and what would fix it?');
+  await sendButton(desktop).click();
+  await waitForMessages(desktop, 'the second answer', (ms) => ms.length === 4 && settled(ms), 30_000);
+  await desktop.mouse.move(0, 0);
+  await desktop.screenshot({ path: `${OUT}report-desktop.png`, animations: 'disabled', caret: 'hide' });
+  // The same page for a system that asks for the dark scheme.
+  await desktop.emulateMedia({ colorScheme: 'dark' });
+  await desktop.screenshot({ path: `${OUT}report-desktop-dark.png`, animations: 'disabled', caret: 'hide' });
+  await desktop.emulateMedia({ colorScheme: 'light' });
 
-    const phone = await ctx.newPage({ width: 390, height: 844 });
-    await openReport(phone, server.url, login, report.id);
-    await phone.screenshot({ path: `${OUT}report-phone-reading.png`, animations: 'disabled', caret: 'hide' });
-    await phone.getByRole('button', { name: 'Ask about this report' }).click();
-    await waitForMessages(phone, 'the conversation in the drawer', (ms) => ms.length === 4 && settled(ms));
-    // As after asking: the last question at the top, its answer below.
-    await phone.locator('li.message-user').last().evaluate((el) => el.scrollIntoView({ block: 'start' }));
-    await phone.screenshot({ path: `${OUT}report-phone.png`, animations: 'disabled', caret: 'hide' });
-  },
-  { timeoutMs: 90_000 },
-);
+  const phone = await newPage({ width: 390, height: 844 });
+  await openReport(phone, server.url, login, report.id);
+  await phone.screenshot({ path: `${OUT}report-phone-reading.png`, animations: 'disabled', caret: 'hide' });
+  await phone.getByRole('button', { name: 'Ask about this report' }).click();
+  await waitForMessages(phone, 'the conversation in the drawer', (ms) => ms.length === 4 && settled(ms));
+  // As after asking: the last question at the top, its answer below.
+  await phone.locator('li.message-user').last().evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await phone.screenshot({ path: `${OUT}report-phone.png`, animations: 'disabled', caret: 'hide' });
+});

@@ -1,9 +1,11 @@
 import { composer, openReport, sendButton, waitForMessages } from './support/app-page.js';
 import { contentHash, sampleReport } from './support/api-client.js';
-import { assert, assertEqual, e2e } from './support/harness.js';
+import { expect, test } from './support/fixtures.js';
 
-e2e('a viewer follows another user’s question and streaming answer live, with no input, Send or Clear; an editor can send', async (ctx) => {
-  const server = await ctx.sharedServer('quick');
+test('a viewer follows another user’s question and streaming answer live, with no input, Send or Clear; an editor can send', async ({
+  quickServer: server,
+  newPage,
+}) => {
   const owner = await server.createUser('Report Owner');
   const editor = await server.createUser('Eddie Editor');
   const viewer = await server.createUser('Vera Viewer');
@@ -12,18 +14,18 @@ e2e('a viewer follows another user’s question and streaming answer live, with 
   await owner.api.share(report.id, viewer.userId, 'viewer');
 
   // Each person in a browser of their own, signed in with email and password.
-  const viewing = await ctx.newPage();
+  const viewing = await newPage();
   await openReport(viewing, server.url, viewer.login, report.id);
-  const editing = await ctx.newPage();
+  const editing = await newPage();
   await openReport(editing, server.url, editor.login, report.id);
 
   const clear = (page: typeof viewing) => page.getByRole('button', { name: 'Clear', exact: true });
-  assertEqual(await composer(viewing).count(), 0, 'the viewer’s question inputs');
-  assertEqual(await sendButton(viewing).count(), 0, 'the viewer’s Send buttons');
-  assertEqual(await clear(viewing).count(), 0, 'the viewer’s Clear buttons');
-  assertEqual(await viewing.locator('.suggestion').count(), 0, 'the viewer’s suggested questions');
+  expect(await composer(viewing).count(), 'the viewer’s question inputs').toBe(0);
+  expect(await sendButton(viewing).count(), 'the viewer’s Send buttons').toBe(0);
+  expect(await clear(viewing).count(), 'the viewer’s Clear buttons').toBe(0);
+  expect(await viewing.locator('.suggestion').count(), 'the viewer’s suggested questions').toBe(0);
   await viewing.getByText('You can read this conversation but not write in it.').waitFor({ state: 'visible' });
-  assertEqual(await clear(editing).count(), 0, 'the editor’s Clear buttons (owner only)');
+  expect(await clear(editing).count(), 'the editor’s Clear buttons (owner only)').toBe(0);
 
   await composer(editing).fill('What is the weekend shift proposal?');
   await sendButton(editing).click();
@@ -40,10 +42,13 @@ e2e('a viewer follows another user’s question and streaming answer live, with 
   const seenByEditor = await waitForMessages(editing, 'the editor to see the answer saved', settled, 30_000);
 
   const stored = await owner.api.messages(report.id);
-  assertEqual(stored.map((m) => [m.role, m.status]), [['user', 'complete'], ['assistant', 'complete']], 'stored turn');
+  expect(stored.map((m) => [m.role, m.status]), 'stored turn').toEqual([
+    ['user', 'complete'],
+    ['assistant', 'complete'],
+  ]);
   const expected = stored.map((m) => [m.id, contentHash(m.content)]);
-  assertEqual(seenByViewer.map((m) => [m.id, m.hash]), expected, 'the viewer shows the stored conversation');
-  assertEqual(seenByEditor.map((m) => [m.id, m.hash]), expected, 'the editor shows the stored conversation');
-  assert(await viewing.getByText('You can read this report and its conversation').first().isVisible(), 'the viewer’s page says its role');
-  assertEqual(await composer(viewing).count(), 0, 'still no input for the viewer');
+  expect(seenByViewer.map((m) => [m.id, m.hash]), 'the viewer shows the stored conversation').toEqual(expected);
+  expect(seenByEditor.map((m) => [m.id, m.hash]), 'the editor shows the stored conversation').toEqual(expected);
+  expect(await viewing.getByText('You can read this report and its conversation').first().isVisible(), 'the viewer’s page says its role').toBe(true);
+  expect(await composer(viewing).count(), 'the viewer’s question inputs, still').toBe(0);
 });

@@ -1,31 +1,32 @@
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Page } from '@playwright/test';
 import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.js';
 import { startProxy } from '../support/proxies.js';
 import { composer, sendButton, signIn, waitForMessages, waitUntilLive } from './support/app-page.js';
 import { sampleReport } from './support/api-client.js';
-import { AssertionError, assertEqual, e2e } from './support/harness.js';
+import { expect, test } from './support/fixtures.js';
 import { makeTempDir, removeTempDir, startTestServer, type TestServer } from './support/servers.js';
 
 /** Twice the six HTTP/1.1 connections a browser opens to one host: each tab here holds an events stream of its own. */
 const TABS = 12;
 
-e2e(
+test(
   'twelve tabs of one report in one browser, through nginx (TLS, HTTP/2) in front of three instances: each goes live and streams the answer',
-  async (ctx) => {
+  async ({ browser, defer }) => {
+    test.setTimeout(180_000);
     // Three instances on one PostgreSQL, nginx with deploy/nginx.conf in front of them.
     const dir = makeTempDir('report-chat-e2e-h2-');
-    ctx.defer(() => removeTempDir(dir));
+    defer(() => removeTempDir(dir));
     const pg = await startEmbeddedPostgres(join(dir, 'pg'));
-    ctx.defer(() => pg.stop());
+    defer(() => pg.stop());
     const instances: TestServer[] = [];
     for (let i = 0; i < 3; i++) {
       const server = await startTestServer({ DATABASE_URL: pg.url, LOCAL_MODEL_CHUNK_DELAY_MS: '60', TRUST_PROXY: '1' });
-      ctx.defer(() => server.close());
+      defer(() => server.close());
       instances.push(server);
     }
     const nginx = await startProxy('nginx', instances.map((s) => Number(new URL(s.url).port)));
-    ctx.defer(() => nginx.stop());
+    defer(() => nginx.stop());
 
     // One owner; every other tab is another person (an API token is kept per tab), so that each tab leads an
     // events stream of its own instead of sharing one: twelve streams from one browser to one host.
@@ -39,8 +40,8 @@ e2e(
     }
 
     // The certificate is the self-signed one nginx's start made: this browser context accepts it.
-    const context = await ctx.browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
-    ctx.defer(() => context.close());
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
+    defer(() => context.close());
     const tabs: Page[] = [];
     const eventsRequests: string[] = [];
     for (const [i, token] of tokens.entries()) {
@@ -53,13 +54,15 @@ e2e(
         await signIn(tab, nginx.url, { token }, `/reports/${report.id}`);
         await waitUntilLive(tab);
       } catch (err) {
-        throw new AssertionError(`tab ${i + 1} of ${TABS} did not load its conversation and go live within 15 s: ${(err as Error).message.split('\n')[0]}`);
+        throw new Error(`tab ${i + 1} of ${TABS} did not load its conversation and go live within 15 s: ${(err as Error).message.split('\n')[0]}`, {
+          cause: err,
+        });
       }
     }
     const protocols = await Promise.all(
       tabs.map((tab) => tab.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol)),
     );
-    assertEqual([...new Set(protocols)], ['h2'], 'protocols the tabs were served with');
+    expect([...new Set(protocols)], 'protocols the tabs were served with').toEqual(['h2']);
 
     // A question from the owner's tab: every tab sees its answer while it streams, then saved.
     const sender = tabs[0]!;
@@ -74,8 +77,7 @@ e2e(
       tabs.map((tab, i) => waitForMessages(tab, `tab ${i + 1} to show the answer saved`, (ms) => ms.length === 2 && ms[1]?.state === 'saved', 40_000)),
     );
     const stored = await owner.api.messages(report.id);
-    assertEqual(stored.map((m) => m.status), ['complete', 'complete'], 'stored statuses');
-    if (eventsRequests.length < TABS) throw new AssertionError(`expected an events stream per tab (${TABS}), saw ${eventsRequests.length}`);
+    expect(stored.map((m) => m.status), 'stored statuses').toEqual(['complete', 'complete']);
+    expect(eventsRequests.length, `events streams: one per tab (${TABS})`).toBeGreaterThanOrEqual(TABS);
   },
-  { timeoutMs: 180_000 },
 );

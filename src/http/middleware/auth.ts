@@ -5,6 +5,7 @@ import { authenticateToken, hashToken, TOKEN_PATTERN } from '../../chat/accounts
 import type { Authenticated, ChatContext } from '../../chat/context.js';
 import { looksLikeJwt, type JwtVerifier } from '../../chat/jwt.js';
 import { sessionCaller } from '../../chat/sign-in.js';
+import { adminSession } from '../../chat/admin.js';
 import { AppError } from '../../errors/app-error.js';
 import type { AppEnv } from '../env.js';
 
@@ -60,12 +61,26 @@ export function requireUser(ctx: ChatContext, jwt: JwtVerifier | undefined): Mid
   };
 }
 
-/** The admin token may only create users. Compared by hash in constant time. */
-export function requireAdmin(adminTokenHash: Buffer): MiddlewareHandler<AppEnv> {
+export const ADMIN_COOKIE = 'rc_admin';
+
+/**
+ * The administrator: the admin token as a bearer credential (compared by hash in constant time), or the admin
+ * page's session cookie, which, like a person's, must come with this server's Origin on a request that changes
+ * something. The administrator manages users only: no report route accepts either.
+ */
+export function requireAdmin(ctx: ChatContext, adminTokenHash: Buffer): MiddlewareHandler<AppEnv> {
   return async function requireAdminMiddleware(c, next) {
     const token = bearer(c.req.header('authorization'));
-    if (!token || !timingSafeEqual(hashToken(token), adminTokenHash)) {
-      throw new AppError('unauthorized', 'Creating users needs the admin token.');
+    if (token) {
+      if (!timingSafeEqual(hashToken(token), adminTokenHash)) throw new AppError('unauthorized', 'This needs the admin token.');
+      return next();
+    }
+    const session = getCookie(c, ADMIN_COOKIE);
+    if (!session || !(await adminSession(ctx.sql, session))) {
+      throw new AppError('unauthorized', 'This needs the admin token, or signing in to the admin page.');
+    }
+    if (UNSAFE.has(c.req.method) && c.req.header('origin') !== ownOrigin(c, ctx.config.publicOrigin)) {
+      throw new AppError('csrf', 'This request did not come from a report-chat page; it was refused.');
     }
     await next();
   };

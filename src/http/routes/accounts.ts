@@ -1,12 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { MiddlewareHandler } from 'hono';
-import { createdTokenSchema, createdUserSchema, createTokenBody, createUserBody, meSchema } from '../../api/schemas.js';
+import { changePasswordBody, createdTokenSchema, createdUserSchema, createTokenBody, createUserBody, meSchema, tokenListSchema } from '../../api/schemas.js';
+import { changePassword, describeAccount, listTokens } from '../../chat/account-settings.js';
+import { inviteUser } from '../../chat/admin.js';
 import { createUserWithToken, issueToken, revokeToken } from '../../chat/accounts.js';
 import type { ChatContext } from '../../chat/context.js';
 import { hashPassword } from '../../chat/passwords.js';
 import type { AppEnv } from '../env.js';
-import { requireAdmin } from '../middleware/auth.js';
 import { jsonBody, routesApp } from '../request.js';
 import { BODY_ERRORS, errors, idParam, json, jsonRequest, SECURITY, SERVER_ERRORS } from '../route-parts.js';
 
@@ -18,7 +19,7 @@ const createUser = (admin: MiddlewareHandler<AppEnv>) =>
     tags: ['Accounts'],
     summary: 'Create a user',
     description:
-      'Creates a user and a first API token for them (the token is shown once). Only the admin token may call this, and it may call nothing else. Emails are unique regardless of case.',
+      'Creates a user and a first API token for them (the token is shown once). With `invite: true`, also an invite code with which they choose their password (`/invite#<code>` in the web app). The admin token or the admin page. Emails are unique regardless of case.',
     security: SECURITY.admin,
     middleware: [admin, jsonBody] as const,
     request: { body: jsonRequest(createUserBody, 'The new user. Without `password` the user can only use API tokens.') },
@@ -26,7 +27,8 @@ const createUser = (admin: MiddlewareHandler<AppEnv>) =>
       201: { description: 'The user and their first API token.', content: json(createdUserSchema) },
       ...errors(
         ['invalid_request', 'A malformed body, or a user with this email already exists.'],
-        ['unauthorized', 'Not the admin token.'],
+        ['unauthorized', 'Not the admin token (nor an admin page session).'],
+        ['csrf', "The admin page's cookie with an `Origin` that is not this server's."],
         'payload_too_large',
         'unsupported_media_type',
         ...SERVER_ERRORS,
@@ -41,7 +43,7 @@ const getMe = (user: MiddlewareHandler<AppEnv>) =>
     operationId: 'getMe',
     tags: ['Accounts'],
     summary: 'Who am I',
-    description: 'The user the credentials belong to.',
+    description: 'The user the credentials belong to, what authenticated this request, and whether the user has a password.',
     security: SECURITY.user,
     middleware: [user] as const,
     responses: { 200: { description: 'The caller.', content: json(meSchema) }, ...errors('unauthorized', ...SERVER_ERRORS) },
@@ -81,14 +83,62 @@ const revokeTokenRoute = (user: MiddlewareHandler<AppEnv>) =>
     },
   });
 
-export function accountRoutes(ctx: ChatContext, adminTokenHash: Buffer, requireUser: MiddlewareHandler<AppEnv>) {
+const listTokensRoute = (user: MiddlewareHandler<AppEnv>) =>
+  createRoute({
+    method: 'get',
+    path: '/tokens',
+    operationId: 'listTokens',
+    tags: ['Accounts'],
+    summary: 'List your API tokens',
+    description: 'Your API tokens, newest first: name, creation and last use (recorded at most once a minute). Never the tokens themselves.',
+    security: SECURITY.user,
+    middleware: [user] as const,
+    responses: { 200: { description: 'The tokens.', content: json(tokenListSchema) }, ...errors('unauthorized', ...SERVER_ERRORS) },
+  });
+
+const changePasswordRoute = (user: MiddlewareHandler<AppEnv>) =>
+  createRoute({
+    method: 'post',
+    path: '/me/password',
+    operationId: 'changePassword',
+    tags: ['Accounts'],
+    summary: 'Change your password',
+    description:
+      'Sets a new password (at least 8 characters). The current one is required when you have one. Every other session of yours is signed out and its open streams end; this session and your API tokens stay. At most 10 checks of the current password per 15 minutes.',
+    security: SECURITY.user,
+    middleware: [user, jsonBody] as const,
+    request: { body: jsonRequest(changePasswordBody, 'The current password (when you have one) and the new one.') },
+    responses: {
+      204: { description: 'Changed.' },
+      ...errors(
+        ['invalid_request', 'A malformed body, or no `currentPassword` when you have a password.'],
+        'payload_too_large',
+        'unsupported_media_type',
+        'unauthorized',
+        ['forbidden', 'The current password is not right.'],
+        'csrf',
+        ['precondition_failed', 'The password was changed meanwhile by another request.'],
+        ['rate_limited', 'Too many checks of the current password.'],
+        ...SERVER_ERRORS,
+      ),
+    },
+  });
+
+export function accountRoutes(ctx: ChatContext, requireAdmin: MiddlewareHandler<AppEnv>, requireUser: MiddlewareHandler<AppEnv>) {
   const app = routesApp();
-  app.openapi(createUser(requireAdmin(adminTokenHash)), async (c) => {
+  app.openapi(createUser(requireAdmin), async (c) => {
     const body = c.req.valid('json');
     const passwordHash = body.password ? await hashPassword(body.password) : undefined;
-    return c.json(await createUserWithToken(ctx.sql, { email: body.email, name: body.name, passwordHash }), 201);
+    const created = await createUserWithToken(ctx.sql, { email: body.email, name: body.name, passwordHash });
+    if (!body.invite) return c.json(created, 201);
+    return c.json({ ...created, invite: await inviteUser(ctx.sql, created.user.id) }, 201);
   });
-  app.openapi(getMe(requireUser), (c) => c.json({ user: c.get('caller') }, 200));
+  app.openapi(getMe(requireUser), async (c) => c.json(await describeAccount(ctx, c.get('caller'), c.get('credential')), 200));
+  app.openapi(listTokensRoute(requireUser), async (c) => c.json({ tokens: await listTokens(ctx, c.get('caller')) }, 200));
+  app.openapi(changePasswordRoute(requireUser), async (c) => {
+    await changePassword(ctx, c.get('caller'), c.get('credential'), c.req.valid('json'));
+    return c.body(null, 204);
+  });
   app.openapi(createToken(requireUser), async (c) => {
     const body = c.req.valid('json');
     return c.json(await issueToken(ctx.sql, c.get('caller'), body.name ?? null), 201);

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { signInBody } from '../../api/schemas.js';
+import { acceptInviteBody, signInBody } from '../../api/schemas.js';
+import { acceptInvite } from '../../chat/admin.js';
 import type { ChatContext } from '../../chat/context.js';
 import { SESSION_TTL_MS, signIn, signOut } from '../../chat/sign-in.js';
 import { AppError } from '../../errors/app-error.js';
@@ -9,7 +10,7 @@ import type { AppEnv } from '../env.js';
 import { isHttps, ownOrigin, SESSION_COOKIE } from '../middleware/auth.js';
 import { jsonBody, routesApp } from '../request.js';
 import { BODY_ERRORS, errors, jsonRequest, SECURITY, SERVER_ERRORS } from '../route-parts.js';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 
 /** A sign-in form posted from another site would log the victim into the attacker's account. */
 const sameOriginSignIn = (ctx: ChatContext): MiddlewareHandler<AppEnv> =>
@@ -32,15 +33,7 @@ const signInRoute = (ctx: ChatContext) =>
     middleware: [sameOriginSignIn(ctx), jsonBody] as const,
     request: { body: jsonRequest(signInBody, 'The email and password.') },
     responses: {
-      204: {
-        description: 'Signed in: the session cookie is set.',
-        headers: {
-          'Set-Cookie': {
-            description: '`rc_session=<token>; HttpOnly; SameSite=Lax; Path=/` (plus `Secure` behind https), valid for 14 days.',
-            schema: { type: 'string' },
-          },
-        },
-      },
+      204: { description: 'Signed in: the session cookie is set.', headers: SESSION_COOKIE_HEADER },
       ...errors(
         ...BODY_ERRORS,
         ['unauthorized', 'Wrong email or password.'],
@@ -65,6 +58,46 @@ const signOutRoute = createRoute({
   },
 });
 
+const SESSION_COOKIE_HEADER = {
+  'Set-Cookie': {
+    description: '`rc_session=<token>; HttpOnly; SameSite=Lax; Path=/` (plus `Secure` behind https), valid for 14 days.',
+    schema: { type: 'string' as const },
+  },
+};
+
+const acceptInviteRoute = (ctx: ChatContext) =>
+  createRoute({
+    method: 'post',
+    path: '/invite',
+    operationId: 'acceptInvite',
+    tags: ['Accounts'],
+    summary: 'Accept an invite',
+    description:
+      "Sets the password of the user an invite was made for (its code comes from the administrator's link, `/invite#<code>`) and signs them in. An invite works once and for 7 days.",
+    security: SECURITY.public,
+    middleware: [sameOriginSignIn(ctx), jsonBody] as const,
+    request: { body: jsonRequest(acceptInviteBody, 'The invite code and the new password (at least 8 characters).') },
+    responses: {
+      204: { description: 'The password is set and the session cookie too.', headers: SESSION_COOKIE_HEADER },
+      ...errors(
+        ...BODY_ERRORS,
+        ['csrf', "An `Origin` header that is not this server's."],
+        ['not_found', 'The code is not valid, was used, or has expired.'],
+        ...SERVER_ERRORS,
+      ),
+    },
+  });
+
+function setSessionCookie(c: Context<AppEnv>, ctx: ChatContext, token: string): void {
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'Lax',
+    path: '/',
+    secure: isHttps(c, ctx.config.publicOrigin),
+    maxAge: Math.floor(SESSION_TTL_MS / 1000),
+  });
+}
+
 export function signInRoutes(ctx: ChatContext) {
   const app = routesApp();
   app.openapi(signInRoute(ctx), async (c) => {
@@ -75,13 +108,13 @@ export function signInRoutes(ctx: ChatContext) {
       address: clientAddress(c, ctx.config.trustProxy),
       previousSession: getCookie(c, SESSION_COOKIE),
     });
-    setCookie(c, SESSION_COOKIE, session.token, {
-      httpOnly: true,
-      sameSite: 'Lax',
-      path: '/',
-      secure: isHttps(c, ctx.config.publicOrigin),
-      maxAge: Math.floor(SESSION_TTL_MS / 1000),
-    });
+    setSessionCookie(c, ctx, session.token);
+    return c.body(null, 204);
+  });
+  app.openapi(acceptInviteRoute(ctx), async (c) => {
+    const body = c.req.valid('json');
+    const session = await acceptInvite(ctx, { code: body.code, password: body.password, previousSession: getCookie(c, SESSION_COOKIE) });
+    setSessionCookie(c, ctx, session.token);
     return c.body(null, 204);
   });
   app.openapi(signOutRoute, async (c) => {

@@ -3,10 +3,14 @@ import type { MessageStatus } from '../../client/index.js';
 
 export type {
   AnswerContext,
+  Conversation,
   ConversationEvent,
+  ConversationPatch,
+  ConversationRef,
   Message,
   MessagesPage,
   MessageStatus,
+  NewConversation,
   Report,
   ReportStatus,
   ReportSummary,

@@ -1,8 +1,8 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type ReactNode, type RefObject } from 'react';
 
 /**
  * A modal question on the browser's own <dialog>: it keeps the focus inside, closes on Escape and gives the focus
- * back to what opened it.
+ * back to what opened it. Its body may hold a field: Enter in it confirms, as the confirm button does.
  */
 export function ConfirmDialog({
   title,
@@ -11,6 +11,8 @@ export function ConfirmDialog({
   onConfirm,
   onCancel,
   danger = false,
+  initialFocus,
+  confirmDisabled = false,
 }: {
   title: string;
   children: ReactNode;
@@ -18,6 +20,9 @@ export function ConfirmDialog({
   onConfirm: () => void;
   onCancel: () => void;
   danger?: boolean;
+  /** What takes the focus when it opens (a field of the body); else the Cancel button, the safe choice. */
+  initialFocus?: RefObject<HTMLElement | null>;
+  confirmDisabled?: boolean;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
@@ -29,11 +34,12 @@ export function ConfirmDialog({
     if (!el) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     el.showModal();
-    cancel.current?.focus(); // the safe choice first
+    (initialFocus?.current ?? cancel.current)?.focus();
     return () => {
       el.close();
       opener?.focus();
     };
+    // Opened once, for the life of the component.
   }, []);
 
   return (
@@ -50,17 +56,24 @@ export function ConfirmDialog({
       <h2 id={titleId} className="dialog-title">
         {title}
       </h2>
-      <div id={bodyId} className="dialog-body">
-        {children}
-      </div>
-      <div className="dialog-actions">
-        <button ref={cancel} type="button" className="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="button" className={`button ${danger ? 'button-danger' : 'button-primary'}`} onClick={onConfirm}>
-          {confirmLabel}
-        </button>
-      </div>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!confirmDisabled) onConfirm();
+        }}
+      >
+        <div id={bodyId} className="dialog-body">
+          {children}
+        </div>
+        <div className="dialog-actions">
+          <button ref={cancel} type="button" className="button" onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="submit" className={`button ${danger ? 'button-danger' : 'button-primary'}`} disabled={confirmDisabled}>
+            {confirmLabel}
+          </button>
+        </div>
+      </form>
     </dialog>
   );
 }

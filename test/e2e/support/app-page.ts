@@ -1,5 +1,5 @@
-import type { Locator, Page } from 'playwright-core';
-import { eventually } from './harness.js';
+import type { Locator, Page } from '@playwright/test';
+import { eventually } from './eventually.js';
 
 /** A message as a page shows it (the data-* attributes of MessageItem). */
 export interface ShownMessage {
@@ -57,22 +57,28 @@ export async function shownMessages(page: Page): Promise<ShownMessage[]> {
   );
 }
 
-/** Waits until the page shows messages for which `ok` holds, and returns them. */
+/** Waits until the page shows messages for which `ok` holds, and returns them; a timeout says what it showed last. */
 export async function waitForMessages(
   page: Page,
   what: string,
   ok: (messages: ShownMessage[]) => boolean,
   timeoutMs = 30_000,
 ): Promise<ShownMessage[]> {
-  return eventually(
-    what,
-    async () => {
-      const shown = await shownMessages(page);
-      return ok(shown) ? shown : undefined;
-    },
-    timeoutMs,
-    50,
-  );
+  let last: ShownMessage[] | undefined;
+  try {
+    return await eventually(
+      what,
+      async () => {
+        last = await shownMessages(page);
+        return ok(last) ? last : undefined;
+      },
+      timeoutMs,
+      50,
+    );
+  } catch (err) {
+    const shown = last?.map((m) => `${m.seq ?? '-'} ${m.role} ${m.state} (${m.text.length} chars)`).join(', ');
+    throw new Error(`${(err as Error).message}; the page showed [${shown ?? 'nothing yet'}]`);
+  }
 }
 
 /** The answer of the last turn on the page. */

@@ -11,6 +11,10 @@ export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
 /** Every server still running, so that an interrupted run (Ctrl+C) can stop them all. */
 const running = new Set<TestServer>();
 
+export function runningServers(): TestServer[] {
+  return [...running];
+}
+
 export async function closeAllServers(): Promise<void> {
   await Promise.allSettled([...running].map((s) => s.close()));
 }
