@@ -17,6 +17,8 @@ let viewer: { id: string; token: string };
 let stranger: { id: string; token: string };
 /** The user the membership routes of the matrix add and remove: never one of the callers. */
 let target: { id: string; token: string };
+/** A viewer of the report known by email: adding them again by email is 409 for the owner. */
+const memberEmail = `member-${randomUUID()}@example.com`;
 let reportId: string;
 let answerId: string;
 /** A shared conversation the owner started, and a private one of the editor's, each with one turn. */
@@ -54,9 +56,11 @@ beforeAll(async () => {
   stranger = await t.createUser();
   target = await t.createUser();
   reportId = await t.createReport(owner.token);
+  const byEmail = await t.createUser(memberEmail);
   for (const [user, role] of [
     [editor, 'editor'],
     [viewer, 'viewer'],
+    [byEmail, 'viewer'],
   ] as const) {
     const res = await t.request(`/api/reports/${reportId}/members/${user.id}`, { method: 'PUT', token: owner.token, json: { role } });
     expect(res.status).toBe(200);
@@ -157,6 +161,8 @@ function conversationRoutes(
 const ROUTES: MatrixRoute[] = [
   { name: 'read report', route: 'GET /api/reports/{reportId}', method: 'GET', path: () => `/api/reports/${reportId}`, ok: 200, allowed: MEMBERS },
   { name: 'patch report', route: 'PATCH /api/reports/{reportId}', method: 'PATCH', path: () => `/api/reports/${reportId}`, body: () => ({ title: 'Renamed' }), ok: 200, allowed: ['owner'] },
+  { name: 'list members', route: 'GET /api/reports/{reportId}/members', method: 'GET', path: () => `/api/reports/${reportId}/members`, ok: 200, allowed: MEMBERS },
+  { name: 'add member by email', route: 'POST /api/reports/{reportId}/members', method: 'POST', path: () => `/api/reports/${reportId}/members`, body: () => ({ email: memberEmail, role: 'editor' }), ok: 409, allowed: ['owner'] },
   { name: 'add member', route: 'PUT /api/reports/{reportId}/members/{userId}', method: 'PUT', path: () => `/api/reports/${reportId}/members/${target.id}`, body: () => ({ role: 'viewer' }), ok: 200, allowed: ['owner'] },
   { name: 'remove member', route: 'DELETE /api/reports/{reportId}/members/{userId}', method: 'DELETE', path: () => `/api/reports/${reportId}/members/${target.id}`, ok: 204, allowed: ['owner'] },
   ...conversationRoutes('main', '/api/reports/{reportId}', () => `/api/reports/${reportId}`, () => answerId, ['owner'], { members: MEMBERS, chatters: CHATTERS }),
