@@ -14,6 +14,7 @@ import type { Conversation, Message } from '../src/client/types.js';
 import { startFakeOpenAI } from './fakes/fake-openai-server.js';
 import type { FakeBehavior, FakeProviderServer } from './fakes/fake-behavior.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { endsWithin } from './support/stream-end.js';
 import { createTestApp, readSse, type TestApp } from './support/test-app.js';
 
 /**
@@ -139,15 +140,8 @@ async function openEvents(user: User, at: string, lastEventId?: number) {
   return readSse(res);
 }
 
-/** True when the server ends the stream (next() resolves undefined), well before the read timeout. */
-async function ends(stream: ReturnType<typeof readSse>): Promise<boolean> {
-  try {
-    for (let i = 0; i < 1_000; i++) if ((await stream.next(5_000)) === undefined) return true;
-  } catch {
-    // timed out: the stream stayed open
-  }
-  return false;
-}
+/** True when the server ends the stream, well within the read timeout. */
+const ends = (stream: ReturnType<typeof readSse>) => endsWithin(stream, 5_000);
 
 /** The next `message` event whose data satisfies `match`, skipping others; undefined if the stream ends first. */
 async function nextMessage(stream: ReturnType<typeof readSse>, match: (m: Message) => boolean) {
