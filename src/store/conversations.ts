@@ -64,7 +64,7 @@ export interface NewConversation {
   maxPerUser: number;
 }
 
-// Codes create_conversation (migration 0012) raises; see reserve_turn's in turns.ts for the class.
+// Codes create_conversation (migration 0010) raises; see reserve_turn's in turns.ts for the class.
 const REPLAY = 'RC409';
 const ID_REUSED = 'RC422';
 const NO_SOURCE = 'RC404';
