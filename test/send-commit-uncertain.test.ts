@@ -103,4 +103,45 @@ describe('a send whose commit cannot be confirmed', () => {
     expect(((await again.json()) as { id: string; messageCount: number })).toMatchObject({ id: body.id, messageCount: 2 });
     expect(await stored()).toBe(1);
   }, 60_000);
+
+  it('a conversation deleted, or cleared, whose commit cannot be confirmed is answered 500 "may have been …", never 503', async () => {
+    relay.mode = 'pass';
+    const created = await t.request(`/api/reports/${reportId}/conversations`, { method: 'POST', token, json: { id: randomUUID() } });
+    const { id } = (await created.json()) as { id: string };
+    const count = async (what: 'conversation' | 'main messages') =>
+      what === 'conversation'
+        ? (await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM conversations WHERE id = ${id}`)[0]!.n
+        : (await db.sql<{ n: number }[]>`
+            SELECT count(*)::int AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id
+            WHERE c.report_id = ${reportId} AND c.is_main`)[0]!.n;
+    // The relay hands the COMMIT to the server and cuts the client off at once: the server commits a moment later.
+    const committed = async (what: 'conversation' | 'main messages') => {
+      for (let i = 0; i < 50 && (await count(what)) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      return (await count(what)) === 0;
+    };
+    expect(await count('main messages')).toBeGreaterThan(0);
+
+    // Each is one transaction (sql.begin): it commits with its COMMIT.
+    for (const [what, request, words] of [
+      ['conversation', () => t.request(`/api/conversations/${id}`, { method: 'DELETE', token, headers: { 'if-match': '"0"' } }), /may have been deleted/],
+      [
+        'main messages',
+        async () => {
+          const { version } = (await (await t.request(`/api/reports/${reportId}/messages`, { token })).json()) as { version: number };
+          relay.mode = 'cut-after-commit';
+          return t.request(`/api/reports/${reportId}/messages`, { method: 'DELETE', token, headers: { 'if-match': `"${version}"` } });
+        },
+        /may have been cleared/,
+      ],
+    ] as const) {
+      relay.mode = what === 'conversation' ? 'cut-after-commit' : 'pass';
+      relay.commitMarker = 'commit';
+      const res = await request();
+      const error = errorSchema.parse(await res.json()).error;
+      expect([what, res.status, error.code]).toEqual([what, 500, 'internal']);
+      expect(error.message).toMatch(words);
+      expect(await committed(what), `${what}: it was committed, so a 503 "nothing was stored" would have been a lie`).toBe(true);
+      relay.mode = 'pass';
+    }
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { AppError } from '../errors/app-error.js';
 import { clearConversation as clearStored, readAll, readPage, type PageQuery } from '../store/history.js';
 import { requireManager, visibleConversation, type ConversationRef } from './access.js';
+import { withUncertainCommit } from './patient-retry.js';
 import type { Caller, ChatContext } from './context.js';
 import { toApiMessage, type ApiMessage } from './message-view.js';
 
@@ -58,6 +59,9 @@ export async function clearConversation(ctx: ChatContext, caller: Caller, where:
   if (ifMatch === undefined) {
     throw new AppError('precondition_required', 'Clearing needs an If-Match header with the conversation version.');
   }
-  const conv = await clearStored(ctx.sql, found.conversation.id, ifMatch);
+  const conv = await withUncertainCommit(
+    () => clearStored(ctx.sql, found.conversation.id, ifMatch),
+    'The conversation may have been cleared, but the database stopped answering before it could be confirmed. Reload to see.',
+  );
   ctx.bus.publish({ type: 'cleared', conversationId: conv.id, version: conv.clearedVersion });
 }

@@ -8,7 +8,7 @@ import {
 import type { ConversationInfo } from '../store/types.js';
 import { CHAT_ROLES, requireManager, requireRole, visibleConversation, visibleReport } from './access.js';
 import type { Caller, ChatContext } from './context.js';
-import { withPatientRetry } from './patient-retry.js';
+import { withPatientRetry, withUncertainCommit } from './patient-retry.js';
 
 /** A conversation as the API shows it. */
 export function toApiConversation(c: ConversationInfo) {
@@ -106,6 +106,9 @@ export async function deleteConversation(ctx: ChatContext, caller: Caller, conve
   if (ifMatch === undefined) {
     throw new AppError('precondition_required', 'Deleting needs an If-Match header with the conversation version.');
   }
-  await deleteStored(ctx.sql, conversationId, ifMatch);
+  await withUncertainCommit(
+    () => deleteStored(ctx.sql, conversationId, ifMatch),
+    'The conversation may have been deleted, but the database stopped answering before it could be confirmed. Reload to see.',
+  );
   ctx.bus.publish({ type: 'hidden', conversationId, exceptUserId: null });
 }

@@ -17,3 +17,17 @@ export async function withPatientRetry<T>(op: () => Promise<T>, uncertain: strin
     throw err;
   }
 }
+
+/**
+ * Runs a store call that is not idempotent (a delete, a clear: done again it would find nothing, or another version),
+ * once. If its connection was lost while its commit was in flight, the client is told `uncertain` (a 500) rather than
+ * 503 "nothing was stored", which may be false.
+ */
+export async function withUncertainCommit<T>(op: () => Promise<T>, uncertain: string): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (isCommitUncertain(err)) throw new AppError('internal', uncertain, { cause: err });
+    throw err;
+  }
+}
