@@ -5,7 +5,13 @@ export type Route =
   | { name: 'reports' }
   | { name: 'report'; reportId: string }
   | { name: 'sign-in'; next: string }
+  | { name: 'account' }
+  | { name: 'admin' }
+  | { name: 'invite' }
   | { name: 'not-found' };
+
+/** Pages that work signed out: the admin page has its own sign-in, an invite signs its person in. */
+export const isPublicRoute = (route: Route): boolean => route.name === 'sign-in' || route.name === 'admin' || route.name === 'invite';
 
 export function parseRoute(pathname: string, search: string): Route {
   if (pathname === '/' || pathname === '/reports' || pathname === '/reports/') return { name: 'reports' };
@@ -16,6 +22,9 @@ export function parseRoute(pathname: string, search: string): Route {
     // Only paths of this app: never an absolute URL, so a crafted link cannot send the person elsewhere.
     return { name: 'sign-in', next: next.startsWith('/') && !next.startsWith('//') ? next : '/' };
   }
+  if (pathname === '/account') return { name: 'account' };
+  if (pathname === '/admin') return { name: 'admin' };
+  if (pathname === '/invite') return { name: 'invite' };
   return { name: 'not-found' };
 }
 

@@ -1,3 +1,4 @@
+import { accessRefused, isAccessRefusal } from '../api/access-refused.js';
 import { api } from '../api/client.js';
 import { ApiError, describeError, isAbort } from '../api/errors.js';
 import { isTerminal, type Message } from '../api/types.js';
@@ -113,6 +114,8 @@ export class ConversationStore {
         onFatal: (err) => {
           this.notice = `Live updates stopped: ${err.message}`;
           this.changed();
+          // Removed from the report (or it was deleted): the page reads it again and says so.
+          if (isAccessRefusal(err.status)) accessRefused(this.reportId);
         },
       });
     } catch (err) {

@@ -1,9 +1,7 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useId, useRef, type ReactNode } from 'react';
+import { Dialog } from './Dialog.js';
 
-/**
- * A modal question on the browser's own <dialog>: it keeps the focus inside, closes on Escape and gives the focus
- * back to what opened it.
- */
+/** A modal question (Dialog.tsx): Cancel, the safe choice, has the focus first. */
 export function ConfirmDialog({
   title,
   children,
@@ -19,34 +17,12 @@ export function ConfirmDialog({
   onCancel: () => void;
   danger?: boolean;
 }) {
-  const dialog = useRef<HTMLDialogElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
   const titleId = useId();
   const bodyId = useId();
 
-  useEffect(() => {
-    const el = dialog.current;
-    if (!el) return;
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    el.showModal();
-    cancel.current?.focus(); // the safe choice first
-    return () => {
-      el.close();
-      opener?.focus();
-    };
-  }, []);
-
   return (
-    <dialog
-      ref={dialog}
-      className="dialog"
-      aria-labelledby={titleId}
-      aria-describedby={bodyId}
-      onCancel={(e) => {
-        e.preventDefault();
-        onCancel();
-      }}
-    >
+    <Dialog labelledBy={titleId} describedBy={bodyId} onClose={onCancel} initialFocus={cancel}>
       <h2 id={titleId} className="dialog-title">
         {title}
       </h2>
@@ -61,6 +37,6 @@ export function ConfirmDialog({
           {confirmLabel}
         </button>
       </div>
-    </dialog>
+    </Dialog>
   );
 }
