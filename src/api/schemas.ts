@@ -205,6 +205,10 @@ export const messageSchema = z
     id: z.uuid(),
     reportId: z.uuid(),
     conversationId: z.uuid().describe('The conversation the message belongs to.'),
+    authorId: z
+      .uuid()
+      .nullable()
+      .describe("Who wrote a user message (a fork's copy keeps its author); null for an answer, and for a question of a user since deleted."),
     seq: z.number().int().min(1),
     role: z.enum(['user', 'assistant']),
     content: z.string(),

@@ -12,6 +12,7 @@ export function toApiMessage(row: MessageRow, reportId: string): ApiMessage {
     id: row.id,
     reportId,
     conversationId: row.conversationId,
+    authorId: row.authorId ?? null,
     seq: row.seq,
     role: row.role,
     content: row.content,

@@ -5,8 +5,8 @@ import './styles/base.css';
 import './styles/layout.css';
 import './styles/report.css';
 import './styles/chat.css';
+import './styles/conversations.css';
 import './styles/accounts.css';
-import './styles/dark.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

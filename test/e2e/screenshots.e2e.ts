@@ -24,6 +24,10 @@ test('screenshots of the report page with a real conversation, at desktop and ph
   await waitForMessages(desktop, 'the second answer', (ms) => ms.length === 4 && settled(ms), 30_000);
   await desktop.mouse.move(0, 0);
   await desktop.screenshot({ path: `${OUT}report-desktop.png`, animations: 'disabled', caret: 'hide' });
+  // The same page for a system that asks for the dark scheme.
+  await desktop.emulateMedia({ colorScheme: 'dark' });
+  await desktop.screenshot({ path: `${OUT}report-desktop-dark.png`, animations: 'disabled', caret: 'hide' });
+  await desktop.emulateMedia({ colorScheme: 'light' });
 
   const phone = await newPage({ width: 390, height: 844 });
   await openReport(phone, server.url, login, report.id);

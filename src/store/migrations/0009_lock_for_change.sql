@@ -2,15 +2,19 @@
 -- the next version number here, from TypeScript (src/store/transaction.ts) and from the functions below alike, so
 -- changes of one conversation commit in version order: a reader who has seen version v never later sees a change
 -- with a smaller version appear. A turn reserves two versions and two seqs (its question and its answer) in the same
--- statement. No row when the conversation does not exist.
+-- statement. No row when the conversation does not exist. plpgsql, not sql: a plpgsql function keeps the plan of its
+-- statement for the session, where an sql function called like this one plans its body at every call.
 CREATE FUNCTION lock_for_change(p_conversation_id uuid, p_versions integer DEFAULT 1, p_new_messages integer DEFAULT 0)
 RETURNS TABLE (version bigint, next_seq bigint, message_count integer)
-LANGUAGE sql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  RETURN QUERY
   UPDATE conversations c
   SET version = c.version + p_versions, next_seq = c.next_seq + p_new_messages,
       message_count = c.message_count + p_new_messages, updated_at = now()
   WHERE c.id = p_conversation_id
-  RETURNING c.version, c.next_seq, c.message_count
+  RETURNING c.version, c.next_seq, c.message_count;
+END
 $$;
 --> statement-breakpoint
 

@@ -1,14 +1,17 @@
 import { ReportChatClient, ReportChatError } from '../../client/index.js';
-import { accessRefused, isAccessRefusal } from './access-refused.js';
 import { credentials } from './credentials.js';
 import { ApiError, NetworkError, abortError, isAbort } from './errors.js';
 import type {
   AdminSignIn,
+  Conversation,
   ConversationEvent,
+  ConversationPatch,
+  ConversationRef,
   Me,
   MemberRole,
   Message,
   MessagesPage,
+  NewConversation,
   NewUser,
   PasswordChange,
   Report,
@@ -99,44 +102,52 @@ export const api = {
 
   createReport: (input: { title: string; content: string; status?: ReportStatus }): Promise<Report> => call(() => client.createReport(input)),
 
-  listMessages: (reportId: string, query: PageQuery, signal?: AbortSignal): Promise<MessagesPage> =>
-    call(() => client.history(reportId, query, { signal })),
+  listMessages: (where: ConversationRef, query: PageQuery, signal?: AbortSignal): Promise<MessagesPage> =>
+    call(() => client.history(where, query, { signal })),
 
   /**
    * Sends a user message (`id` is its idempotency key) and resolves once the server has answered, with the turn's
    * UI message stream (see turn-stream.ts). A refusal (4xx, 503) or no answer at all is thrown here.
    */
-  async sendMessage(reportId: string, body: { id: string; content: string }, signal?: AbortSignal): Promise<AsyncIterable<TurnStreamEvent>> {
-    const source = client.stream(reportId, body.content, { id: body.id, signal });
+  async sendMessage(where: ConversationRef, body: { id: string; content: string }, signal?: AbortSignal): Promise<AsyncIterable<TurnStreamEvent>> {
+    const source = client.stream(where, body.content, { id: body.id, signal });
     // The first event comes with the answer's head: the request's own failure is thrown by this await.
-    let first;
-    try {
-      first = await call(() => source.next());
-    } catch (err) {
-      // Refused (a viewer now, or no longer a member): the report page reads the report again.
-      if (err instanceof ApiError && isAccessRefusal(err.status)) accessRefused(reportId);
-      throw err;
-    }
+    const first = await call(() => source.next());
     return translated(source, signal, first);
   },
 
-  stopAnswer: (reportId: string, messageId: string): Promise<{ message: Message }> => call(() => client.stop(reportId, messageId)),
+  stopAnswer: (where: ConversationRef, messageId: string): Promise<{ message: Message }> => call(() => client.stop(where, messageId)),
 
-  clearConversation: (reportId: string, version: number): Promise<void> => call(() => client.clear(reportId, version)),
+  clearConversation: (where: ConversationRef, version: number): Promise<void> => call(() => client.clear(where, version)),
 
   /**
    * The live updates of a conversation after `version` (the history it loaded, or the last event received), so
    * nothing is missed or repeated across reconnections. The request is made when iteration starts; `onOpen` runs
    * once the server has accepted the stream (its first event may be long in coming).
    */
-  events(reportId: string, after: number, options: { signal: AbortSignal; onOpen: () => void }): AsyncIterable<ConversationEvent> {
-    return translated(client.events(reportId, { after, signal: options.signal, onOpen: options.onOpen }), options.signal);
+  events(where: ConversationRef, after: number, options: { signal: AbortSignal; onOpen: () => void }): AsyncIterable<ConversationEvent> {
+    return translated(client.events(where, { after, signal: options.signal, onOpen: options.onOpen }), options.signal);
   },
 
-  async exportConversation(reportId: string, format: ExportFormat): Promise<{ blob: Blob; filename: string }> {
-    const file = await call(() => client.exportFile(reportId, format));
+  async exportConversation(where: ConversationRef, format: ExportFormat): Promise<{ blob: Blob; filename: string }> {
+    const file = await call(() => client.exportFile(where, format));
     return { blob: file.body, filename: file.filename ?? `conversation.${format === 'json' ? 'json' : 'md'}` };
   },
+
+  /** The report's conversations this user may see, newest activity first. */
+  listConversations: (reportId: string, signal?: AbortSignal): Promise<Conversation[]> =>
+    call(async () => (await client.listConversations(reportId, { signal })).conversations),
+
+  /** Starts or forks a conversation. Idempotent by `input.id`: send the same input again after a lost answer. */
+  createConversation: (reportId: string, input: NewConversation & { id: string }, signal?: AbortSignal): Promise<Conversation> =>
+    call(async () => (await client.createConversation(reportId, input, { signal })).conversation),
+
+  getConversation: (conversationId: string, signal?: AbortSignal): Promise<Conversation> => call(() => client.getConversation(conversationId, { signal })),
+
+  updateConversation: (conversationId: string, patch: ConversationPatch): Promise<Conversation> =>
+    call(() => client.updateConversation(conversationId, patch)),
+
+  deleteConversation: (conversationId: string, version: number): Promise<void> => call(() => client.deleteConversation(conversationId, version)),
 
   listMembers: (reportId: string, signal?: AbortSignal) => call(() => client.listMembers(reportId, { signal })),
   addMember: (reportId: string, email: string, role: MemberRole) => call(() => client.addMember(reportId, { email, role })),

@@ -30,6 +30,13 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * Nothing was stored (503), or nothing is known (no answer; a 500, which the server also sends when it could not
+ * confirm a commit): a request with an idempotency key may be sent again with the same key.
+ */
+export const isRetryable = (err: unknown): err is ApiError | NetworkError =>
+  err instanceof NetworkError || (err instanceof ApiError && err.status >= 500);
+
 export const isAbort = (err: unknown): boolean => err instanceof DOMException && err.name === 'AbortError';
 
 export const abortError = (): DOMException => new DOMException('The request was aborted.', 'AbortError');

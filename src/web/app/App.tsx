@@ -7,7 +7,8 @@ import { SignInPage } from '../auth/SignInPage.js';
 import { ReportPage } from '../report/ReportPage.js';
 import { ReportListPage } from '../reports/ReportListPage.js';
 import { AppHeader } from './AppHeader.js';
-import { isPublicRoute, navigate, parseRoute, useLocation } from './router.js';
+import { navigate, useLocation } from './router.js';
+import { isPublicRoute, parseRoute } from './routes.js';
 
 export function App() {
   const location = useLocation();
@@ -45,7 +46,7 @@ export function App() {
       </a>
       <AppHeader user={session.user} />
       {route.name === 'reports' && <ReportListPage />}
-      {route.name === 'report' && <ReportPage key={route.reportId} reportId={route.reportId} />}
+      {route.name === 'report' && <ReportPage key={route.reportId} reportId={route.reportId} conversationId={route.conversationId} />}
       {route.name === 'account' && <AccountPage />}
       {route.name === 'not-found' && (
         <main className="page narrow" id="main">

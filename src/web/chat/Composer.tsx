@@ -1,12 +1,11 @@
-import { forwardRef, useEffect, useId, useImperativeHandle, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { forwardRef, useEffect, useId, useImperativeHandle, useRef, useState, type FormEvent } from 'react';
 import { Icon } from '../ui/icons.js';
+import { MAX_QUESTION_CHARS, QuestionInput, tooLongNote } from './QuestionInput.js';
 
 export interface ComposerHandle {
   /** Focuses the input; false when it is disabled and cannot take the focus. */
   focus(): boolean;
 }
-
-const MAX_CHARS = 4000;
 
 /**
  * Writes a question. Enter sends, Shift+Enter starts a new line. While this tab's question is sent and answered
@@ -25,7 +24,6 @@ export const Composer = forwardRef<
   const [text, setText] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
   const hintId = useId();
-  const inputId = useId();
   const disabled = busy || disabledReason !== undefined;
 
   useImperativeHandle(
@@ -50,62 +48,39 @@ export const Composer = forwardRef<
     wasBusy.current = busy;
   }, [busy]);
 
-  // Grows with its text, up to a limit set in CSS.
-  useEffect(() => {
-    const el = input.current;
-    if (!el) return;
-    el.style.height = 'auto';
-    el.style.height = `${el.scrollHeight + 2}px`;
-  }, [text]);
-
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
     if (disabled) return;
     const value = text.trim();
-    if (!value || value.length > MAX_CHARS) return;
+    if (!value || value.length > MAX_QUESTION_CHARS) return;
     if (onSend(value)) setText('');
   };
 
-  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
-      event.preventDefault();
-      submit();
-    }
-  };
-
-  const tooLong = text.length > MAX_CHARS;
+  const tooLong = tooLongNote(text);
   return (
     <form className="composer" onSubmit={submit}>
-      <label htmlFor={inputId} className="visually-hidden">
-        Your question about the report
-      </label>
-      <textarea
+      <QuestionInput
         ref={input}
-        id={inputId}
-        className="composer-input"
+        label="Your question about the report"
         rows={1}
         value={text}
+        onValue={setText}
+        onSubmit={() => submit()}
         placeholder={disabledReason ?? (busy ? 'Waiting for the answer…' : 'Ask about this report…')}
         disabled={disabled}
-        onChange={(e) => setText(e.target.value)}
-        onKeyDown={onKeyDown}
         aria-describedby={hintId}
-        aria-invalid={tooLong || undefined}
+        aria-invalid={tooLong ? true : undefined}
       />
       <div className="composer-actions">
         <p id={hintId} className={`composer-hint${tooLong ? ' is-error' : ''}`}>
-          {tooLong
-            ? `${text.length - MAX_CHARS} characters over the ${MAX_CHARS} a question may have.`
-            : disabledReason
-              ? ''
-              : 'Enter sends · Shift+Enter adds a line'}
+          {tooLong ?? (disabledReason ? '' : 'Enter sends · Shift+Enter adds a line')}
         </p>
         {canStop && (
           <button type="button" className="button button-stop" onClick={onStop}>
             <Icon name="stop" /> Stop
           </button>
         )}
-        <button type="submit" className="button button-primary" disabled={disabled || !text.trim() || tooLong}>
+        <button type="submit" className="button button-primary" disabled={disabled || !text.trim() || tooLong !== undefined}>
           <Icon name="send" /> Send
         </button>
       </div>

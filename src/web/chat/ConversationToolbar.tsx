@@ -1,20 +1,26 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { api, type ExportFormat } from '../api/client.js';
 import { describeError } from '../api/errors.js';
+import type { ConversationRef } from '../api/types.js';
 import { ConfirmDialog } from '../ui/ConfirmDialog.js';
 import { Icon } from '../ui/icons.js';
 import { explainClearError } from './clear-error.js';
 import { downloadBlob } from './download.js';
 
-/** Export (Markdown or JSON) and, for the owner, clear the conversation after a confirmation. */
+/**
+ * Export (Markdown or JSON) and, for who manages the conversation, clear it after a confirmation. `children` come
+ * first in the row (the conversations menu).
+ */
 export function ConversationToolbar({
-  reportId,
+  conversation,
   messageCount,
   canClear,
   onClear,
   onMessage,
+  children,
 }: {
-  reportId: string;
+  conversation: ConversationRef;
+  children?: ReactNode;
   messageCount: number;
   canClear: boolean;
   onClear: () => Promise<void>;
@@ -26,7 +32,7 @@ export function ConversationToolbar({
   const exportAs = async (format: ExportFormat) => {
     setWorking(format);
     try {
-      const { blob, filename } = await api.exportConversation(reportId, format);
+      const { blob, filename } = await api.exportConversation(conversation, format);
       downloadBlob(blob, filename);
     } catch (err) {
       onMessage(`The export failed: ${describeError(err)}`, 'error');
@@ -51,6 +57,7 @@ export function ConversationToolbar({
   const empty = messageCount === 0;
   return (
     <div className="chat-toolbar" role="group" aria-label="Conversation actions">
+      {children}
       <button type="button" className="button button-small" onClick={() => void exportAs('markdown')} disabled={empty || working !== undefined}>
         <Icon name="download" /> Markdown
       </button>
@@ -72,7 +79,7 @@ export function ConversationToolbar({
         >
           <p>
             All {messageCount === 1 ? 'the message' : `${messageCount} messages`} on screen, and any older ones, are deleted for
-            everyone who can see this report. Export the conversation first if you want to keep it. This cannot be undone.
+            everyone who can see this conversation. Export the conversation first if you want to keep it. This cannot be undone.
           </p>
         </ConfirmDialog>
       )}

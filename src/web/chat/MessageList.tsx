@@ -1,6 +1,7 @@
 import { useLayoutEffect, useRef, type ReactNode } from 'react';
 import type { ConversationSnapshot } from './conversation-store.js';
-import { MessageItem } from './MessageItem.js';
+import type { BranchPoint } from '../conversations/branches.js';
+import { MessageItem, type MessageBranching } from './MessageItem.js';
 import { useScrollAnchor } from './use-scroll-anchor.js';
 
 const LOAD_OLDER_WITHIN_PX = 160;
@@ -17,8 +18,13 @@ export function MessageList({
   onRetryLoad,
   empty,
   visible,
+  branchPoints,
+  branching,
 }: {
   state: ConversationSnapshot;
+  /** Where other branches part from this conversation, by seq. */
+  branchPoints: ReadonlyMap<number, BranchPoint>;
+  branching: MessageBranching;
   onRetry: (id: string) => void;
   canRetry: boolean;
   onLoadOlder: () => void;
@@ -77,7 +83,14 @@ export function MessageList({
         {messages.length > 0 && (
           <ol className="message-list">
             {messages.map((m) => (
-              <MessageItem key={m.id} message={m} onRetry={onRetry} canRetry={canRetry} />
+              <MessageItem
+                key={m.id}
+                message={m}
+                onRetry={onRetry}
+                canRetry={canRetry}
+                branch={m.seq === null ? undefined : branchPoints.get(m.seq)}
+                branching={branching}
+              />
             ))}
           </ol>
         )}

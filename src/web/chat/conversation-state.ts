@@ -74,6 +74,7 @@ export class ConversationState {
       reportId,
       // Known once the server's copy arrives; nothing reads it before.
       conversationId: '',
+      authorId: null,
       seq: null,
       role: 'user',
       content,

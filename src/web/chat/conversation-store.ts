@@ -1,7 +1,8 @@
 import { accessRefused, isAccessRefusal } from '../api/access-refused.js';
 import { api } from '../api/client.js';
 import { ApiError, describeError, isAbort } from '../api/errors.js';
-import { isTerminal, type Message } from '../api/types.js';
+import { isTerminal, type ConversationRef, type Message } from '../api/types.js';
+import { firstQuestions } from '../conversations/first-question.js';
 import type { ChatMessage } from './chat-message.js';
 import { ConversationState } from './conversation-state.js';
 import { DeltaRepair } from './delta-repair.js';
@@ -15,7 +16,8 @@ import { runTurn, type RunningTurn, type TurnHost } from './turn-runner.js';
 export const PAGE_SIZE = 50;
 
 export interface ConversationSnapshot {
-  phase: 'loading' | 'ready' | 'failed';
+  /** `gone`: a conversation other than the main one was deleted, or is not (or no longer) visible to this user. */
+  phase: 'loading' | 'ready' | 'failed' | 'gone';
   loadError: string | undefined;
   messages: readonly ChatMessage[];
   hasMoreBefore: boolean;
@@ -30,9 +32,18 @@ export interface ConversationSnapshot {
   notice: string | undefined;
 }
 
+export interface ConversationStoreOptions {
+  conversation: ConversationRef;
+  /** The report the conversation belongs to. */
+  reportId: string;
+  /** The signed-in user: this tab shares its events stream with the other tabs of this user (shared-events.ts). */
+  userId?: string;
+}
+
 /**
  * One conversation on one page: history pages, this tab's sends and the events stream, merged by message id
- * (conversation-state.ts). React reads it through useSyncExternalStore (use-conversation.ts).
+ * (conversation-state.ts). React reads it through useSyncExternalStore (use-conversation.ts). A fork's first
+ * question, handed over by the chat that made the fork (first-question.ts), is sent once its page has loaded.
  */
 export class ConversationStore {
   private readonly state = new ConversationState();
@@ -50,13 +61,14 @@ export class ConversationStore {
   private readonly gaps: SeqGapFiller;
   private notifyQueued = false;
   private readonly turnHost: TurnHost;
+  readonly conversation: ConversationRef;
   readonly reportId: string;
-  /** The signed-in user: this tab shares its events stream with the other tabs of this user (shared-events.ts). */
   private readonly userId: string | undefined;
 
-  constructor(reportId: string, userId?: string) {
-    this.reportId = reportId;
-    this.userId = userId;
+  constructor(options: ConversationStoreOptions) {
+    this.conversation = options.conversation;
+    this.reportId = options.reportId;
+    this.userId = options.userId;
     this.turnHost = this.createTurnHost();
     this.repair = new DeltaRepair({
       apply: (id, offset, text) => this.state.applyDelta(id, offset, text),
@@ -67,7 +79,7 @@ export class ConversationStore {
       missingRange: () => this.state.missingRange(),
       version: () => this.state.version,
       read: async (after, count) => {
-        const page = await api.listMessages(this.reportId, { after, limit: count }, this.abort.signal);
+        const page = await api.listMessages(this.conversation, { after, limit: count }, this.abort.signal);
         this.state.applyPage(page, 'range');
         this.changed();
       },
@@ -82,18 +94,24 @@ export class ConversationStore {
 
   getSnapshot = (): ConversationSnapshot => this.snapshot;
 
+  /** A message this tab holds. */
+  message(id: string): ChatMessage | undefined {
+    return this.state.get(id);
+  }
+
   /** Loads the newest page, then follows the events stream from the version that page was read at. */
   async start(): Promise<void> {
     try {
-      const page = await api.listMessages(this.reportId, { limit: PAGE_SIZE }, this.abort.signal);
+      const [page] = await Promise.all([api.listMessages(this.conversation, { limit: PAGE_SIZE }, this.abort.signal), this.checkReport()]);
       if (this.abort.signal.aborted) return;
       this.state.applyPage(page, 'newest');
       this.phase = 'ready';
       this.loadError = undefined;
       this.changed();
+      this.sendFirstQuestion();
       // From the version of that page, or, if this tab comes to hold a stream shared with other tabs later, from the
       // highest version it has seen by then.
-      const target = { reportId: this.reportId, userId: this.userId, version: () => this.state.version };
+      const target = { conversation: this.conversation, userId: this.userId, version: () => this.state.version };
       this.events = connectSharedEvents(target, {
         onMessage: (message, version) => {
           this.state.seenVersion(version);
@@ -112,7 +130,8 @@ export class ConversationStore {
           this.changed();
         },
         onFatal: (err) => {
-          this.notice = `Live updates stopped: ${err.message}`;
+          if (this.isGone(err)) this.phase = 'gone';
+          else this.notice = `Live updates stopped: ${err.message}`;
           this.changed();
           // Removed from the report (or it was deleted): the page reads it again and says so.
           if (isAccessRefusal(err.status)) accessRefused(this.reportId);
@@ -120,10 +139,41 @@ export class ConversationStore {
       });
     } catch (err) {
       if (isAbort(err)) return;
-      this.phase = 'failed';
+      this.phase = this.isGone(err) ? 'gone' : 'failed';
       this.loadError = describeError(err);
       this.changed();
     }
+  }
+
+  /**
+   * A conversation named by its id that the server no longer shows this user: deleted, made private by someone
+   * else, or never theirs to see. (For the main conversation, named by its report, that is the report's page's to
+   * say.)
+   */
+  private isGone(err: unknown): boolean {
+    return typeof this.conversation !== 'string' && err instanceof ApiError && (err.status === 404 || err.status === 403);
+  }
+
+  /**
+   * A conversation named by its id in an address of another report's page would be shown beside the wrong report:
+   * to this page, it does not exist.
+   */
+  private async checkReport(): Promise<void> {
+    if (typeof this.conversation === 'string') return;
+    const found = await api.getConversation(this.conversation.conversationId, this.abort.signal);
+    if (found.reportId !== this.reportId) throw new ApiError(404, 'not_found', 'No such conversation in this report.');
+  }
+
+  /** The question this conversation was forked for, if this tab made the fork and has not sent it to its end yet. */
+  private sendFirstQuestion(): void {
+    if (typeof this.conversation === 'string') return;
+    const conversationId = this.conversation.conversationId;
+    const question = firstQuestions.get(conversationId);
+    if (!question) return;
+    if (this.state.get(question.id)?.seq != null) return firstQuestions.done(conversationId); // stored before a reload
+    if (this.turns.size > 0) return;
+    this.state.addPending(question.id, this.reportId, question.content);
+    this.startTurn(question.id, question.content, undefined, () => firstQuestions.done(conversationId));
   }
 
   /** Tries the first load again after it failed. */
@@ -148,7 +198,7 @@ export class ConversationStore {
     this.loadingOlder = true;
     this.changed();
     try {
-      const page = await api.listMessages(this.reportId, { limit: PAGE_SIZE, before }, this.abort.signal);
+      const page = await api.listMessages(this.conversation, { limit: PAGE_SIZE, before }, this.abort.signal);
       this.state.applyPage(page, 'older');
     } catch (err) {
       if (isAbort(err)) return;
@@ -188,7 +238,7 @@ export class ConversationStore {
     const target = this.snapshot.stoppable;
     if (!target) return;
     try {
-      const { message } = await api.stopAnswer(this.reportId, target);
+      const { message } = await api.stopAnswer(this.conversation, target);
       this.stored(message);
     } catch (err) {
       this.notice = `The answer could not be stopped: ${describeError(err)}`;
@@ -199,7 +249,7 @@ export class ConversationStore {
   /** Clears the conversation at the version this tab shows. Throws ApiError (412, 409…) for the caller to explain. */
   async clear(): Promise<void> {
     try {
-      await api.clearConversation(this.reportId, this.state.version);
+      await api.clearConversation(this.conversation, this.state.version);
     } catch (err) {
       // 412: another tab changed it. Read the newest page, so what the person sees next is current.
       if (err instanceof ApiError && err.status === 412) await this.refreshNewest('refresh').catch(() => {});
@@ -213,7 +263,8 @@ export class ConversationStore {
     this.changed();
   }
 
-  private startTurn(userId: string, content: string, assistantId?: string): void {
+  /** `ended` runs when the send has ended here, not when the page went away in the middle of it. */
+  private startTurn(userId: string, content: string, assistantId?: string, ended?: () => void): void {
     const turn: RunningTurn = { userId, assistantId };
     this.turns.set(userId, turn);
     this.state.setDelivery(userId, { kind: 'sending' });
@@ -225,12 +276,13 @@ export class ConversationStore {
       .finally(() => {
         this.turns.delete(userId);
         this.changed();
+        if (!this.abort.signal.aborted) ended?.();
       });
   }
 
   private createTurnHost(): TurnHost {
     return {
-      reportId: this.reportId,
+      conversation: this.conversation,
       signal: this.abort.signal,
       stored: (message) => this.stored(message),
       answerText: (id, text) => {
@@ -245,6 +297,10 @@ export class ConversationStore {
       sendFailed: (userId, reason) => {
         this.state.setDelivery(userId, { kind: 'send-failed', reason });
         this.changed();
+      },
+      // A viewer now, or no longer a member: the report page reads the report again.
+      refused: (err) => {
+        if (err instanceof ApiError && isAccessRefusal(err.status)) accessRefused(this.reportId);
       },
       storedFinal: (id) => isStoredFinal(this.state.get(id)),
       current: (id) => this.state.get(id),
@@ -266,7 +322,7 @@ export class ConversationStore {
   }
 
   private async refreshNewest(kind: 'newest' | 'refresh'): Promise<void> {
-    const page = await api.listMessages(this.reportId, { limit: PAGE_SIZE }, this.abort.signal);
+    const page = await api.listMessages(this.conversation, { limit: PAGE_SIZE }, this.abort.signal);
     this.state.applyPage(page, kind);
     this.changed();
   }
@@ -274,7 +330,7 @@ export class ConversationStore {
   private async refetchMessage(id: string): Promise<void> {
     const seq = this.state.get(id)?.seq;
     if (seq === null || seq === undefined) return;
-    const page = await api.listMessages(this.reportId, { after: seq - 1, limit: 1 }, this.abort.signal);
+    const page = await api.listMessages(this.conversation, { after: seq - 1, limit: 1 }, this.abort.signal);
     const message = page.messages[0];
     if (message?.id === id) this.stored(message);
   }

@@ -1,6 +1,6 @@
 import { api } from '../api/client.js';
 import { ApiError } from '../api/errors.js';
-import type { ConversationEvent, Message } from '../api/types.js';
+import type { ConversationEvent, ConversationRef, Message } from '../api/types.js';
 import { backoffDelay } from '../../backoff.js';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
@@ -17,7 +17,7 @@ export interface EventsHandlers {
   onDelta(delta: Delta): void;
   onCleared(version: number): void;
   onStatus(status: LiveStatus): void;
-  /** The stream cannot be opened again (the report is gone or no longer visible). */
+  /** The stream cannot be opened again (the conversation or its report is gone, or no longer visible). */
   onFatal(error: ApiError): void;
 }
 
@@ -37,7 +37,7 @@ const HEALTHY_MS = 10_000;
  * last version received (`Last-Event-ID`, through the shared client), so nothing is missed or repeated across
  * drops. Reconnects with exponential backoff and jitter.
  */
-export function connectEvents(reportId: string, afterVersion: number, handlers: EventsHandlers): EventsConnection {
+export function connectEvents(where: ConversationRef, afterVersion: number, handlers: EventsHandlers): EventsConnection {
   let closed = false;
   let lastEventId = afterVersion;
   let first = true;
@@ -74,7 +74,7 @@ export function connectEvents(reportId: string, afterVersion: number, handlers: 
       const openedAt = Date.now();
       handlers.onStatus(first ? 'connecting' : 'reconnecting');
       try {
-        const events = api.events(reportId, lastEventId, {
+        const events = api.events(where, lastEventId, {
           signal: current.signal,
           onOpen: () => {
             first = false;

@@ -12,6 +12,7 @@ export function apiMessage(seq: number, patch: Partial<Message> = {}): Message {
     id: `m${seq}`,
     reportId: 'r',
     conversationId: 'c',
+    authorId: null,
     seq,
     role: seq % 2 === 1 ? 'user' : 'assistant',
     content: '',

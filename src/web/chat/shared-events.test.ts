@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../api/errors.js';
-import type { Message } from '../api/types.js';
+import type { ConversationRef, Message } from '../api/types.js';
 import type { EventsConnection, EventsHandlers, LiveStatus } from './events-connection.js';
 import { connectSharedEvents } from './shared-events.js';
 import type { Channel, Locks, SharedEventsEnv } from './shared-events-env.js';
@@ -11,7 +11,7 @@ class FakeBrowser {
   private readonly channels = new Set<{ name: string; channel: Channel; open: boolean }>();
   private readonly held = new Map<string, { release: () => void } | undefined>();
   private readonly waiting = new Map<string, Array<{ grant: () => void; signal?: AbortSignal }>>();
-  readonly streams: Array<{ reportId: string; after: number; handlers: EventsHandlers; closed: boolean }> = [];
+  readonly streams: Array<{ conversation: ConversationRef; after: number; handlers: EventsHandlers; closed: boolean }> = [];
 
   env(options: { locks?: boolean; freezer?: Freezer } = {}): SharedEventsEnv {
     return {
@@ -21,8 +21,8 @@ class FakeBrowser {
         return () => {};
       },
       channel: (name) => this.channel(name),
-      connect: (reportId, after, handlers): EventsConnection => {
-        const stream = { reportId, after, handlers, closed: false };
+      connect: (conversation, after, handlers): EventsConnection => {
+        const stream = { conversation, after, handlers, closed: false };
         this.streams.push(stream);
         handlers.onStatus('connecting');
         return { reconnectNow: () => {}, close: () => ((stream.closed = true), handlers.onStatus('closed')) };
@@ -108,9 +108,15 @@ class Tab {
   fatal: number[] = [];
   connection: EventsConnection;
 
-  constructor(browser: FakeBrowser, user: string, version: number, options: { report?: string; locks?: boolean; freezer?: Freezer } = {}) {
+  constructor(
+    browser: FakeBrowser,
+    user: string,
+    version: number,
+    options: { conversation?: ConversationRef; locks?: boolean; freezer?: Freezer } = {},
+  ) {
     this.version = version;
-    const target = { reportId: options.report ?? 'report-1', userId: user, version: () => this.version };
+    // A report id: that report's main conversation.
+    const target = { conversation: options.conversation ?? 'report-1', userId: user, version: () => this.version };
     this.connection = connectSharedEvents(
       target,
       {
@@ -139,7 +145,7 @@ const settle = async () => {
 const msg = (id: string, content: string, status: Message['status'] = 'complete'): Message =>
   apiMessage(1, { id, reportId: 'report-1', role: 'assistant', content, status });
 
-const NAME = 'report-chat:events:u1:report-1';
+const NAME = 'report-chat:events:u1:report:report-1';
 let tabs: Tab[] = [];
 const open = (...args: ConstructorParameters<typeof Tab>) => {
   const tab = new Tab(...args);
@@ -206,17 +212,23 @@ describe('connectSharedEvents', () => {
     ]);
   });
 
-  it('keeps the streams of different users and reports apart', async () => {
+  it('keeps the streams of different users, reports and conversations apart', async () => {
     const browser = new FakeBrowser();
     const a = open(browser, 'u1', 3);
     const other = open(browser, 'u2', 3);
-    open(browser, 'u1', 3, { report: 'report-2' });
+    open(browser, 'u1', 3, { conversation: 'report-2' });
+    const fork = open(browser, 'u1', 3, { conversation: { conversationId: 'conversation-2' } });
+    const forkTwin = open(browser, 'u1', 3, { conversation: { conversationId: 'conversation-2' } });
     await settle();
-    expect(browser.streams.map((s) => s.reportId)).toEqual(['report-1', 'report-1', 'report-2']);
+    expect(browser.streams.map((s) => s.conversation)).toEqual(['report-1', 'report-1', 'report-2', { conversationId: 'conversation-2' }]);
     browser.streams[0]!.handlers.onMessage(msg('m1', 'secret'), 4);
+    browser.streams[3]!.handlers.onMessage(msg('m9', 'in the fork'), 4);
     await settle();
-    expect(a.messages).toHaveLength(1);
+    expect(a.messages).toEqual([['m1', 4, 'secret']]);
     expect(other.messages).toHaveLength(0);
+    // Two tabs of the fork share its one stream; neither hears the main conversation's.
+    expect(fork.messages).toEqual([['m9', 4, 'in the fork']]);
+    expect(forkTwin.messages).toEqual([['m9', 4, 'in the fork']]);
   });
 
   for (const how of ['closes the report', 'goes without a word'] as const) {

@@ -1,18 +1,20 @@
 import { ApiError, isAbort } from '../api/errors.js';
-import type { ConversationEvent } from '../api/types.js';
+import type { ConversationEvent, ConversationRef } from '../api/types.js';
 import { CatchUpLog } from './catch-up-log.js';
+import { conversationKey } from './conversation-ref.js';
 import type { EventsConnection, EventsHandlers, LiveStatus } from './events-connection.js';
 import { newMessageId } from './new-message-id.js';
 import { browserEnv, type Channel, type Locks, type SharedEventsEnv } from './shared-events-env.js';
 
 /**
- * One events stream for all the tabs of a browser that show one report to one user. A browser opens at most 6
+ * One events stream for all the tabs of a browser that show one conversation to one user. A browser opens at most 6
  * HTTP/1.1 connections to a host: with a stream per tab, six tabs hold them all and every other request of every tab
  * (a send, a history page, the next tab's page itself) waits. So the tabs elect a leader with a Web Lock, held for
  * the leader's life and released by the browser when its tab closes or is discarded (and by the tab itself before
  * it is frozen); the leader runs the real stream (events-connection.ts) and relays every handler call on a
- * BroadcastChannel. Lock and channel are named after the user and the report, so a tab signed in as someone else
- * never hears another person's events.
+ * BroadcastChannel. Lock and channel are named after the user and the conversation (conversationKey), so a tab
+ * signed in as someone else never hears another person's events, and tabs of two conversations of one report
+ * never hear each other's.
  *
  * Nothing is missed:
  * - a tab that joins says which version it has seen (`hello`) and the leader answers with what changed since
@@ -29,11 +31,11 @@ import { browserEnv, type Channel, type Locks, type SharedEventsEnv } from './sh
 type Note =
   | { kind: 'event'; event: ConversationEvent }
   | { kind: 'status'; from: string; status: LiveStatus }
-  /** The report is gone or no longer visible to this user: every tab stops. */
+  /** The conversation is gone or no longer visible to this user: every tab stops. */
   | { kind: 'fatal'; status: number; code: string; message: string }
   /** A tab has just become the leader: the others say what they have seen. */
   | { kind: 'leader'; from: string }
-  /** The leader stops leading (its page no longer shows the report, is frozen, or its own credentials failed). */
+  /** The leader stops leading (its page no longer shows the conversation, is frozen, or its own credentials failed). */
   | { kind: 'resign'; from: string }
   | { kind: 'hello'; tab: string; version: number }
   | { kind: 'catch-up'; from: string; tab: string; events: ConversationEvent[]; status: LiveStatus }
@@ -46,16 +48,16 @@ type Note =
 const FATAL_HOLD_MS = 1_000;
 
 export interface SharedEventsTarget {
-  reportId: string;
+  conversation: ConversationRef;
   /** The signed-in user; undefined: this tab has a stream of its own. */
   userId: string | undefined;
   /** The highest version of the conversation this tab has seen: where its stream starts if it comes to lead. */
   version(): number;
 }
 
-/** As connectEvents, but shared with the other tabs of this browser that show this report to this user. */
+/** As connectEvents, but shared with the other tabs of this browser that show this conversation to this user. */
 export function connectSharedEvents(target: SharedEventsTarget, handlers: EventsHandlers, env = browserEnv()): EventsConnection {
-  if (!env.locks || !env.channel || !target.userId) return env.connect(target.reportId, target.version(), handlers);
+  if (!env.locks || !env.channel || !target.userId) return env.connect(target.conversation, target.version(), handlers);
   return new SharedEventsTab(target, handlers, { ...env, locks: env.locks, channel: env.channel });
 }
 
@@ -81,7 +83,7 @@ class SharedEventsTab implements EventsConnection {
     private readonly handlers: EventsHandlers,
     private readonly env: SharedEventsEnv & { locks: Locks; channel: (name: string) => Channel },
   ) {
-    this.name = `report-chat:events:${target.userId}:${target.reportId}`;
+    this.name = `report-chat:events:${target.userId}:${conversationKey(target.conversation)}`;
     this.channel = env.channel(this.name);
     this.channel.onmessage = (e) => this.receive(e.data as Note);
     this.unwatch = env.watchFreezing?.((frozen) => (frozen ? this.freeze() : this.join())) ?? (() => {});
@@ -112,7 +114,7 @@ class SharedEventsTab implements EventsConnection {
       if (this.ended || turn.signal.aborted || isAbort(err)) return;
       // The lock manager refused (a sandboxed frame, a browser policy): follow the conversation alone.
       this.end();
-      this.own = this.env.connect(this.target.reportId, this.target.version(), this.handlers);
+      this.own = this.env.connect(this.target.conversation, this.target.version(), this.handlers);
     });
   }
 
@@ -148,7 +150,7 @@ class SharedEventsTab implements EventsConnection {
     if (!leading) return;
     const generation = ++this.generation;
     const current = () => generation === this.generation && !this.ended;
-    leading.connection = this.env.connect(this.target.reportId, after, {
+    leading.connection = this.env.connect(this.target.conversation, after, {
       onMessage: (message, version) => {
         if (current()) this.relay(leading.log, { type: 'message', message, version });
       },

@@ -1,8 +1,9 @@
 import { api } from '../api/client.js';
-import { ApiError, NetworkError, describeError, isAbort } from '../api/errors.js';
+import { describeError, isAbort, isRetryable } from '../api/errors.js';
 import { readTurnStream } from '../api/turn-stream.js';
-import type { Message, TurnStreamEvent } from '../api/types.js';
+import type { ConversationRef, Message, TurnStreamEvent } from '../api/types.js';
 import type { ChatMessage } from './chat-message.js';
+import { pause } from './pause.js';
 import { backoffDelay } from '../../backoff.js';
 
 /**
@@ -11,13 +12,15 @@ import { backoffDelay } from '../../backoff.js';
  * so the server stores the turn once and replays it to later attempts.
  */
 export interface TurnHost {
-  readonly reportId: string;
+  readonly conversation: ConversationRef;
   readonly signal: AbortSignal;
   stored(message: Message): void;
   /** The whole answer text so far, from this stream. */
   answerText(assistantId: string, text: string): void;
   unsaved(message: Message | ChatMessage, reason: string): void;
   sendFailed(userId: string, reason: string): void;
+  /** The server refused the question (what it said is also the reason given to `sendFailed` or `unsaved`). */
+  refused(err: unknown): void;
   /** True when the server already showed this answer stored in a terminal status (through the events stream). */
   storedFinal(assistantId: string): boolean;
   current(assistantId: string): ChatMessage | undefined;
@@ -52,13 +55,13 @@ export async function runTurn(host: TurnHost, turn: RunningTurn, content: string
 async function sendOnce(host: TurnHost, turn: RunningTurn, content: string): Promise<Attempt> {
   let res: AsyncIterable<TurnStreamEvent>;
   try {
-    res = await api.sendMessage(host.reportId, { id: turn.userId, content }, host.signal);
+    res = await api.sendMessage(host.conversation, { id: turn.userId, content }, host.signal);
   } catch (err) {
     if (isAbort(err)) return { kind: 'done' };
-    // Nothing was stored (503), or nothing is known (no answer; a 500, which the server also sends when it could not
-    // confirm a commit): the same id is safe to send again, and finds the stored turn if there is one.
-    if (err instanceof NetworkError || (err instanceof ApiError && err.status >= 500)) return { kind: 'retry', reason: err.message };
+    // The same id is safe to send again, and finds the stored turn if there is one.
+    if (isRetryable(err)) return { kind: 'retry', reason: err.message };
     // The server refused the question (too long, rate limited, no longer allowed…): it was not stored.
+    host.refused(err);
     const answer = turn.assistantId ? host.current(turn.assistantId) : undefined;
     if (answer) host.unsaved(answer, describeError(err));
     else host.sendFailed(turn.userId, describeError(err));
@@ -96,19 +99,4 @@ async function sendOnce(host: TurnHost, turn: RunningTurn, content: string): Pro
   if (end.sawSaved) return { kind: 'done' };
   if (turn.assistantId && host.storedFinal(turn.assistantId)) return { kind: 'done' };
   return { kind: 'retry', reason: STREAM_BROKE };
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

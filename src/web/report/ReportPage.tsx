@@ -17,13 +17,15 @@ import { useAccessRefusals } from './use-access-refusals.js';
 type Loaded = { status: 'loading' } | { status: 'failed'; message: string } | { status: 'ready'; report: Report };
 
 /**
- * A report with its table of contents and, beside it (a drawer on narrow screens), its conversation. An answer's
+ * A report with its table of contents and, beside it (a drawer on narrow screens), one of its conversations (the
+ * main one unless `conversationId` names another). An answer's
  * source, activated in the conversation, is shown in the report (the drawer closes to show it).
  */
-export function ReportPage({ reportId }: { reportId: string }) {
+export function ReportPage({ reportId, conversationId }: { reportId: string; conversationId: string | undefined }) {
   const [loaded, setLoaded] = useState<Loaded>({ status: 'loading' });
   const [headings, setHeadings] = useState<Heading[]>([]);
-  const [chatOpen, setChatOpen] = useState(false);
+  // A link to a conversation opens it, on a narrow screen too.
+  const [chatOpen, setChatOpen] = useState(conversationId !== undefined);
   const narrow = useMediaQuery('(max-width: 959px)');
   const openButton = useRef<HTMLButtonElement>(null);
   const [target, setTarget] = useState<PassageTarget>();
@@ -122,6 +124,7 @@ export function ReportPage({ reportId }: { reportId: string }) {
       <SourceNavigationContext.Provider value={navigation}>
         <ChatPanel
           report={report}
+          conversationId={conversationId}
           headings={headings}
           mode={drawer ? 'drawer' : 'side'}
           open={!drawer || chatOpen}

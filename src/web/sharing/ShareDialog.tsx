@@ -54,7 +54,7 @@ export function ShareDialog({ report, onClose }: { report: Report; onClose: () =
   };
 
   return (
-    <Dialog labelledBy={titleId} onClose={onClose} initialFocus={email} className="share-dialog">
+    <Dialog labelledBy={titleId} onClose={onClose} initialFocus={[email]} className="share-dialog">
       <div className="share-dialog-head">
         <h2 id={titleId} className="dialog-title">
           Share “{report.title}”

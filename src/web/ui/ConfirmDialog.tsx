@@ -1,7 +1,7 @@
-import { useId, useRef, type ReactNode } from 'react';
+import { useId, useRef, type ReactNode, type RefObject } from 'react';
 import { Dialog } from './Dialog.js';
 
-/** A modal question (Dialog.tsx): Cancel, the safe choice, has the focus first. */
+/** A modal question (Dialog.tsx). Its body may hold a field: Enter in it confirms, as the confirm button does. */
 export function ConfirmDialog({
   title,
   children,
@@ -9,6 +9,8 @@ export function ConfirmDialog({
   onConfirm,
   onCancel,
   danger = false,
+  initialFocus,
+  confirmDisabled = false,
 }: {
   title: string;
   children: ReactNode;
@@ -16,27 +18,37 @@ export function ConfirmDialog({
   onConfirm: () => void;
   onCancel: () => void;
   danger?: boolean;
+  /** What takes the focus when it opens (a field of the body); else the Cancel button, the safe choice. */
+  initialFocus?: RefObject<HTMLElement | null>;
+  confirmDisabled?: boolean;
 }) {
   const cancel = useRef<HTMLButtonElement>(null);
   const titleId = useId();
   const bodyId = useId();
 
   return (
-    <Dialog labelledBy={titleId} describedBy={bodyId} onClose={onCancel} initialFocus={cancel}>
+    <Dialog labelledBy={titleId} describedBy={bodyId} onClose={onCancel} initialFocus={[initialFocus, cancel]}>
       <h2 id={titleId} className="dialog-title">
         {title}
       </h2>
-      <div id={bodyId} className="dialog-body">
-        {children}
-      </div>
-      <div className="dialog-actions">
-        <button ref={cancel} type="button" className="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="button" className={`button ${danger ? 'button-danger' : 'button-primary'}`} onClick={onConfirm}>
-          {confirmLabel}
-        </button>
-      </div>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!confirmDisabled) onConfirm();
+        }}
+      >
+        <div id={bodyId} className="dialog-body">
+          {children}
+        </div>
+        <div className="dialog-actions">
+          <button ref={cancel} type="button" className="button" onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="submit" className={`button ${danger ? 'button-danger' : 'button-primary'}`} disabled={confirmDisabled}>
+            {confirmLabel}
+          </button>
+        </div>
+      </form>
     </Dialog>
   );
 }

@@ -2,8 +2,8 @@ import { useEffect, useRef, type ReactNode, type RefObject } from 'react';
 
 /**
  * A modal on the browser's own <dialog>: it keeps the focus inside, asks `onClose` on Escape (whoever shows it
- * decides, by unmounting it) and gives the focus back to what opened it. `initialFocus` takes the focus first;
- * without it, the browser's choice (the first control).
+ * decides, by unmounting it) and gives the focus back to what opened it. The first of `initialFocus` that is
+ * mounted takes the focus when it opens; without one, the browser's choice (the first control).
  */
 export function Dialog({
   labelledBy,
@@ -16,7 +16,7 @@ export function Dialog({
   labelledBy: string;
   describedBy?: string;
   onClose: () => void;
-  initialFocus?: RefObject<HTMLElement | null>;
+  initialFocus?: ReadonlyArray<RefObject<HTMLElement | null> | undefined>;
   className?: string;
   children: ReactNode;
 }) {
@@ -28,7 +28,7 @@ export function Dialog({
     if (!el) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     el.showModal();
-    focusFirst.current?.current?.focus();
+    focusFirst.current?.find((ref) => ref?.current)?.current?.focus();
     return () => {
       el.close();
       opener?.focus();

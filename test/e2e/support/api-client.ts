@@ -12,6 +12,18 @@ export interface ApiMessage {
   sources: ApiSource[];
   context: { passages: number; totalPassages: number } | null;
   reportRevision: number | null;
+  conversationId: string;
+  copiedFrom: string | null;
+}
+
+/** A conversation as the API answers it. */
+export interface ApiConversation {
+  id: string;
+  title: string;
+  visibility: 'shared' | 'private';
+  isMain: boolean;
+  forkedFrom: { conversationId: string; seq: number } | null;
+  lastSeq: number;
 }
 
 /** A passage an answer rests on: `quote === content.slice(start, end)` of the report revision it was given on. */
@@ -56,11 +68,25 @@ export class ApiClient {
     if (res.status !== 200) throw new Error(`PUT members answered ${res.status}: ${await res.text()}`);
   }
 
-  /** Every message of the conversation, in seq order. */
-  async messages(reportId: string): Promise<ApiMessage[]> {
-    const res = await this.call(`/api/reports/${reportId}/messages?limit=200`);
+  /** Every message of the report's main conversation, or with `conversationId` of that one, in seq order. */
+  async messages(reportId: string, conversationId?: string): Promise<ApiMessage[]> {
+    const path = conversationId === undefined ? `/api/reports/${reportId}` : `/api/conversations/${conversationId}`;
+    const res = await this.call(`${path}/messages?limit=200`);
     if (res.status !== 200) throw new Error(`GET messages answered ${res.status}: ${await res.text()}`);
     return ((await res.json()) as { messages: ApiMessage[] }).messages;
+  }
+
+  /** The report's conversations this user sees. */
+  async conversations(reportId: string): Promise<ApiConversation[]> {
+    const res = await this.call(`/api/reports/${reportId}/conversations`);
+    if (res.status !== 200) throw new Error(`GET conversations answered ${res.status}: ${await res.text()}`);
+    return ((await res.json()) as { conversations: ApiConversation[] }).conversations;
+  }
+
+  async createConversation(reportId: string, body: { title?: string; visibility?: 'shared' | 'private' } = {}): Promise<ApiConversation> {
+    const res = await this.call(`/api/reports/${reportId}/conversations`, { method: 'POST', body: JSON.stringify(body) });
+    if (res.status !== 201) throw new Error(`POST conversations answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as ApiConversation;
   }
 }
 
