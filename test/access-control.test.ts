@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorSchema } from '../src/api/schemas.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { servedRoutes } from './support/served-routes.js';
 import { ADMIN_TOKEN, createTestApp, readSse, type TestApp } from './support/test-app.js';
 
 const JWT_SECRET = 'a-test-secret-that-is-at-least-32-characters-long';
@@ -16,8 +17,15 @@ let viewer: { id: string; token: string };
 let stranger: { id: string; token: string };
 /** The user the membership routes of the matrix add and remove: never one of the callers. */
 let target: { id: string; token: string };
+/** A viewer of the report known by email: adding them again by email is 409 for the owner. */
+const memberEmail = `member-${randomUUID()}@example.com`;
 let reportId: string;
 let answerId: string;
+/** A shared conversation the owner started, and a private one of the editor's, each with one turn. */
+let sharedId: string;
+let sharedAnswerId: string;
+let privateId: string;
+let privateAnswerId: string;
 
 async function createUserWithPassword(email: string, password: string) {
   const res = await t.request('/api/users', { method: 'POST', token: ADMIN_TOKEN, json: { email, password } });
@@ -48,9 +56,11 @@ beforeAll(async () => {
   stranger = await t.createUser();
   target = await t.createUser();
   reportId = await t.createReport(owner.token);
+  const byEmail = await t.createUser(memberEmail);
   for (const [user, role] of [
     [editor, 'editor'],
     [viewer, 'viewer'],
+    [byEmail, 'viewer'],
   ] as const) {
     const res = await t.request(`/api/reports/${reportId}/members/${user.id}`, { method: 'PUT', token: owner.token, json: { role } });
     expect(res.status).toBe(200);
@@ -58,7 +68,18 @@ beforeAll(async () => {
   }
   const turn = await t.request(`/api/reports/${reportId}/messages`, { method: 'POST', token: owner.token, json: { content: 'first question' }, headers: { accept: 'application/json' } });
   answerId = ((await turn.json()) as { assistantMessage: { id: string } }).assistantMessage.id;
+  [sharedId, sharedAnswerId] = await conversationWithTurn(owner.token, 'shared');
+  [privateId, privateAnswerId] = await conversationWithTurn(editor.token, 'private');
 });
+
+async function conversationWithTurn(token: string, visibility: 'shared' | 'private'): Promise<[string, string]> {
+  const created = await t.request(`/api/reports/${reportId}/conversations`, { method: 'POST', token, json: { visibility } });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  const turn = await t.request(`/api/conversations/${id}/messages`, { method: 'POST', token, json: { content: 'a question' }, headers: { accept: 'application/json' } });
+  expect(turn.status).toBe(201);
+  return [id, ((await turn.json()) as { assistantMessage: { id: string } }).assistantMessage.id];
+}
 afterAll(async () => {
   await t?.close();
   await db?.drop();
@@ -96,17 +117,69 @@ async function credentials(who: Who): Promise<Record<string, string>> {
   }
 }
 
-// Every route of a report, with what an allowed caller gets. Owner-only routes are 403 for members.
-const ROUTES: Array<{ name: string; method: string; path: () => string; body?: () => unknown; headers?: Record<string, string>; ok: number; allowed: Who[] }> = [
-  { name: 'read report', method: 'GET', path: () => `/api/reports/${reportId}`, ok: 200, allowed: ['owner', 'editor', 'viewer'] },
-  { name: 'patch report', method: 'PATCH', path: () => `/api/reports/${reportId}`, body: () => ({ title: 'Renamed' }), ok: 200, allowed: ['owner'] },
-  { name: 'history', method: 'GET', path: () => `/api/reports/${reportId}/messages`, ok: 200, allowed: ['owner', 'editor', 'viewer'] },
-  { name: 'send', method: 'POST', path: () => `/api/reports/${reportId}/messages`, body: () => ({ content: 'hello' }), headers: { accept: 'application/json' }, ok: 201, allowed: ['owner', 'editor'] },
-  { name: 'stop', method: 'POST', path: () => `/api/reports/${reportId}/messages/${answerId}/stop`, ok: 200, allowed: ['owner', 'editor'] },
-  { name: 'export', method: 'GET', path: () => `/api/reports/${reportId}/export?format=json`, ok: 200, allowed: ['owner', 'editor', 'viewer'] },
-  { name: 'clear', method: 'DELETE', path: () => `/api/reports/${reportId}/messages`, headers: { 'if-match': '"999999"' }, ok: 412, allowed: ['owner'] },
-  { name: 'add member', method: 'PUT', path: () => `/api/reports/${reportId}/members/${target.id}`, body: () => ({ role: 'viewer' }), ok: 200, allowed: ['owner'] },
-  { name: 'remove member', method: 'DELETE', path: () => `/api/reports/${reportId}/members/${target.id}`, ok: 204, allowed: ['owner'] },
+// Every route of a report and of a conversation (`route`, as the OpenAPI document spells it), with what an allowed
+// caller gets. Owner-only routes are 403 for members; `denied` names answers that differ from EXPECTED_DENIAL's.
+interface MatrixRoute {
+  name: string;
+  route: string;
+  method: string;
+  path: () => string;
+  body?: () => unknown;
+  headers?: Record<string, string>;
+  ok: number;
+  allowed: Who[];
+  denied?: Partial<Record<Who, [number, string]>>;
+}
+
+const MEMBERS: Who[] = ['owner', 'editor', 'viewer'];
+const CHATTERS: Who[] = ['owner', 'editor'];
+const JSON_TURN = { accept: 'application/json' };
+const STALE = { 'if-match': '"999999"' };
+// A private conversation is the editor's alone: the report's owner and the viewer get what a stranger gets.
+const PRIVATE: MatrixRoute['denied'] = { owner: [404, 'not_found'], viewer: [404, 'not_found'] };
+
+/** The routes of one conversation, under `base` (a report's main one, or one by id), with its answer's id. */
+function conversationRoutes(
+  label: string,
+  scope: '/api/reports/{reportId}' | '/api/conversations/{conversationId}',
+  base: () => string,
+  answer: () => string,
+  managers: Who[],
+  who: { members: Who[]; chatters: Who[]; denied?: MatrixRoute['denied'] },
+): MatrixRoute[] {
+  const routes: MatrixRoute[] = [
+    { name: `${label} history`, route: `GET ${scope}/messages`, method: 'GET', path: () => `${base()}/messages`, ok: 200, allowed: who.members },
+    { name: `${label} send`, route: `POST ${scope}/messages`, method: 'POST', path: () => `${base()}/messages`, body: () => ({ content: 'hello' }), headers: JSON_TURN, ok: 201, allowed: who.chatters },
+    { name: `${label} stop`, route: `POST ${scope}/messages/{messageId}/stop`, method: 'POST', path: () => `${base()}/messages/${answer()}/stop`, ok: 200, allowed: who.chatters },
+    { name: `${label} export`, route: `GET ${scope}/export`, method: 'GET', path: () => `${base()}/export?format=json`, ok: 200, allowed: who.members },
+    { name: `${label} events`, route: `GET ${scope}/events`, method: 'GET', path: () => `${base()}/events`, ok: 200, allowed: who.members },
+    { name: `${label} clear`, route: `DELETE ${scope}/messages`, method: 'DELETE', path: () => `${base()}/messages`, headers: STALE, ok: 412, allowed: managers },
+  ];
+  return routes.map((r) => ({ ...r, denied: who.denied }));
+}
+
+const ROUTES: MatrixRoute[] = [
+  { name: 'read report', route: 'GET /api/reports/{reportId}', method: 'GET', path: () => `/api/reports/${reportId}`, ok: 200, allowed: MEMBERS },
+  { name: 'patch report', route: 'PATCH /api/reports/{reportId}', method: 'PATCH', path: () => `/api/reports/${reportId}`, body: () => ({ title: 'Renamed' }), ok: 200, allowed: ['owner'] },
+  { name: 'list members', route: 'GET /api/reports/{reportId}/members', method: 'GET', path: () => `/api/reports/${reportId}/members`, ok: 200, allowed: MEMBERS },
+  { name: 'add member by email', route: 'POST /api/reports/{reportId}/members', method: 'POST', path: () => `/api/reports/${reportId}/members`, body: () => ({ email: memberEmail, role: 'editor' }), ok: 409, allowed: ['owner'] },
+  { name: 'add member', route: 'PUT /api/reports/{reportId}/members/{userId}', method: 'PUT', path: () => `/api/reports/${reportId}/members/${target.id}`, body: () => ({ role: 'viewer' }), ok: 200, allowed: ['owner'] },
+  { name: 'remove member', route: 'DELETE /api/reports/{reportId}/members/{userId}', method: 'DELETE', path: () => `/api/reports/${reportId}/members/${target.id}`, ok: 204, allowed: ['owner'] },
+  ...conversationRoutes('main', '/api/reports/{reportId}', () => `/api/reports/${reportId}`, () => answerId, ['owner'], { members: MEMBERS, chatters: CHATTERS }),
+  { name: 'list conversations', route: 'GET /api/reports/{reportId}/conversations', method: 'GET', path: () => `/api/reports/${reportId}/conversations`, ok: 200, allowed: MEMBERS },
+  { name: 'start conversation', route: 'POST /api/reports/{reportId}/conversations', method: 'POST', path: () => `/api/reports/${reportId}/conversations`, body: () => ({}), ok: 201, allowed: CHATTERS },
+  { name: 'fork shared', route: 'POST /api/reports/{reportId}/conversations', method: 'POST', path: () => `/api/reports/${reportId}/conversations`, body: () => ({ forkFrom: { conversationId: sharedId, seq: 2 } }), ok: 201, allowed: CHATTERS },
+  // A viewer may fork nothing (403 before the source is looked at); the owner does not see the source.
+  { name: 'fork private', route: 'POST /api/reports/{reportId}/conversations', method: 'POST', path: () => `/api/reports/${reportId}/conversations`, body: () => ({ forkFrom: { conversationId: privateId, seq: 2 } }), ok: 201, allowed: ['editor'], denied: { owner: [404, 'not_found'] } },
+  // The owner started the shared conversation: the owner manages it, members read it, editors chat in it.
+  { name: 'read shared', route: 'GET /api/conversations/{conversationId}', method: 'GET', path: () => `/api/conversations/${sharedId}`, ok: 200, allowed: MEMBERS },
+  { name: 'patch shared', route: 'PATCH /api/conversations/{conversationId}', method: 'PATCH', path: () => `/api/conversations/${sharedId}`, body: () => ({ title: 'Renamed' }), ok: 200, allowed: ['owner'] },
+  { name: 'delete shared', route: 'DELETE /api/conversations/{conversationId}', method: 'DELETE', path: () => `/api/conversations/${sharedId}`, headers: STALE, ok: 412, allowed: ['owner'] },
+  ...conversationRoutes('shared', '/api/conversations/{conversationId}', () => `/api/conversations/${sharedId}`, () => sharedAnswerId, ['owner'], { members: MEMBERS, chatters: CHATTERS }),
+  { name: 'read private', route: 'GET /api/conversations/{conversationId}', method: 'GET', path: () => `/api/conversations/${privateId}`, ok: 200, allowed: ['editor'], denied: PRIVATE },
+  { name: 'patch private', route: 'PATCH /api/conversations/{conversationId}', method: 'PATCH', path: () => `/api/conversations/${privateId}`, body: () => ({ title: 'Mine' }), ok: 200, allowed: ['editor'], denied: PRIVATE },
+  { name: 'delete private', route: 'DELETE /api/conversations/{conversationId}', method: 'DELETE', path: () => `/api/conversations/${privateId}`, headers: STALE, ok: 412, allowed: ['editor'], denied: PRIVATE },
+  ...conversationRoutes('private', '/api/conversations/{conversationId}', () => `/api/conversations/${privateId}`, () => privateAnswerId, ['editor'], { members: ['editor'], chatters: ['editor'], denied: PRIVATE }),
 ];
 
 const EXPECTED_DENIAL: Record<Who, [number, string] | undefined> = {
@@ -130,13 +203,26 @@ describe('the access matrix', () => {
       const res = await t.request(route.path(), { method: route.method, json: body, headers });
       if (route.allowed.includes(who)) {
         expect(res.status).toBe(route.ok);
+        await res.body?.cancel(); // an events stream stays open otherwise
         return;
       }
-      const [status, code] = EXPECTED_DENIAL[who]!;
+      const [status, code] = route.denied?.[who] ?? EXPECTED_DENIAL[who]!;
       expect(res.status).toBe(status);
       expect(errorSchema.parse(await res.json()).error.code).toBe(code);
     });
   }
+
+  it('covers every route of a report and of a conversation', () => {
+    const scoped = [...servedRoutes(t.app)].filter((r) => r.includes('{reportId}') || r.includes('{conversationId}'));
+    expect(scoped.length).toBeGreaterThan(20);
+    expect(scoped.filter((r) => !ROUTES.some((m) => m.route === r))).toEqual([]);
+    // Each row's path is an instance of the route it names.
+    for (const m of ROUTES) {
+      const pattern = new RegExp(`^${m.route.split(' ')[1]!.replace(/\{[A-Za-z]+\}/g, '[^/]+')}(\\?.*)?$`);
+      expect(m.path(), m.name).toMatch(pattern);
+      expect(m.route.split(' ')[0], m.name).toBe(m.method);
+    }
+  });
 
   it('a report you cannot see answers exactly like one that does not exist', async () => {
     const bodyOf = async (id: string) => {

@@ -8,12 +8,19 @@ let db: TestDatabase;
 let t: TestApp;
 let token: string;
 let reportId: string;
+/** Real conversations for `$MAIN` and `$FORK` in paths and bodies: the report's main one and a fork of it. */
+const real = { $MAIN: '', $FORK: '' };
 
 beforeAll(async () => {
   db = await createTestDatabase();
   t = await createTestApp(db, { MAX_MESSAGE_CHARS: '200' });
   ({ token } = await t.createUser());
   reportId = await t.createReport(token);
+  const turn = await t.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: { content: 'first' }, headers: { accept: 'application/json' } });
+  real.$MAIN = ((await turn.json()) as { userMessage: { conversationId: string } }).userMessage.conversationId;
+  const fork = await t.request(`/api/reports/${reportId}/conversations`, { method: 'POST', token, json: { forkFrom: { conversationId: real.$MAIN, seq: 2 } } });
+  expect(fork.status).toBe(201);
+  real.$FORK = ((await fork.json()) as { id: string }).id;
 });
 afterAll(async () => {
   await t?.close();
@@ -60,6 +67,23 @@ const rawBody = fc.oneof(
   fc.record({ content: jsonValue, id: fc.oneof(jsonValue, fc.uuid()) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
   fc.record({ title: jsonValue, content: jsonValue, status: jsonValue }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
   fc.record({ email: jsonValue, password: jsonValue, name: jsonValue, role: jsonValue }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+  fc
+    .record(
+      {
+        id: fc.oneof(jsonValue, fc.uuid()),
+        title: jsonValue,
+        visibility: fc.oneof(jsonValue, fc.constantFrom('shared', 'private')),
+        forkFrom: fc.oneof(
+          jsonValue,
+          fc.record(
+            { conversationId: fc.oneof(jsonValue, fc.uuid(), fc.constantFrom('$MAIN', '$FORK')), seq: fc.oneof(jsonValue, fc.integer({ min: -2, max: 5 })) },
+            { requiredKeys: [] },
+          ),
+        ),
+      },
+      { requiredKeys: [] },
+    )
+    .map((v) => JSON.stringify(v)),
   // anything JSON, and things that are not JSON at all
   jsonValue.map((v) => JSON.stringify(v) ?? 'undefined'),
   hostileStrings,
@@ -86,8 +110,20 @@ const request = fc.record({
     ['POST', '/api/users'],
     ['POST', '/api/auth/login'],
     ['GET', '/api/reports/:x'],
+    ['GET', '/api/reports/:report/conversations'],
+    ['POST', '/api/reports/:report/conversations'],
+    ['GET', '/api/conversations/:conv'],
+    ['PATCH', '/api/conversations/:conv'],
+    ['DELETE', '/api/conversations/:conv'],
+    ['POST', '/api/conversations/:conv/messages'],
+    ['GET', '/api/conversations/:conv/messages?limit=:x&after=:x'],
+    ['DELETE', '/api/conversations/:conv/messages'],
+    ['POST', '/api/conversations/:conv/messages/:x/stop'],
+    ['GET', '/api/conversations/:conv/export?format=:x'],
+    ['GET', '/api/conversations/:conv/events?after=:x'],
   ),
   useRealReport: fc.boolean(),
+  conversation: fc.constantFrom('$MAIN', '$FORK', undefined),
   x: pathPart,
   body: rawBody,
   contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', ''),
@@ -96,11 +132,14 @@ const request = fc.record({
 });
 
 async function counts() {
-  const [row] = await db.sql<{ m: number; r: number; u: number; t: number }[]>`
+  const [row] = await db.sql<{ m: number; r: number; u: number; t: number; c: number }[]>`
     SELECT (SELECT count(*) FROM messages)::int AS m, (SELECT count(*) FROM reports)::int AS r,
-           (SELECT count(*) FROM users)::int AS u, (SELECT count(*) FROM api_tokens)::int AS t`;
+           (SELECT count(*) FROM users)::int AS u, (SELECT count(*) FROM api_tokens)::int AS t,
+           (SELECT count(*) FROM conversations)::int AS c`;
   return row!;
 }
+
+const withRealIds = (text: string) => text.replaceAll('$MAIN', real.$MAIN).replaceAll('$FORK', real.$FORK);
 
 const headerSafe = (s: string) => /^[\x20-\x7e]*$/.test(s);
 
@@ -109,19 +148,24 @@ describe('hostile input on every route', () => {
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
         const [method, template] = r.route as [string, string];
-        const path = template.replace(':report', r.useRealReport ? reportId : r.x).replaceAll(':x', r.x);
+        const path = template
+          .replace(':report', r.useRealReport ? reportId : r.x)
+          .replace(':conv', withRealIds(r.conversation ?? r.x))
+          .replaceAll(':x', r.x);
         const headers: Record<string, string> = { authorization: `Bearer ${template === '/api/users' ? ADMIN_TOKEN : token}`, accept: 'application/json' };
         if (r.contentType) headers['content-type'] = r.contentType;
         if (r.ifMatch !== undefined && headerSafe(r.ifMatch)) headers['if-match'] = r.ifMatch;
         if (r.idempotencyKey !== undefined && headerSafe(r.idempotencyKey)) headers['idempotency-key'] = r.idempotencyKey;
         const before = await counts();
-        const res = await t.request(path, { method, headers, body: method === 'GET' ? undefined : r.body });
+        const res = await t.request(path, { method, headers, body: method === 'GET' ? undefined : withRealIds(r.body) });
         expect(res.status).toBeLessThan(500);
         if (res.status >= 400) {
           const text = await res.text();
           const body = errorSchema.parse(JSON.parse(text));
           expect(body.error.message).not.toMatch(/node_modules|\/work\/|\.ts:\d+|SELECT |INSERT |at async/);
           expect(await counts()).toEqual(before);
+        } else if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
+          await res.body?.cancel(); // an events stream never ends on its own
         } else {
           await res.arrayBuffer();
         }

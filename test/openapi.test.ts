@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import '../src/api/schemas.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { servedRoutes } from './support/served-routes.js';
 import { ADMIN_TOKEN, createTestApp, readSse, type TestApp } from './support/test-app.js';
 
 // The OpenAPI document is generated from the routes' declarations, is valid OpenAPI 3.1 (the official validator),
@@ -127,12 +128,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents exactly the routes the app serves', () => {
-    // Hono lists middleware as method ALL (or on wildcard paths), and a route with a middleware twice.
-    const served = new Set(
-      t.app.routes
-        .filter((r) => r.method !== 'ALL' && !r.path.includes('*'))
-        .map((r) => `${r.method} ${r.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}')}`),
-    );
+    const served = servedRoutes(t.app);
     const documented = new Set(
       Object.entries(doc.paths).flatMap(([path, item]) => METHODS.filter((m) => item[m] !== undefined).map((m) => `${m.toUpperCase()} ${path}`)),
     );
@@ -189,6 +185,61 @@ describe('real answers match the document', () => {
     expect(events.status).toBe(200);
     await expectDocumented(events, 'get', '/api/reports/{reportId}/events');
     await events.body?.cancel();
+  });
+
+  it('conversations: list, create and its replay, fork, read, rename, delete, and the routes of one conversation', async () => {
+    const reportId = await t.createReport(token);
+    const list = '/api/reports/{reportId}/conversations';
+    const one = '/api/conversations/{conversationId}';
+    const body = { id: randomUUID(), title: 'Side question' };
+    const first = await t.request(`/api/reports/${reportId}/conversations`, { method: 'POST', token, json: body });
+    expect(first.status).toBe(201);
+    const created = (await expectDocumented(first, 'post', list)) as { id: string };
+    const replay = await t.request(`/api/reports/${reportId}/conversations`, { method: 'POST', token, json: body });
+    expect(replay.status).toBe(200);
+    await expectDocumented(replay, 'post', list);
+    const base = `/api/conversations/${created.id}`;
+
+    const sent = await t.request(`${base}/messages`, { method: 'POST', token, json: { content: 'What happened?' }, headers: { accept: 'application/json' } });
+    expect(sent.status).toBe(201);
+    const turn = (await expectDocumented(sent, 'post', `${one}/messages`)) as { assistantMessage: { id: string } };
+    const streamed = await t.request(`${base}/messages`, { method: 'POST', token, json: { content: 'And then?' } });
+    await expectDocumented(streamed, 'post', `${one}/messages`);
+    expect((await readSse(streamed).all()).at(-1)).toBe('[DONE]');
+    await expectDocumented(await t.request(`${base}/messages`, { token }), 'get', `${one}/messages`);
+    await expectDocumented(await t.request(`${base}/messages/${turn.assistantMessage.id}/stop`, { method: 'POST', token }), 'post', `${one}/messages/{messageId}/stop`);
+    await expectDocumented(await t.request(`${base}/export?format=json`, { token }), 'get', `${one}/export`);
+    await expectDocumented(await t.request(`${base}/export`, { token }), 'get', `${one}/export`);
+    const events = await t.request(`${base}/events`, { token });
+    await expectDocumented(events, 'get', `${one}/events`);
+    await events.body?.cancel();
+
+    const forking = await t.request(`/api/reports/${reportId}/conversations`, { method: 'POST', token, json: { forkFrom: { conversationId: created.id, seq: 2 } } });
+    expect(forking.status).toBe(201);
+    const forked = (await expectDocumented(forking, 'post', list)) as { forkedFrom: unknown };
+    expect(forked.forkedFrom).toEqual({ conversationId: created.id, seq: 2 });
+    await expectDocumented(await t.request(`/api/reports/${reportId}/conversations`, { token }), 'get', list);
+    await expectDocumented(await t.request(base, { token }), 'get', one);
+    const renamed = (await expectDocumented(await t.request(base, { method: 'PATCH', token, json: { visibility: 'private' } }), 'patch', one)) as { version: number };
+    const cleared = await t.request(`${base}/messages`, { method: 'DELETE', token, headers: { 'if-match': `"${renamed.version}"` } });
+    expect(cleared.status).toBe(204);
+    await expectDocumented(cleared, 'delete', `${one}/messages`);
+
+    const errorCases: Array<[Response, Method, string, string]> = [
+      [await t.request(`/api/reports/${reportId}/conversations`, { method: 'POST', token, json: { ...body, title: 'Other' } }), 'post', list, 'idempotency_conflict'],
+      [await t.request(`/api/reports/${reportId}/conversations`, { method: 'POST', token, json: { forkFrom: { conversationId: created.id, seq: 1 } } }), 'post', list, 'invalid_request'],
+      [await t.request(`/api/reports/${reportId}/conversations`, { method: 'POST', token, json: { forkFrom: { conversationId: randomUUID(), seq: 0 } } }), 'post', list, 'not_found'],
+      [await t.request(base, { method: 'DELETE', token }), 'delete', one, 'precondition_required'],
+      [await t.request(base, { method: 'DELETE', token, headers: { 'if-match': '"0"' } }), 'delete', one, 'precondition_failed'],
+      [await t.request(`/api/conversations/${randomUUID()}/messages`, { token }), 'get', `${one}/messages`, 'not_found'],
+    ];
+    for (const [res, method, path, code] of errorCases) {
+      expect(((await expectDocumented(res, method, path)) as { error: { code: string } }).error.code).toBe(code);
+    }
+    const version = ((await (await t.request(base, { token })).json()) as { version: number }).version;
+    const deleted = await t.request(base, { method: 'DELETE', token, headers: { 'if-match': `"${version}"` } });
+    expect(deleted.status).toBe(204);
+    await expectDocumented(deleted, 'delete', one);
   });
 
   it('accounts, members and health', async () => {

@@ -9,6 +9,7 @@ import { createTestApp, type TestApp } from './support/test-app.js';
 /**
  * The one send whose outcome the server cannot know: the connection drops after the reserve's commit was sent,
  * and the database stays unreachable past the retries. The client must not be told 503 "nothing was stored".
+ * The same holds for the creation of a conversation (a fork), which is idempotent by id as a send is.
  */
 
 let db: TestDatabase;
@@ -80,4 +81,26 @@ describe('a send whose commit cannot be confirmed', () => {
     ]);
   }, 60_000);
 
+  it('a fork whose commit cannot be confirmed is answered 500 "may have been created", never 503; sent again it is a replay', async () => {
+    relay.mode = 'pass';
+    const mainId = (await db.sql<{ id: string }[]>`SELECT id FROM conversations WHERE report_id = ${reportId} AND is_main`)[0]!.id;
+    const body = { id: randomUUID(), forkFrom: { conversationId: mainId, seq: 2 } };
+    const create = () => t.request(`/api/reports/${reportId}/conversations`, { method: 'POST', token, json: body });
+    const stored = async () => (await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM conversations WHERE id = ${body.id}`)[0]!.n;
+
+    relay.commitMarker = 'create_conversation(';
+    relay.mode = 'cut-after-commit';
+    const res = await create();
+    expect(relay.cut).toBe(true);
+    const error = errorSchema.parse(await res.json()).error;
+    expect([res.status, error.code]).toEqual([500, 'internal']);
+    expect(error.message).toMatch(/may have been created/);
+    expect(await stored()).toBe(1); // it was committed: a 503 here would have been a lie
+
+    relay.mode = 'pass';
+    const again = await create();
+    expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([200, 'true']);
+    expect(((await again.json()) as { id: string; messageCount: number })).toMatchObject({ id: body.id, messageCount: 2 });
+    expect(await stored()).toBe(1);
+  }, 60_000);
 });

@@ -148,7 +148,7 @@ describe('migrations', () => {
       const journal = (await import('../src/store/migrations/meta/_journal.json', { with: { type: 'json' } })).default;
       expect(applied?.n).toBe(journal.entries.length);
       const tables = await a<{ tablename: string }[]>`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`;
-      expect(tables.map((t) => t.tablename)).toEqual(['answer_pieces', 'api_tokens', 'conversations', 'external_identities', 'messages', 'rate_limit_windows', 'report_members', 'report_revisions', 'reports', 'sessions', 'sign_in_failures', 'users']);
+      expect(tables.map((t) => t.tablename)).toEqual(['admin_sessions', 'answer_pieces', 'api_tokens', 'conversations', 'external_identities', 'invites', 'messages', 'rate_limit_windows', 'report_members', 'report_revisions', 'reports', 'sessions', 'sign_in_failures', 'users']);
     } finally {
       await a.end({ timeout: 5 });
       await b.end({ timeout: 5 });

@@ -8,6 +8,7 @@ import {
 import type { ConversationInfo } from '../store/types.js';
 import { CHAT_ROLES, requireManager, requireRole, visibleConversation, visibleReport } from './access.js';
 import type { Caller, ChatContext } from './context.js';
+import { withPatientRetry } from './patient-retry.js';
 
 /** A conversation as the API shows it. */
 export function toApiConversation(c: ConversationInfo) {
@@ -40,34 +41,33 @@ export interface CreateInput {
   forkFrom?: { conversationId: string; seq: number };
 }
 
-const NEW_TITLE = 'New conversation';
-
 /**
  * Starts a conversation of a report, or forks one: a copy of the source's messages 1..seq, which stays as it was.
- * Needs the right to chat; the source must be visible to the caller. Idempotent by id.
+ * Needs the right to chat; the store checks that the source is visible to the caller, after it looked for a replay:
+ * a request sent again is answered with what it created even if its source was deleted or unshared since.
+ * Idempotent by id.
  */
 export async function createConversation(ctx: ChatContext, caller: Caller, input: CreateInput) {
   const report = await visibleReport(ctx, caller, input.reportId);
   requireRole(report, CHAT_ROLES, 'start conversations');
-  let title = input.title ?? NEW_TITLE;
-  if (input.forkFrom) {
-    // A source the caller cannot see is as absent as one that does not exist.
-    const source = await visibleConversation(ctx, caller, { conversationId: input.forkFrom.conversationId });
-    if (source.report.id !== report.id) throw new AppError('not_found', 'No such conversation to fork (in this report, visible to you).');
-    title = input.title ?? `${source.conversation.title} (branch)`.slice(0, 200);
-  }
   const visibility = input.visibility ?? 'shared';
-  const { kind, conversation } = await createStored(ctx.sql, {
-    id: input.id,
-    reportId: report.id,
-    userId: caller.id,
-    title,
-    visibility,
-    forkFrom: input.forkFrom,
-    // The body with its defaults filled in: sending a default explicitly is the same request.
-    request: { title: input.title ?? null, visibility, forkFrom: input.forkFrom ?? null },
-    maxPerUser: ctx.config.maxConversationsPerReport,
-  });
+  // Idempotent by id: an attempt after one whose acknowledgement was lost finds the conversation as a replay.
+  const { kind, conversation } = await withPatientRetry(
+    () =>
+      createStored(ctx.sql, {
+        id: input.id,
+        reportId: report.id,
+        userId: caller.id,
+        title: input.title ?? null,
+        visibility,
+        forkFrom: input.forkFrom,
+        // The body with its defaults filled in: sending a default explicitly is the same request.
+        request: { title: input.title ?? null, visibility, forkFrom: input.forkFrom ?? null },
+        maxPerUser: ctx.config.maxConversationsPerReport,
+      }),
+    'The conversation may have been created, but the database stopped answering before it could be confirmed. ' +
+      'Send the same request again (the same id): it is never created twice.',
+  );
   return { replayed: kind === 'replay', conversation: toApiConversation(conversation) };
 }
 

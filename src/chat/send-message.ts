@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
-import { PATIENT_RETRY, withRetry } from '../store/retry.js';
 import type { WindowCount } from '../store/rate-limits.js';
-import { isCommitUncertain } from '../store/transaction.js';
 import { RateLimited, reserveTurn } from '../store/turns.js';
 import type { MessageRow, StoredSource } from '../store/types.js';
 import { CHAT_ROLES, requireRole, visibleConversation, type ConversationRef } from './access.js';
 import type { Caller, ChatContext } from './context.js';
 import { followTurn, type Following } from './follow-turn.js';
+import { withPatientRetry } from './patient-retry.js';
 import { rateLimitedError, turnLimits } from './rate-limit.js';
 
 export interface SendInput {
@@ -55,10 +54,7 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
   // One answer id for every attempt of this request: an attempt that did not commit left it unused, and one that
   // did is found again as a replay, recognisable as this request's own by this id.
   const assistantMessageId = randomUUID();
-  // Set once an attempt may have committed (its connection was lost while its commit was in flight): from then on,
-  // if the retries run out, the client must not be told 503 "nothing was stored".
-  let maybeStored = false;
-  const reservation = await withRetry(
+  const reservation = await withPatientRetry(
     () =>
       reserveTurn(ctx.sql, {
         conversationId,
@@ -74,17 +70,10 @@ export async function sendMessage(ctx: ChatContext, caller: Caller, input: SendI
         start: { model: ctx.engine.modelId },
         limits,
       }),
-    { ...PATIENT_RETRY, onRetry: (err) => (maybeStored ||= isCommitUncertain(err)) },
+    'Your message may have been saved, but the database stopped answering before it could be confirmed. ' +
+      'Send it again with the same id: it is never stored twice, and you will get its answer.',
   ).catch((err: unknown) => {
     if (err instanceof RateLimited) throw rateLimitedError(err.counts);
-    if (maybeStored || isCommitUncertain(err)) {
-      throw new AppError(
-        'internal',
-        'Your message may have been saved, but the database stopped answering before it could be confirmed. ' +
-          'Send it again with the same id: it is never stored twice, and you will get its answer.',
-        { cause: err },
-      );
-    }
     throw err;
   });
   const { userMessage, assistantMessage } = reservation;

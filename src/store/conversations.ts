@@ -1,7 +1,7 @@
 import { AppError } from '../errors/app-error.js';
 import type { Sql } from './db.js';
 import { sqlState } from './pg-errors.js';
-import { inTransaction } from './transaction.js';
+import { autocommitTracked, inTransaction } from './transaction.js';
 import type { ConversationInfo, ReportRow } from './types.js';
 
 /** Which conversation: a report's main one, or one by its id. */
@@ -55,7 +55,8 @@ export interface NewConversation {
   id: string;
   reportId: string;
   userId: string;
-  title: string;
+  /** Null for the default: "New conversation", or for a fork the source's title, marked as a branch. */
+  title: string | null;
   visibility: 'shared' | 'private';
   forkFrom: { conversationId: string; seq: number } | undefined;
   /** The request as the caller normalized it: the same body again is a replay, another body a conflict. */
@@ -73,16 +74,20 @@ const LIMIT = 'RC429';
 
 /**
  * Creates a conversation, empty or as a fork (a copy of the source's messages 1..seq), in one autocommitted call
- * of `create_conversation`. A replay (the same id and body by the same user) returns the stored conversation.
+ * of `create_conversation`, which checks that `userId` may see the source. A replay (the same id and body by the
+ * same user) returns the stored conversation, whatever became of the source since.
  */
 export async function createConversation(sql: Sql, input: NewConversation): Promise<{ kind: 'created' | 'replay'; conversation: ConversationInfo }> {
   try {
-    const [row] = await sql<ConversationInfo[]>`
-      SELECT ${CONVERSATION_COLUMNS(sql)}
-      FROM create_conversation(
-        ${input.id}, ${input.reportId}, ${input.userId}, ${input.title}, ${input.visibility},
-        ${input.forkFrom?.conversationId ?? null}, ${input.forkFrom?.seq ?? null}, ${sql.json(input.request as never)}, ${input.maxPerUser}
-      ) c`;
+    // Its own transaction: a connection lost while it ran leaves its outcome unknown, as a lost COMMIT would.
+    const [row] = await autocommitTracked(
+      () => sql<ConversationInfo[]>`
+        SELECT ${CONVERSATION_COLUMNS(sql)}
+        FROM create_conversation(
+          ${input.id}, ${input.reportId}, ${input.userId}, ${input.title}, ${input.visibility},
+          ${input.forkFrom?.conversationId ?? null}, ${input.forkFrom?.seq ?? null}, ${sql.json(input.request as never)}, ${input.maxPerUser}
+        ) c`,
+    );
     if (!row) throw new Error('create_conversation returned no row');
     return { kind: 'created', conversation: row };
   } catch (err) {

@@ -1,7 +1,8 @@
 import type { FinishResult, Reservation } from '../../src/store/turns.js';
 import { INTERRUPTED_ERROR } from '../../src/store/turns.js';
-import type { MessageRow, TerminalStatus } from '../../src/store/types.js';
+import type { MessageRow, StoredSource, TerminalStatus } from '../../src/store/types.js';
 import { isTerminal } from '../../src/store/types.js';
+import { checkCopies, type ForkBase } from './fork-model.js';
 
 /**
  * An in-memory record of what the store told each client, and the DESIGN.md invariants 1 to 4 checked against it.
@@ -10,6 +11,9 @@ import { isTerminal } from '../../src/store/types.js';
  * order: with several clients in flight at once, the order in which the database applied their changes is only
  * known from what each call returned (a row, `applied`, a version). The invariants say that these answers,
  * taken together, must describe exactly one history, and that the stored conversation is that history.
+ *
+ * A fork's messages 1..seq are copies (test/support/fork-model.ts checks them); its own turns follow from seq + 1,
+ * and every invariant holds for them as for any conversation's.
  */
 
 /** One POST of a message: a fresh id, a retry of an id (same content), or a reuse of an id with other content. */
@@ -38,6 +42,7 @@ export type AnswerOp =
       status: TerminalStatus;
       content: string;
       error: string | null;
+      sources: StoredSource[];
       result: FinishResult;
     }
   | { op: number; client: number; kind: 'stop'; seq: number; row: MessageRow | undefined }
@@ -56,6 +61,8 @@ export interface FollowerRecord {
 
 export interface RunRecord {
   conversationId: string;
+  /** Set for a fork: what its first messages copy. */
+  fork?: ForkBase;
   sends: SendRecord[];
   answerOps: AnswerOp[];
   followers: FollowerRecord[];
@@ -78,6 +85,10 @@ export function checkConversation(run: RunRecord, stored: StoredConversation): s
   const v: string[] = [...run.unexpected];
   const { messages } = stored;
   const bySeq = new Map(messages.map((m) => [m.seq, m]));
+  // A fork's copies come first, at versions 1..base; its own turns start at seq base + 1.
+  const base = run.fork?.seq ?? 0;
+  const copies = messages.filter((m) => m.seq <= base);
+  if (run.fork) v.push(...checkCopies(run.conversationId, run.fork, copies));
 
   // ---- Invariants 1 and 4: each id sent makes exactly one turn; every other send of it replays or conflicts.
   const groups = new Map<string, SendRecord[]>();
@@ -160,8 +171,8 @@ export function checkConversation(run: RunRecord, stored: StoredConversation): s
     }
   }
 
-  // ---- Invariant 1 against storage: the created turns and nothing else, each once, with its content.
-  const expectedIds = new Set(turns.flatMap((t) => [t.userMessageId, t.assistantMessageId]));
+  // ---- Invariant 1 against storage: the created turns (and a fork's copies) and nothing else, each once.
+  const expectedIds = new Set([...copies.map((m) => m.id), ...turns.flatMap((t) => [t.userMessageId, t.assistantMessageId])]);
   for (const m of messages) {
     if (!expectedIds.has(m.id)) v.push(`inv1: stored message ${m.id} (seq ${m.seq}, ${m.role}) was never created by any send`);
   }
@@ -182,21 +193,22 @@ export function checkConversation(run: RunRecord, stored: StoredConversation): s
     }
   }
 
-  // ---- Invariant 3: seqs 1..2N, user n then its answer n+1; the conversation row agrees.
+  // ---- Invariant 3: seqs 1..base+2N, user n then its answer n+1; the conversation row agrees.
   const n = turns.length;
   const seqs = messages.map((m) => m.seq);
-  const expectedSeqs = Array.from({ length: 2 * n }, (_, i) => i + 1);
+  const expectedSeqs = Array.from({ length: base + 2 * n }, (_, i) => i + 1);
   if (JSON.stringify(seqs) !== JSON.stringify(expectedSeqs)) {
-    v.push(`inv3: stored seqs are [${seqs.join(',')}], expected 1..${2 * n}`);
+    v.push(`inv3: stored seqs are [${seqs.join(',')}], expected 1..${base + 2 * n}`);
   }
+  for (const t of turns) if (t.seq <= base) v.push(`inv3: a turn was given seq ${t.seq}, within the fork's copies 1..${base}`);
   for (let i = 0; i + 1 < messages.length; i += 2) {
     const [q, a] = [messages[i]!, messages[i + 1]!];
     if (q.role !== 'user' || a.role !== 'assistant' || a.replyTo !== q.id) {
       v.push(`inv3: seq ${q.seq} (${q.role}) and ${a.seq} (${a.role}, reply to ${a.replyTo}) are not a question and its answer`);
     }
   }
-  if (stored.nextSeq !== 2 * n + 1 || stored.messageCount !== 2 * n) {
-    v.push(`inv3: conversation has next_seq ${stored.nextSeq} and message_count ${stored.messageCount} for ${n} turns`);
+  if (stored.nextSeq !== base + 2 * n + 1 || stored.messageCount !== base + 2 * n) {
+    v.push(`inv3: conversation has next_seq ${stored.nextSeq} and message_count ${stored.messageCount} for ${base} copies and ${n} turns`);
   }
 
   // ---- Invariant 2: each answer's applied changes, then what must be stored.
@@ -206,7 +218,7 @@ export function checkConversation(run: RunRecord, stored: StoredConversation): s
     list.push(o);
     opsBySeq.set(o.seq, list);
   }
-  const versions: { version: number; what: string }[] = [];
+  const versions: { version: number; what: string }[] = copies.map((m) => ({ version: m.changedVersion, what: `copy ${m.seq}` }));
   const terminalVersion = new Map<number, number>();
   const startVersion = new Map<number, number>();
   for (const t of turns) {
@@ -269,9 +281,9 @@ export function checkConversation(run: RunRecord, stored: StoredConversation): s
     if (start && start.kind === 'start' && start.row!.changedVersion >= tv) {
       v.push(`inv2: answer ${seq} was started at version ${start.row!.changedVersion}, after it ended at version ${tv}`);
     }
-    let expected: { status: string; content: string; error: string | null };
+    let expected: { status: string; content: string; error: string | null; sources: StoredSource[] };
     if (terminal.kind === 'finish') {
-      expected = { status: terminal.status, content: terminal.content, error: terminal.error };
+      expected = { status: terminal.status, content: terminal.content, error: terminal.error, sources: inKeyOrder(terminal.sources) };
       const m = terminal.result.message;
       if (m.status !== terminal.status || m.content !== terminal.content || m.error !== terminal.error) {
         v.push(
@@ -281,10 +293,10 @@ export function checkConversation(run: RunRecord, stored: StoredConversation): s
         );
       }
     } else if (terminal.kind === 'stop') {
-      expected = { status: 'stopped', content: '', error: null };
+      expected = { status: 'stopped', content: '', error: null, sources: [] };
     } else {
       const last = checkpoints.at(-1);
-      expected = { status: 'interrupted', content: last?.kind === 'checkpoint' ? last.content : '', error: INTERRUPTED_ERROR };
+      expected = { status: 'interrupted', content: last?.kind === 'checkpoint' ? last.content : '', error: INTERRUPTED_ERROR, sources: [] };
       if (terminal.kind === 'sweep' && terminal.row.content !== expected.content) {
         v.push(
           `inv2: the sweep of answer ${seq} returned content ${JSON.stringify(terminal.row.content)}, ` +
@@ -292,7 +304,7 @@ export function checkConversation(run: RunRecord, stored: StoredConversation): s
         );
       }
     }
-    const got = { status: stored.status, content: stored.content, error: stored.error };
+    const got = { status: stored.status, content: stored.content, error: stored.error, sources: inKeyOrder(stored.sources) };
     if (JSON.stringify(got) !== JSON.stringify(expected)) {
       v.push(
         `inv2: answer ${seq} ended by ${describe(terminal)} is stored as ${JSON.stringify(got)}, ` +
@@ -365,6 +377,9 @@ export function checkConversation(run: RunRecord, stored: StoredConversation): s
   }
   return v;
 }
+
+/** Sources with their keys in one order (jsonb stores them in its own): comparable as JSON text. */
+const inKeyOrder = (sources: readonly StoredSource[]) => sources.map(({ n, start, end, quote, heading }) => ({ n, start, end, quote, heading }));
 
 function pick(m: MessageRow) {
   return { id: m.id, seq: m.seq, status: m.status, content: m.content, changedVersion: m.changedVersion };

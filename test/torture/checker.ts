@@ -2,11 +2,16 @@
  * The torture test's checker: a pure function from a recorded history (every operation the simulated tabs ran, with
  * its start, end and outcome, what the events subscribers ended with, and the conversations as finally stored) to
  * the anomalies it contains. In the spirit of Jepsen's list-append checker: a conversation is a list that sends
- * append to; acknowledged appends must be there exactly once, in an order consistent with real time.
+ * append to; acknowledged appends must be there exactly once, in an order consistent with real time. A fork is a
+ * list that starts as a copy of a prefix of another: its copies must be its source's messages, and every check of a
+ * conversation holds for what was appended to it after them (fork-check.ts).
  *
- * It imports nothing: the history is plain data (the harness writes it as JSON lines), so an outside tool can feed
- * it the same file, and the unit test can feed it histories with known anomalies.
+ * It imports nothing but its fork checks (fork-check.ts, as pure): the history is plain data (the harness writes it as
+ * JSON lines), so an outside tool can feed it the same file, and the unit test can feed it histories with known
+ * anomalies.
  */
+
+import { checkForks } from './fork-check.js';
 
 export type Outcome = 'ok' | 'failed' | 'unknown';
 
@@ -16,6 +21,8 @@ export interface SendOp {
   op: number;
   tab: string;
   report: string;
+  /** The conversation sent to (the report's main one, or a conversation by its id): what the checks are keyed by. */
+  conversation: string;
   instance: number;
   messageId: string;
   content: string;
@@ -53,6 +60,7 @@ export interface StopOp {
   op: number;
   tab: string;
   report: string;
+  conversation: string;
   instance: number;
   assistantId: string;
   start: number;
@@ -72,6 +80,7 @@ export interface ReadOp {
   op: number;
   tab: string;
   report: string;
+  conversation: string;
   instance: number;
   start: number;
   end: number;
@@ -93,7 +102,39 @@ export interface FaultOp {
   detail?: string;
 }
 
-export type Op = SendOp | StopOp | ReadOp | FaultOp;
+/** One message as a read of a fork showed it: [copiedFrom, seq, role, status, contentDigest(content)]. */
+export type CopyRead = [string | null, number, 'user' | 'assistant', string, string];
+
+/**
+ * POST …/conversations: a conversation started empty (`source` null) or forked from `source` at `seq`, with the id the
+ * tab chose (a retry sends the same id and body).
+ */
+export interface ForkOp {
+  type: 'fork';
+  op: number;
+  tab: string;
+  report: string;
+  /** The id of the conversation the call creates. */
+  conversation: string;
+  instance: number;
+  source: string | null;
+  seq: number;
+  start: number;
+  end: number;
+  /** ok: 201, or 200 for a replay; failed: a 4xx or 503 (nothing stored); unknown: anything else. */
+  outcome: Outcome;
+  status?: number;
+  error?: string;
+  /**
+   * The source as the tab read it (one snapshot) to choose `seq`, before the call: what stood at `seq`, whether every
+   * message up to it had ended, and whether the source was receiving a turn.
+   */
+  before?: { at: 'user' | 'assistant' | 'none'; prefixEnded: boolean; receiving: boolean };
+  /** The fork's messages up to `seq` as its first read after the call showed them. */
+  firstRead?: CopyRead[];
+}
+
+export type Op = SendOp | StopOp | ReadOp | FaultOp | ForkOp;
 
 export interface SubscriberMessage {
   id: string;
@@ -109,6 +150,7 @@ export interface SubscriberRecord {
   type: 'subscriber';
   tab: string;
   report: string;
+  conversation: string;
   connects: number;
   /** The version it had seen last when it stopped, and the conversation's stored version. */
   lastVersion: number;
@@ -129,10 +171,19 @@ export interface StoredMessage {
   content: string;
   replyTo: string | null;
   changedVersion: number;
+  /** For a fork's copy, the message it copies (the first original). */
+  copiedFrom?: string | null;
+  /** The sources as `n:start-end` joined by commas, to compare a copy's with its original's. */
+  sources?: string;
 }
 
 export interface StoredConversation {
   report: string;
+  conversation: string;
+  /** The report's main conversation, which no tab creates. */
+  isMain?: boolean;
+  /** For a fork: its messages 1..seq are copies of that conversation's. */
+  forkedFrom?: { conversation: string; seq: number } | null;
   version: number;
   messages: StoredMessage[];
 }
@@ -169,7 +220,11 @@ export type AnomalyKind =
   /** An events subscriber did not end with exactly the stored conversation. */
   | 'subscriber-mismatch'
   /** An events subscriber's deltas built a text that is not a prefix of the answer's final text. */
-  | 'delta-mismatch';
+  | 'delta-mismatch'
+  /** A fork's copies (stored, or as its first read showed them) are not its source's messages 1..seq as stored. */
+  | 'fork-mismatch'
+  /** A fork was refused though the source it read showed an ended turn at seq, or created at a question. */
+  | 'fork-refused';
 
 export const ANOMALY_KINDS: readonly AnomalyKind[] = [
   'lost',
@@ -185,11 +240,15 @@ export const ANOMALY_KINDS: readonly AnomalyKind[] = [
   'terminal-changed',
   'subscriber-mismatch',
   'delta-mismatch',
+  'fork-mismatch',
+  'fork-refused',
 ];
 
 export interface Anomaly {
   kind: AnomalyKind;
   report: string;
+  /** The conversation it was found in (a fork's, for the fork checks). */
+  conversation?: string;
   message: string;
 }
 
@@ -199,31 +258,35 @@ const FULL_TEXT = new Set(['complete', 'failed', 'stopped']);
 
 export function check(history: History): Anomaly[] {
   const anomalies: Anomaly[] = [];
-  const byReport = new Map<string, Op[]>();
+  const byConversation = new Map<string, Op[]>();
   for (const op of history.ops) {
-    if (op.type === 'fault') continue;
-    const list = byReport.get(op.report) ?? [];
+    if (op.type === 'fault' || op.type === 'fork') continue;
+    const list = byConversation.get(op.conversation) ?? [];
     list.push(op);
-    byReport.set(op.report, list);
+    byConversation.set(op.conversation, list);
   }
   for (const stored of history.final) {
-    const ops = byReport.get(stored.report) ?? [];
-    byReport.delete(stored.report);
-    anomalies.push(...checkConversation(stored, ops, history.subscribers.filter((s) => s.report === stored.report)));
+    const ops = byConversation.get(stored.conversation) ?? [];
+    byConversation.delete(stored.conversation);
+    anomalies.push(...checkConversation(stored, ops, history.subscribers.filter((s) => s.conversation === stored.conversation)));
   }
-  for (const [report, ops] of byReport) {
-    if (ops.some((o) => o.type === 'send' && o.outcome === 'ok')) {
-      anomalies.push({ kind: 'lost', report, message: `report ${report} had acknowledged sends but no stored conversation` });
+  for (const [conversation, ops] of byConversation) {
+    const acked = ops.find((o): o is SendOp => o.type === 'send' && o.outcome === 'ok');
+    if (acked) {
+      anomalies.push({ kind: 'lost', report: acked.report, conversation, message: `conversation ${conversation} had acknowledged sends but is not stored` });
     }
   }
+  anomalies.push(...checkForks(history));
   return anomalies;
 }
 
 function checkConversation(stored: StoredConversation, ops: Op[], subscribers: SubscriberRecord[]): Anomaly[] {
-  const report = stored.report;
+  const { report, conversation } = stored;
   const out: Anomaly[] = [];
-  const add = (kind: AnomalyKind, message: string) => out.push({ kind, report, message });
+  const add = (kind: AnomalyKind, message: string) => out.push({ kind, report, conversation, message });
   const messages = [...stored.messages].sort((a, b) => a.seq - b.seq);
+  // A fork's copies were sent to its source, not here: the checks of what was sent start after them.
+  const copies = stored.forkedFrom?.seq ?? 0;
   const sends = ops.filter((o): o is SendOp => o.type === 'send');
   const sendsById = new Map<string, SendOp[]>();
   for (const s of sends) {
@@ -243,7 +306,7 @@ function checkConversation(stored: StoredConversation, ops: Op[], subscribers: S
   // ---- Every stored question was sent, once, with the content sent; nothing refused is stored.
   const idsByContent = new Map<string, Set<string>>();
   for (const m of messages) {
-    if (m.role !== 'user') continue;
+    if (m.role !== 'user' || m.seq <= copies) continue;
     const ids = idsByContent.get(m.content) ?? new Set<string>();
     ids.add(m.id);
     idsByContent.set(m.content, ids);

@@ -9,7 +9,7 @@
  *   npm run torture -- --duration 900 --seed 7 --out /tmp/history.jsonl
  *
  * Options (or env TORTURE_<NAME>, e.g. TORTURE_SHORT=1): --duration <s>, --instances <n>, --reports <n>,
- * --writers <per report>, --readers <n>, --subscribers <n>, --lease-ms <ms>, --seed <n>, --out <file>,
+ * --writers <per report>, --forkers <per report>, --readers <n>, --subscribers <n>, --lease-ms <ms>, --seed <n>, --out <file>,
  * --faults <kind,kind|all|none>.
  *
  * Topology: --via nginx|haproxy puts the proxy of deploy/ in front of the instances (every request of the
@@ -34,7 +34,8 @@ import { check, countByKind, ANOMALY_KINDS, type Anomaly, type FaultKind, type H
 import { Database, Instance, randomModelBehavior, seededRandom } from './cluster.js';
 import { FAILOVER, FAULT_KINDS, runFaults, type FaultResults, type TortureDatabase } from './faults.js';
 import { ReplicatedDatabase } from './replicated.js';
-import { Recorder, readerTab, Subscriber, writerTab, type ReportRef, type World } from './tabs.js';
+import { forkerTab } from './forker.js';
+import { mainTarget, Recorder, readerTab, Subscriber, writerTab, type ReportRef, type World } from './tabs.js';
 import { runRollingRestarts } from './rolling.js';
 import { PROXY_KINDS, startProxy, type ProxyKind, type RunningProxy } from '../support/proxies.js';
 
@@ -46,6 +47,7 @@ interface Options {
   instances: number;
   reports: number;
   writers: number;
+  forkers: number;
   readers: number;
   subscribers: number;
   leaseMs: number;
@@ -89,6 +91,7 @@ function parseOptions(argv: string[]): Options {
     instances: num('instances', 3),
     reports: num('reports', short ? 8 : 12),
     writers: num('writers', 3),
+    forkers: num('forkers', 1),
     readers: num('readers', short ? 3 : 5),
     subscribers: num('subscribers', short ? 10 : 16),
     leaseMs: num('lease-ms', 3_000),
@@ -145,7 +148,7 @@ async function main(): Promise<number> {
   let db: TortureDatabase | undefined;
   let proxy: RunningProxy | undefined;
   const instances: Instance[] = [];
-  const world: World = { rec: new Recorder(), random, instances, stopping: false };
+  const world: World = { rec: new Recorder(), random, instances, stopping: false, targets: [], subscribers: [] };
   const abort = new AbortController();
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
@@ -212,6 +215,8 @@ async function main(): Promise<number> {
             RATE_LIMIT_PER_DAY: '0',
             TURN_LEASE_MS: String(options.leaseMs),
             CONTEXT_MAX_TOKENS: '2000',
+            // The forkers create a conversation every few seconds: a long run must not reach the per-person limit.
+            MAX_CONVERSATIONS_PER_REPORT: '1000000',
             LOG_LEVEL: 'warn',
             // Behind --via's proxy the client address is the proxy's X-Forwarded-For (one hop).
             ...(options.via ? { TRUST_PROXY: '1' } : {}),
@@ -233,16 +238,13 @@ async function main(): Promise<number> {
 
     const reports = await createReports(instances[0]!, options.reports);
     const tabs: Array<Promise<void>> = [];
-    const subscribers: Subscriber[] = [];
+    world.targets.push(...reports.map(mainTarget));
     for (const [r, report] of reports.entries()) {
-      for (let w = 0; w < options.writers; w++) tabs.push(writerTab(world, `w${r}.${w}`, report));
+      for (let w = 0; w < options.writers; w++) tabs.push(writerTab(world, `w${r}.${w}`, mainTarget(report)));
+      for (let f = 0; f < options.forkers; f++) tabs.push(forkerTab(world, `f${r}.${f}`, report));
     }
-    for (let i = 0; i < options.readers; i++) tabs.push(readerTab(world, `r${i}`, reports));
-    for (let i = 0; i < options.subscribers; i++) {
-      const s = new Subscriber(world, `s${i}`, reports[i % reports.length]!);
-      subscribers.push(s);
-    }
-    const subscriberRuns = subscribers.map((s) => s.run());
+    for (let i = 0; i < options.readers; i++) tabs.push(readerTab(world, `r${i}`));
+    for (let i = 0; i < options.subscribers; i++) world.subscribers.push(new Subscriber(world, `s${i}`, mainTarget(reports[i % reports.length]!)).start());
 
     const durationMs = options.durationS * 1_000;
     const faultResults: FaultResults = { badExits: [], errors: [] };
@@ -285,11 +287,12 @@ async function main(): Promise<number> {
     if (!drained) harnessProblems.push('answers were still queued or streaming 120 s after the run');
 
     const final = await readFinal(db, reports);
-    const versions = new Map(final.map((c) => [c.report, c.version]));
-    const caughtUp = await waitFor(() => subscribers.every((s) => s.lastVersion >= (versions.get(s.report.id) ?? 0)), 60_000);
+    const versions = new Map(final.map((c) => [c.conversation, c.version]));
+    const subscribers = world.subscribers;
+    const caughtUp = await waitFor(() => subscribers.every((s) => s.lastVersion >= (versions.get(s.target.conversation) ?? 0)), 60_000);
     if (!caughtUp) say('some events subscribers did not reach the final version within 60 s');
     for (const s of subscribers) s.stop();
-    await withTimeout(Promise.all(subscriberRuns), 30_000, () => harnessProblems.push('some subscribers did not stop'));
+    await withTimeout(Promise.all(subscribers.map((s) => s.done)), 30_000, () => harnessProblems.push('some subscribers did not stop'));
 
     // Graceful shutdown of every instance: SIGTERM must end each with exit code 0.
     const exits = await Promise.all(instances.map(async (i) => [i, await i.terminate()] as const));
@@ -314,8 +317,10 @@ async function createReports(inst: Instance, count: number): Promise<ReportRef[]
     const user = await post(inst, '/api/users', ADMIN_TOKEN, { email: `torture-${i}-${randomUUID().slice(0, 8)}@example.com` });
     const token = (user as { token: string }).token;
     const content = `# Incident ${i}\n\nThe cache was cold after the deploy, so every request went to the database.\n\n## Fix\n\nWarm the cache before taking traffic.`;
-    const report = await post(inst, '/api/reports', token, { title: `Incident ${i}`, content });
-    reports.push({ id: (report as { id: string }).id, token });
+    const { id } = (await post(inst, '/api/reports', token, { title: `Incident ${i}`, content })) as { id: string };
+    const res = await fetch(`${inst.url}/api/reports/${id}/conversations`, { headers: { authorization: `Bearer ${token}` } });
+    const { conversations } = (await res.json()) as { conversations: { id: string; isMain: boolean }[] };
+    reports.push({ id, token, mainConversation: conversations.find((c) => c.isMain)!.id });
   }
   return reports;
 }
@@ -355,26 +360,49 @@ function waitForTerminal(db: TortureDatabase, timeoutMs: number): Promise<boolea
   }, timeoutMs);
 }
 
+/** Every conversation of the run's reports, the forks included, as stored at the end. */
 async function readFinal(db: TortureDatabase, reports: ReportRef[]): Promise<StoredConversation[]> {
   const out: StoredConversation[] = [];
   for (const report of reports) {
-    const [conv] = await db.sql<{ id: string; version: string }[]>`SELECT id, version FROM conversations WHERE report_id = ${report.id}`;
-    const rows = await db.sql<
-      { id: string; seq: string; role: 'user' | 'assistant'; status: string; content: string; reply_to: string | null; changed_version: string }[]
-    >`SELECT id, seq, role, status, content, reply_to, changed_version FROM messages WHERE conversation_id = ${conv!.id} ORDER BY seq`;
-    out.push({
-      report: report.id,
-      version: Number(conv!.version),
-      messages: rows.map((r) => ({
-        id: r.id,
-        seq: Number(r.seq),
-        role: r.role,
-        status: r.status,
-        content: r.content,
-        replyTo: r.reply_to,
-        changedVersion: Number(r.changed_version),
-      })),
-    });
+    const conversations = await db.sql<
+      { id: string; version: string; is_main: boolean; forked_from_conversation_id: string | null; forked_from_seq: string | null }[]
+    >`SELECT id, version, is_main, forked_from_conversation_id, forked_from_seq FROM conversations WHERE report_id = ${report.id} ORDER BY created_at`;
+    for (const conv of conversations) {
+      const rows = await db.sql<
+        {
+          id: string;
+          seq: string;
+          role: 'user' | 'assistant';
+          status: string;
+          content: string;
+          reply_to: string | null;
+          changed_version: string;
+          copied_from: string | null;
+          sources: string;
+        }[]
+      >`SELECT id, seq, role, status, content, reply_to, changed_version, copied_from,
+               (SELECT coalesce(string_agg(format('%s:%s-%s', s->>'n', s->>'start', s->>'end'), ',' ORDER BY o), '')
+                FROM jsonb_array_elements(sources) WITH ORDINALITY AS x(s, o)) AS sources
+        FROM messages WHERE conversation_id = ${conv.id} ORDER BY seq`;
+      out.push({
+        report: report.id,
+        conversation: conv.id,
+        isMain: conv.is_main,
+        forkedFrom: conv.forked_from_conversation_id === null ? null : { conversation: conv.forked_from_conversation_id, seq: Number(conv.forked_from_seq) },
+        version: Number(conv.version),
+        messages: rows.map((r) => ({
+          id: r.id,
+          seq: Number(r.seq),
+          role: r.role,
+          status: r.status,
+          content: r.content,
+          replyTo: r.reply_to,
+          changedVersion: Number(r.changed_version),
+          copiedFrom: r.copied_from,
+          sources: r.sources,
+        })),
+      });
+    }
   }
   return out;
 }
@@ -417,7 +445,14 @@ function printSummary(
   const kinds = new Map<string, { ok: number; failed: number; unknown: number }>();
   for (const op of history.ops) {
     if (op.type === 'fault') continue;
-    const key = op.type === 'send' ? `send ${op.purpose}${op.mode === 'json' ? ' (json)' : ''}${op.disconnected ? ' (left)' : ''}` : op.type;
+    const key =
+      op.type === 'send'
+        ? `send ${op.purpose}${op.mode === 'json' ? ' (json)' : ''}${op.disconnected ? ' (left)' : ''}`
+        : op.type === 'fork'
+          ? op.source === null
+            ? 'start conversation'
+            : `fork${op.before?.receiving ? ' (source receiving)' : ''}`
+          : op.type;
     const k = kinds.get(key) ?? { ok: 0, failed: 0, unknown: 0 };
     k[op.outcome]++;
     kinds.set(key, k);
@@ -438,16 +473,30 @@ function printSummary(
   const ttft = sends.flatMap((s) => (s.firstTokenMs !== undefined && s.purpose === 'fresh' ? [s.firstTokenMs] : [])).sort((a, b) => a - b);
   const answers = new Map<string, number>();
   let turns = 0;
+  let turnsInForks = 0;
+  let copies = 0;
   for (const c of history.final) {
     for (const m of c.messages) {
-      if (m.role === 'user') turns++;
-      else answers.set(m.status, (answers.get(m.status) ?? 0) + 1);
+      // A fork's copies were counted in their source.
+      if (m.copiedFrom) copies++;
+      else if (m.role === 'user') {
+        turns++;
+        if (!c.isMain) turnsInForks++;
+      } else answers.set(m.status, (answers.get(m.status) ?? 0) + 1);
     }
   }
+  const forkCalls = history.ops.filter((o) => o.type === 'fork');
+  const refusedAs = (code: string) => forkCalls.filter((o) => o.outcome === 'failed' && o.error === code).length;
   const savedTrue = sends.filter((s) => s.saved === true).length;
   const savedFalse = sends.filter((s) => s.saved === false).length;
   lines.push('');
   lines.push(`turns stored: ${turns}; answers ${[...answers].map(([s, n]) => `${s} ${n}`).join(', ')}`);
+  lines.push(
+    `conversations: ${history.final.length} (${history.final.filter((c) => c.isMain).length} main, ` +
+      `${history.final.filter((c) => c.forkedFrom).length} forks, the rest started empty); ${copies} messages copied by forks; ` +
+      `${turnsInForks} turns sent into forks and new conversations; forks refused: ${refusedAs('conversation_busy')} busy, ` +
+      `${refusedAs('invalid_request')} not at the end of a turn`,
+  );
   // The default configuration should reach at least 2,000 turns; a starved machine can fall short, and a pass
   // over fewer turns proves less. Said plainly, not failed: the checker's verdict is about correctness.
   if (!options.short && options.durationS >= 300 && turns < 2_000) {

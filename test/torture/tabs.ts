@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Op, ReadMessage, ReadOp, SendOp, StopOp, SubscriberMessage, SubscriberRecord } from './checker.js';
+import type { Op, Outcome, ReadMessage, ReadOp, SendOp, StopOp, SubscriberMessage, SubscriberRecord } from './checker.js';
 import { pick, randInt, type Instance, type Random } from './cluster.js';
 import { deadlineSignal, describeError, readSse, wasRefused, type SseEvent } from './http.js';
 
@@ -24,7 +24,19 @@ export class Recorder {
 export interface ReportRef {
   id: string;
   token: string;
+  /** The id of its main conversation (its version 1 routes, under the report, mean that one). */
+  mainConversation: string;
 }
+
+/** A conversation the tabs talk to, and the path its routes hang from. */
+export interface Target {
+  report: ReportRef;
+  conversation: string;
+  path: string;
+}
+
+export const mainTarget = (report: ReportRef): Target => ({ report, conversation: report.mainConversation, path: `/api/reports/${report.id}` });
+export const conversationTarget = (report: ReportRef, id: string): Target => ({ report, conversation: id, path: `/api/conversations/${id}` });
 
 export interface World {
   rec: Recorder;
@@ -34,15 +46,69 @@ export interface World {
   stopping: boolean;
   /** `--via nginx|haproxy`: every request goes to this proxy, which picks the instance. */
   via?: string;
+  /** Every conversation known so far: the reports' main ones, then the forks as they are created. */
+  targets: Target[];
+  /** Every events subscriber, those the forkers start on their forks included. */
+  subscribers: Subscriber[];
 }
 
 /** Where a request meant for `inst` goes: the proxy in front of the instances when there is one. */
 export const baseUrl = (world: World, inst: Instance): string => world.via ?? inst.url;
 
+/** What every recorded operation of a tab starts with: its id, tab, conversation, instance and start; no outcome yet. */
+export function opStart(world: World, tab: string, target: { report: ReportRef; conversation: string }, inst: Instance) {
+  const { rec } = world;
+  return {
+    op: rec.opId(),
+    tab,
+    report: target.report.id,
+    conversation: target.conversation,
+    instance: inst.index,
+    start: rec.now(),
+    end: 0,
+    outcome: 'unknown' as Outcome,
+  };
+}
+
+type Recorded = { status?: number; error?: string; outcome: Outcome; end: number };
+
+/**
+ * One request of a recorded operation, with its status: on a 2xx `onOk` reads the answer and the outcome is ok; a 4xx
+ * or a 503 refused it (API.md: nothing was stored), and so did a refused connection (it reached no server); anything
+ * else may or may not have happened.
+ */
+export async function recordCall<T extends Recorded>(
+  world: World,
+  op: T,
+  timeoutMs: number,
+  request: (signal: AbortSignal) => Promise<Response>,
+  onOk: (res: Response) => Promise<void>,
+): Promise<T> {
+  const deadline = deadlineSignal(timeoutMs);
+  try {
+    const res = await request(deadline.signal);
+    op.status = res.status;
+    if (res.ok) {
+      await onOk(res);
+      op.outcome = 'ok';
+    } else {
+      op.error = errorCode(await res.text().catch(() => ''));
+      op.outcome = res.status < 500 || res.status === 503 ? 'failed' : 'unknown';
+    }
+  } catch (err) {
+    op.error = describeError(err);
+    op.outcome = wasRefused(err) ? 'failed' : 'unknown';
+  } finally {
+    op.end = world.rec.now();
+    deadline.dispose();
+  }
+  return op;
+}
+
 const SEND_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 const READ_TIMEOUT_MS = 20_000;
-const TERMINAL = new Set(['complete', 'failed', 'stopped', 'interrupted']);
+export const TERMINAL = new Set(['complete', 'failed', 'stopped', 'interrupted']);
 
 /** Like a load balancer: a running instance almost always; now and then any, dead or frozen ones included. */
 export function pickInstance(world: World, not?: Instance): Instance {
@@ -52,12 +118,13 @@ export function pickInstance(world: World, not?: Instance): Instance {
   return pick(world.random, candidates);
 }
 
-interface ApiMessage {
+export interface ApiMessage {
   id: string;
   seq: number;
   role: 'user' | 'assistant';
   status: string;
   content: string;
+  copiedFrom?: string | null;
 }
 
 type StreamEvent =
@@ -68,7 +135,7 @@ type StreamEvent =
 
 export interface SendParams {
   tab: string;
-  report: ReportRef;
+  target: Target;
   messageId: string;
   content: string;
   mode: 'stream' | 'json';
@@ -86,17 +153,11 @@ export async function send(world: World, p: SendParams): Promise<SendOp> {
   const inst = p.instance ?? pickInstance(world);
   const op = rec.add<SendOp>({
     type: 'send',
-    op: rec.opId(),
-    tab: p.tab,
-    report: p.report.id,
-    instance: inst.index,
+    ...opStart(world, p.tab, p.target, inst),
     messageId: p.messageId,
     content: p.content,
     mode: p.mode,
     purpose: p.purpose,
-    start: rec.now(),
-    end: 0,
-    outcome: 'unknown',
   });
   const started = performance.now();
   const deadline = deadlineSignal(SEND_TIMEOUT_MS);
@@ -108,10 +169,10 @@ export async function send(world: World, p: SendParams): Promise<SendOp> {
     op.assistantSeq = turn.assistantMessage.seq;
   };
   try {
-    const res = await fetch(`${baseUrl(world, inst)}/api/reports/${p.report.id}/messages`, {
+    const res = await fetch(`${baseUrl(world, inst)}${p.target.path}/messages`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${p.report.token}`,
+        authorization: `Bearer ${p.target.report.token}`,
         'content-type': 'application/json',
         accept: p.mode === 'json' ? 'application/json' : 'text/event-stream',
       },
@@ -175,7 +236,7 @@ function disconnect(op: SendOp, deadline: ReturnType<typeof deadlineSignal>): Se
   return op;
 }
 
-function errorCode(body: string): string {
+export function errorCode(body: string): string {
   try {
     return (JSON.parse(body) as { error?: { code?: string } }).error?.code ?? body.slice(0, 80);
   } catch {
@@ -184,45 +245,25 @@ function errorCode(body: string): string {
 }
 
 /** POST …/messages/:id/stop, recorded with the answer's status as the server reported it. */
-export async function stopAnswer(world: World, tab: string, report: ReportRef, assistantId: string): Promise<StopOp> {
-  const { rec } = world;
+export async function stopAnswer(world: World, tab: string, target: Target, assistantId: string): Promise<StopOp> {
   const inst = pickInstance(world);
-  const op = rec.add<StopOp>({
-    type: 'stop',
-    op: rec.opId(),
-    tab,
-    report: report.id,
-    instance: inst.index,
-    assistantId,
-    start: rec.now(),
-    end: 0,
-    outcome: 'unknown',
-  });
-  const deadline = deadlineSignal(STOP_TIMEOUT_MS);
-  try {
-    const res = await fetch(`${baseUrl(world, inst)}/api/reports/${report.id}/messages/${assistantId}/stop`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${report.token}` },
-      signal: deadline.signal,
-    });
-    op.status = res.status;
-    if (res.ok) {
+  const op = world.rec.add<StopOp>({ type: 'stop', ...opStart(world, tab, target, inst), assistantId });
+  return recordCall(
+    world,
+    op,
+    STOP_TIMEOUT_MS,
+    (signal) =>
+      fetch(`${baseUrl(world, inst)}${target.path}/messages/${assistantId}/stop`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${target.report.token}` },
+        signal,
+      }),
+    async (res) => {
       const { message } = (await res.json()) as { message: ApiMessage };
-      op.outcome = 'ok';
       op.resultStatus = message.status;
       op.resultContent = message.content;
-    } else {
-      op.error = errorCode(await res.text().catch(() => ''));
-      op.outcome = res.status < 500 || res.status === 503 ? 'failed' : 'unknown';
-    }
-  } catch (err) {
-    op.error = describeError(err);
-    op.outcome = wasRefused(err) ? 'failed' : 'unknown';
-  } finally {
-    op.end = rec.now();
-    deadline.dispose();
-  }
-  return op;
+    },
+  );
 }
 
 /**
@@ -230,107 +271,105 @@ export async function stopAnswer(world: World, tab: string, report: ReportRef, a
  * stop, re-sends an id (at once from a second tab, mid-answer, after the answer), or retries a send whose outcome it
  * could not know.
  */
-export async function writerTab(world: World, tab: string, report: ReportRef): Promise<void> {
-  const { random } = world;
-  let n = 0;
-  while (!world.stopping) {
-    n++;
-    const messageId = randomUUID();
-    const content = `${tab} #${n} (${messageId.slice(0, 8)}): what does the report say about the cache?`;
-    const base = { tab, report, messageId, content };
-    const roll = random();
-    const pending: Array<Promise<unknown>> = [];
-    let ops: SendOp[];
-    if (roll < 0.48) {
-      ops = [await send(world, { ...base, mode: 'stream', purpose: 'fresh' })];
-    } else if (roll < 0.56) {
-      ops = [await send(world, { ...base, mode: 'json', purpose: 'fresh' })];
-    } else if (roll < 0.65) {
-      const after = randInt(random, -1, 8); // -1: right after the acknowledgement
-      ops = [
-        await send(world, {
-          ...base,
-          mode: 'stream',
-          purpose: 'fresh',
-          onAck: () => (after < 0 ? 'disconnect' : undefined),
-          onDelta: (count) => (count >= after ? 'disconnect' : undefined),
-        }),
-      ];
-    } else if (roll < 0.73) {
-      const at = randInt(random, 1, 10);
-      ops = [
-        await send(world, {
-          ...base,
-          mode: 'stream',
-          purpose: 'fresh',
-          onDelta: (count, op) => {
-            if (count === at && op.assistantId) pending.push(stopAnswer(world, tab, report, op.assistantId));
-          },
-        }),
-      ];
-    } else if (roll < 0.8) {
-      const first = pickInstance(world);
-      ops = await Promise.all([
-        send(world, { ...base, mode: 'stream', purpose: 'fresh', instance: first }),
-        send(world, { ...base, mode: random() < 0.5 ? 'stream' : 'json', purpose: 'resend-at-once', instance: pickInstance(world, first) }),
-      ]);
-    } else if (roll < 0.88) {
-      const at = randInt(random, 1, 6);
-      let second: Promise<SendOp> | undefined;
-      const first = await send(world, {
-        ...base,
-        mode: 'stream',
-        purpose: 'fresh',
-        onDelta: (count) => {
-          if (count === at) second = send(world, { ...base, mode: 'stream', purpose: 'resend-mid' });
-        },
-      });
-      ops = second ? [first, await second] : [first];
-    } else {
-      const first = await send(world, { ...base, mode: 'stream', purpose: 'fresh' });
-      await sleep(randInt(random, 0, 400));
-      ops = [first, await send(world, { ...base, mode: random() < 0.5 ? 'stream' : 'json', purpose: 'resend-after' })];
-    }
-    await Promise.all(pending);
-    // A client that could not tell whether its send went through retries it, with the same id.
-    if (!ops.some((o) => o.outcome === 'ok') && ops.some((o) => o.outcome === 'unknown') && random() < 0.7 && !world.stopping) {
-      await sleep(randInt(random, 100, 1_000));
-      await send(world, { ...base, mode: 'stream', purpose: 'retry' });
-    }
-    await sleep(randInt(random, 0, 250));
+export async function writerTab(world: World, tab: string, target: Target): Promise<void> {
+  for (let n = 1; !world.stopping; n++) {
+    await writeTurn(world, tab, target, n);
+    await sleep(randInt(world.random, 0, 250));
   }
 }
 
-/** A tab that only reads: the whole conversation (the JSON export, one snapshot), again and again. */
-export async function readerTab(world: World, tab: string, reports: ReportRef[]): Promise<void> {
-  const { rec, random } = world;
+/** One turn of a writer: its `n`th message, sent in one of the ways a tab may send it. */
+export async function writeTurn(world: World, tab: string, target: Target, n: number): Promise<void> {
+  const { random } = world;
+  const messageId = randomUUID();
+  const content = `${tab} #${n} (${messageId.slice(0, 8)}): what does the report say about the cache?`;
+  const base = { tab, target, messageId, content };
+  const roll = random();
+  const pending: Array<Promise<unknown>> = [];
+  let ops: SendOp[];
+  if (roll < 0.48) {
+    ops = [await send(world, { ...base, mode: 'stream', purpose: 'fresh' })];
+  } else if (roll < 0.56) {
+    ops = [await send(world, { ...base, mode: 'json', purpose: 'fresh' })];
+  } else if (roll < 0.65) {
+    const after = randInt(random, -1, 8); // -1: right after the acknowledgement
+    ops = [
+      await send(world, {
+        ...base,
+        mode: 'stream',
+        purpose: 'fresh',
+        onAck: () => (after < 0 ? 'disconnect' : undefined),
+        onDelta: (count) => (count >= after ? 'disconnect' : undefined),
+      }),
+    ];
+  } else if (roll < 0.73) {
+    const at = randInt(random, 1, 10);
+    ops = [
+      await send(world, {
+        ...base,
+        mode: 'stream',
+        purpose: 'fresh',
+        onDelta: (count, op) => {
+          if (count === at && op.assistantId) pending.push(stopAnswer(world, tab, target, op.assistantId));
+        },
+      }),
+    ];
+  } else if (roll < 0.8) {
+    const first = pickInstance(world);
+    ops = await Promise.all([
+      send(world, { ...base, mode: 'stream', purpose: 'fresh', instance: first }),
+      send(world, { ...base, mode: random() < 0.5 ? 'stream' : 'json', purpose: 'resend-at-once', instance: pickInstance(world, first) }),
+    ]);
+  } else if (roll < 0.88) {
+    const at = randInt(random, 1, 6);
+    let second: Promise<SendOp> | undefined;
+    const first = await send(world, {
+      ...base,
+      mode: 'stream',
+      purpose: 'fresh',
+      onDelta: (count) => {
+        if (count === at) second = send(world, { ...base, mode: 'stream', purpose: 'resend-mid' });
+      },
+    });
+    ops = second ? [first, await second] : [first];
+  } else {
+    const first = await send(world, { ...base, mode: 'stream', purpose: 'fresh' });
+    await sleep(randInt(random, 0, 400));
+    ops = [first, await send(world, { ...base, mode: random() < 0.5 ? 'stream' : 'json', purpose: 'resend-after' })];
+  }
+  await Promise.all(pending);
+  // A client that could not tell whether its send went through retries it, with the same id.
+  if (!ops.some((o) => o.outcome === 'ok') && ops.some((o) => o.outcome === 'unknown') && random() < 0.7 && !world.stopping) {
+    await sleep(randInt(random, 100, 1_000));
+    await send(world, { ...base, mode: 'stream', purpose: 'retry' });
+  }
+}
+
+/** A tab that only reads: a whole conversation (the JSON export, one snapshot), main or fork, again and again. */
+export async function readerTab(world: World, tab: string): Promise<void> {
+  const { random } = world;
   while (!world.stopping) {
-    const report = pick(random, reports);
-    const inst = pickInstance(world);
-    const op = rec.add<ReadOp>({ type: 'read', op: rec.opId(), tab, report: report.id, instance: inst.index, start: rec.now(), end: 0, outcome: 'unknown' });
-    const deadline = deadlineSignal(READ_TIMEOUT_MS);
-    try {
-      const res = await fetch(`${baseUrl(world, inst)}/api/reports/${report.id}/export?format=json`, {
-        headers: { authorization: `Bearer ${report.token}` },
-        signal: deadline.signal,
-      });
-      if (res.ok) {
-        const body = (await res.json()) as { messages: ApiMessage[] };
-        op.messages = body.messages.map((m): ReadMessage => [m.id, m.seq, m.role, m.status]);
-        op.outcome = 'ok';
-      } else {
-        await res.body?.cancel();
-        op.error = `HTTP ${res.status}`;
-        op.outcome = 'failed';
-      }
-    } catch (err) {
-      op.error = describeError(err);
-    } finally {
-      op.end = rec.now();
-      deadline.dispose();
-    }
+    await readConversation(world, tab, pick(random, world.targets));
     await sleep(randInt(random, 400, 1_600));
   }
+}
+
+/** GET …/export?format=json, recorded as a read; the messages when it answered. */
+export async function readConversation(world: World, tab: string, target: Target): Promise<ApiMessage[] | undefined> {
+  const inst = pickInstance(world);
+  const op = world.rec.add<ReadOp>({ type: 'read', ...opStart(world, tab, target, inst) });
+  let messages: ApiMessage[] | undefined;
+  await recordCall(
+    world,
+    op,
+    READ_TIMEOUT_MS,
+    (signal) => fetch(`${baseUrl(world, inst)}${target.path}/export?format=json`, { headers: { authorization: `Bearer ${target.report.token}` }, signal }),
+    async (res) => {
+      ({ messages } = (await res.json()) as { messages: ApiMessage[] });
+      op.messages = messages.map((m): ReadMessage => [m.id, m.seq, m.role, m.status]);
+    },
+  );
+  return messages;
 }
 
 /**
@@ -349,14 +388,22 @@ export class Subscriber {
   private fullyStreamed = 0;
   private stopped = false;
   private current: ReturnType<typeof deadlineSignal> | undefined;
+  /** Settles when `run` ends, after `stop()`. */
+  done: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly world: World,
     readonly tab: string,
-    readonly report: ReportRef,
+    readonly target: Target,
   ) {}
 
-  async run(): Promise<void> {
+  /** Starts following (from version 0: a fork's stream first replays its copies). */
+  start(): this {
+    this.done = this.run();
+    return this;
+  }
+
+  private async run(): Promise<void> {
     const { random } = this.world;
     while (!this.stopped) {
       const inst = pickInstance(this.world);
@@ -364,8 +411,8 @@ export class Subscriber {
       const deadline = deadlineSignal(randInt(random, 5_000, 45_000));
       this.current = deadline;
       try {
-        const res = await fetch(`${baseUrl(this.world, inst)}/api/reports/${this.report.id}/events`, {
-          headers: { authorization: `Bearer ${this.report.token}`, 'last-event-id': String(this.lastVersion), accept: 'text/event-stream' },
+        const res = await fetch(`${baseUrl(this.world, inst)}${this.target.path}/events`, {
+          headers: { authorization: `Bearer ${this.target.report.token}`, 'last-event-id': String(this.lastVersion), accept: 'text/event-stream' },
           signal: deadline.signal,
         });
         if (res.ok && res.body) {
@@ -429,7 +476,8 @@ export class Subscriber {
     return {
       type: 'subscriber',
       tab: this.tab,
-      report: this.report.id,
+      report: this.target.report.id,
+      conversation: this.target.conversation,
       connects: this.connects,
       lastVersion: this.lastVersion,
       messages: [...this.messages.values()].sort((a, b) => a.seq - b.seq),

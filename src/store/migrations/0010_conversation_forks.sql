@@ -45,9 +45,11 @@ CREATE VIEW conversation_access AS
 --> statement-breakpoint
 
 -- Creates a conversation of a report, empty or forked from a prefix of another, in one call (one transaction). The
--- caller has checked that the caller may chat in the report and see the source. Raises (class RC):
+-- caller has checked that the caller may chat in the report. The source's visibility is checked here, after the
+-- replay check, so a fork sent again after a lost answer is its replay even if its source has since been deleted or
+-- made private. A title left out (NULL) gets its default here, where the source is read. Raises (class RC):
 --   RC409 the id exists with this body (a replay: the caller reads it), RC422 the id exists with another body,
---   RC404 the source is not a conversation of this report, RC400 the fork seq does not end a turn,
+--   RC404 the source is not a conversation of this report that the caller sees, RC400 the fork seq does not end a turn,
 --   RC423 an answer up to the fork seq is still in progress, RC429 the caller's conversation limit.
 -- The source's row is locked FOR SHARE, which waits for a change of it in flight and holds off the next one until
 -- this commits, so the copy is of one consistent prefix; the source itself is not changed.
@@ -78,7 +80,11 @@ BEGIN
     RAISE EXCEPTION 'conversation limit' USING ERRCODE = 'RC429';
   END IF;
   IF p_source_id IS NOT NULL THEN
-    SELECT * INTO source FROM conversations WHERE id = p_source_id AND report_id = p_report_id FOR SHARE;
+    -- A source the caller cannot see is as absent as one that does not exist.
+    SELECT c.* INTO source FROM conversations c
+    WHERE c.id = p_source_id AND c.report_id = p_report_id
+      AND EXISTS (SELECT 1 FROM conversation_access a WHERE a.conversation_id = c.id AND a.user_id = p_user_id)
+    FOR SHARE OF c;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'no such source conversation' USING ERRCODE = 'RC404';
     END IF;
@@ -98,7 +104,9 @@ BEGIN
   END IF;
   INSERT INTO conversations (id, report_id, is_main, title, visibility, created_by, forked_from_conversation_id,
                              forked_from_seq, create_request, next_seq, version, message_count)
-  VALUES (p_id, p_report_id, false, p_title, p_visibility, p_user_id, p_source_id,
+  VALUES (p_id, p_report_id, false,
+          coalesce(p_title, CASE WHEN p_source_id IS NULL THEN 'New conversation' ELSE left(source.title || ' (branch)', 200) END),
+          p_visibility, p_user_id, p_source_id,
           CASE WHEN p_source_id IS NULL THEN NULL ELSE p_source_seq END, p_request,
           coalesce(p_source_seq, 0) + 1, 0, 0)
   RETURNING * INTO created;
