@@ -1,5 +1,36 @@
 import { parseSse } from './sse.js';
-import type { Conversation, ConversationEvent, ConversationList, ConversationPatch, Me, Member, NewConversation, Message, MessagesPage, NewReport, Report, ReportList, ReportPatch, StoppedAnswer, Turn, TurnStreamEvent } from './types.js';
+import type {
+  AdminSession,
+  AdminSignIn,
+  AdminUser,
+  AdminUserList,
+  Conversation,
+  ConversationEvent,
+  ConversationList,
+  ConversationPatch,
+  CreatedToken,
+  CreatedUser,
+  Invite,
+  Me,
+  Member,
+  MemberDetail,
+  MemberList,
+  Message,
+  MessagesPage,
+  NewConversation,
+  NewMember,
+  NewReport,
+  NewToken,
+  NewUser,
+  PasswordChange,
+  Report,
+  ReportList,
+  ReportPatch,
+  StoppedAnswer,
+  TokenList,
+  Turn,
+  TurnStreamEvent,
+} from './types.js';
 
 /** An error answer of the API: its status, its code from API.md's closed set, and the message for a person. */
 export class ReportChatError extends Error {
@@ -68,6 +99,31 @@ export class ReportChatClient {
   setMember = (reportId: string, userId: string, role: Member['role']) =>
     this.json<Member>('PUT', `${reportPath(reportId)}/members/${enc(userId)}`, { role });
   removeMember = (reportId: string, userId: string) => this.send('DELETE', `${reportPath(reportId)}/members/${enc(userId)}`).then(() => undefined);
+  /** Who has access: the owner sees every member; anyone else the owner and their own role. */
+  listMembers = (reportId: string, options: CallOptions = {}) => this.json<MemberList>('GET', `${reportPath(reportId)}/members`, undefined, options);
+  /** Shares the report with the user who has this email (any case). Owner only; 404 no such user, 409 already a member. */
+  addMember = (reportId: string, member: NewMember) => this.json<MemberDetail>('POST', `${reportPath(reportId)}/members`, member);
+
+  /** The current password is required when you have one (403 when wrong); your other sessions are signed out. */
+  changePassword = (change: PasswordChange) => this.send('POST', '/api/me/password', change).then(() => undefined);
+  listTokens = (options: CallOptions = {}) => this.json<TokenList>('GET', '/api/tokens', undefined, options);
+  /** A new API token of the caller: its secret is in this answer only. */
+  createToken = (input: NewToken = {}) => this.json<CreatedToken>('POST', '/api/tokens', input);
+  revokeToken = (tokenId: string) => this.send('DELETE', `/api/tokens/${enc(tokenId)}`).then(() => undefined);
+
+  // Administration: with the admin token as this client's token, or, in a browser and without a token, with the
+  // admin page's cookie that `adminSignIn` sets.
+  adminSignIn = (credential: AdminSignIn, options: CallOptions = {}) => this.json<AdminSession>('POST', '/api/admin/session', credential, options);
+  /** 401 when the admin page's cookie is missing or its session ended. */
+  adminSession = (options: CallOptions = {}) => this.json<AdminSession>('GET', '/api/admin/session', undefined, options);
+  adminSignOut = () => this.send('DELETE', '/api/admin/session').then(() => undefined);
+  listUsers = (options: CallOptions = {}) => this.json<AdminUserList>('GET', '/api/users', undefined, options);
+  /** With `invite: true`, also a code for the link `/invite#<code>` with which they choose their password. */
+  createUser = (input: NewUser) => this.json<CreatedUser>('POST', '/api/users', input);
+  disableUser = (userId: string) => this.json<AdminUser>('POST', `/api/users/${enc(userId)}/disable`);
+  enableUser = (userId: string) => this.json<AdminUser>('POST', `/api/users/${enc(userId)}/enable`);
+  /** A new invite code for the user; an earlier one stops working. */
+  inviteUser = (userId: string) => this.json<Invite>('POST', `/api/users/${enc(userId)}/invite`);
 
   /**
    * Signs a person in with email and password: the server sets its session cookie, which a browser then sends
@@ -75,6 +131,11 @@ export class ReportChatClient {
    */
   async login(email: string, password: string, options: CallOptions = {}): Promise<void> {
     await this.send('POST', '/api/auth/login', { email, password }, { signal: options.signal, credentials: 'same-origin' });
+  }
+
+  /** Sets the password of the user an invite was made for and signs them in, as `login` does. 404 for a used or expired code. */
+  async acceptInvite(code: string, password: string, options: CallOptions = {}): Promise<void> {
+    await this.send('POST', '/api/auth/invite', { code, password }, { signal: options.signal, credentials: 'same-origin' });
   }
 
   /** Ends the session of the cookie (if any) and clears it. */

@@ -2,7 +2,21 @@
 // Types only: a client imports no zod and nothing of the server at run time.
 import type { z } from 'zod';
 import type {
+  addMemberBody,
+  adminSessionSchema,
+  adminUserListSchema,
+  adminUserSchema,
+  changePasswordBody,
   contextSchema,
+  createdTokenSchema,
+  createdUserSchema,
+  createTokenBody,
+  createUserBody,
+  inviteSchema,
+  memberDetailSchema,
+  memberListSchema,
+  tokenListSchema,
+  tokenSummarySchema,
   conversationListSchema,
   conversationSchema,
   createConversationBody,
@@ -47,11 +61,30 @@ export type Member = z.output<typeof memberSchema>;
 export type StoppedAnswer = z.output<typeof stoppedAnswerSchema>;
 export type Conversation = z.output<typeof conversationSchema>;
 export type ConversationList = z.output<typeof conversationListSchema>;
+export type MemberDetail = z.output<typeof memberDetailSchema>;
+/** The owner, your role, and the members: every one for the owner, only yourself for anyone else. */
+export type MemberList = z.output<typeof memberListSchema>;
+export type TokenSummary = z.output<typeof tokenSummarySchema>;
+export type TokenList = z.output<typeof tokenListSchema>;
+/** A new API token: `token` is shown this once (only its SHA-256 is stored). */
+export type CreatedToken = z.output<typeof createdTokenSchema>;
+export type AdminUser = z.output<typeof adminUserSchema>;
+export type AdminUserList = z.output<typeof adminUserListSchema>;
+export type AdminSession = z.output<typeof adminSessionSchema>;
+/** A one-use code with which a user chooses a password; the web app's link is `/invite#<code>`. */
+export type Invite = z.output<typeof inviteSchema>;
+export type CreatedUser = z.output<typeof createdUserSchema>;
 /** What a client sends: the schemas' input types. */
 export type NewReport = z.input<typeof createReportBody>;
 export type ReportPatch = z.input<typeof patchReportBody>;
 export type NewConversation = z.input<typeof createConversationBody>;
 export type ConversationPatch = z.input<typeof patchConversationBody>;
+export type NewMember = z.input<typeof addMemberBody>;
+export type NewToken = z.input<typeof createTokenBody>;
+export type PasswordChange = z.input<typeof changePasswordBody>;
+export type NewUser = z.input<typeof createUserBody>;
+/** The admin page's sign-in: the admin token, or the code of a one-time link (`report-chat admin-link`). */
+export type AdminSignIn = { token: string } | { code: string };
 
 /** The events of a send's UI message stream, in API.md's order. */
 export type TurnStreamEvent =

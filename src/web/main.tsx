@@ -6,6 +6,7 @@ import './styles/layout.css';
 import './styles/report.css';
 import './styles/chat.css';
 import './styles/conversations.css';
+import './styles/accounts.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

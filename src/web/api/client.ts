@@ -2,18 +2,22 @@ import { ReportChatClient, ReportChatError } from '../../client/index.js';
 import { credentials } from './credentials.js';
 import { ApiError, NetworkError, abortError, isAbort } from './errors.js';
 import type {
+  AdminSignIn,
   Conversation,
   ConversationEvent,
   ConversationPatch,
   ConversationRef,
+  Me,
+  MemberRole,
   Message,
   MessagesPage,
   NewConversation,
+  NewUser,
+  PasswordChange,
   Report,
   ReportStatus,
   ReportSummary,
   TurnStreamEvent,
-  User,
 } from './types.js';
 
 /**
@@ -83,7 +87,7 @@ export type ExportFormat = 'markdown' | 'json';
 
 export const api = {
   /** Who the credentials belong to. `quiet`: a 401 is the caller's to handle (the listeners are not told). */
-  me: (signal?: AbortSignal, options: { quiet?: boolean } = {}): Promise<{ user: User }> => call(() => client.me({ signal }), options.quiet),
+  me: (signal?: AbortSignal, options: { quiet?: boolean } = {}): Promise<Me> => call(() => client.me({ signal }), options.quiet),
 
   /** Signs a person in with email and password; the session cookie does the rest. A 401 here is a wrong pair. */
   login: (email: string, password: string): Promise<void> => call(() => client.login(email, password), true),
@@ -144,6 +148,37 @@ export const api = {
     call(() => client.updateConversation(conversationId, patch)),
 
   deleteConversation: (conversationId: string, version: number): Promise<void> => call(() => client.deleteConversation(conversationId, version)),
+
+  listMembers: (reportId: string, signal?: AbortSignal) => call(() => client.listMembers(reportId, { signal })),
+  addMember: (reportId: string, email: string, role: MemberRole) => call(() => client.addMember(reportId, { email, role })),
+  setMember: (reportId: string, userId: string, role: MemberRole) => call(() => client.setMember(reportId, userId, role)),
+  removeMember: (reportId: string, userId: string) => call(() => client.removeMember(reportId, userId)),
+
+  changePassword: (change: PasswordChange) => call(() => client.changePassword(change)),
+  listTokens: (signal?: AbortSignal) => call(() => client.listTokens({ signal })),
+  createToken: (name: string | undefined) => call(() => client.createToken(name ? { name } : {})),
+  revokeToken: (tokenId: string) => call(() => client.revokeToken(tokenId)),
+
+  /** Sets the invited person's password and signs them in (the session cookie). A 404 is a used or expired code. */
+  acceptInvite: (code: string, password: string): Promise<void> => call(() => client.acceptInvite(code, password), true),
+};
+
+/**
+ * The admin page's calls. They go with the admin page's cookie only: never with a person's token this tab may hold
+ * (it would be sent instead of the cookie), and a 401 is the admin page's own (a person's session is not ended).
+ */
+const adminClient = new ReportChatClient({ baseUrl: '', fetch: (input, init) => fetch(input, { ...init, cache: 'no-store' }) });
+const adminCall = <T>(fn: () => Promise<T>): Promise<T> => call(fn, true);
+
+export const adminApi = {
+  signIn: (credential: AdminSignIn) => adminCall(() => adminClient.adminSignIn(credential)),
+  session: (signal?: AbortSignal) => adminCall(() => adminClient.adminSession({ signal })),
+  signOut: () => adminCall(() => adminClient.adminSignOut()),
+  listUsers: (signal?: AbortSignal) => adminCall(() => adminClient.listUsers({ signal })),
+  createUser: (input: NewUser) => adminCall(() => adminClient.createUser(input)),
+  disableUser: (userId: string) => adminCall(() => adminClient.disableUser(userId)),
+  enableUser: (userId: string) => adminCall(() => adminClient.enableUser(userId)),
+  inviteUser: (userId: string) => adminCall(() => adminClient.inviteUser(userId)),
 };
 
 export { ApiError, NetworkError };

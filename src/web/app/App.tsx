@@ -1,25 +1,31 @@
 import { useEffect } from 'react';
+import { AccountPage } from '../account/AccountPage.js';
+import { AdminPage } from '../admin/AdminPage.js';
+import { InvitePage } from '../auth/InvitePage.js';
 import { retrySessionCheck, useSession } from '../auth/session.js';
 import { SignInPage } from '../auth/SignInPage.js';
 import { ReportPage } from '../report/ReportPage.js';
 import { ReportListPage } from '../reports/ReportListPage.js';
 import { AppHeader } from './AppHeader.js';
 import { navigate, useLocation } from './router.js';
-import { parseRoute } from './routes.js';
+import { isPublicRoute, parseRoute } from './routes.js';
 
 export function App() {
   const location = useLocation();
   const route = parseRoute(location.pathname, location.search);
   const session = useSession();
   const here = location.pathname + location.search;
+  const publicPage = isPublicRoute(route);
 
   useEffect(() => {
-    if (session.status === 'signed-out' && route.name !== 'sign-in') {
+    if (session.status === 'signed-out' && !publicPage) {
       navigate(`/sign-in?next=${encodeURIComponent(here)}`, { replace: true });
     }
-  }, [session.status, route.name, here]);
+  }, [session.status, publicPage, here]);
 
   if (route.name === 'sign-in') return <SignInPage next={route.next} />;
+  if (route.name === 'admin') return <AdminPage />;
+  if (route.name === 'invite') return <InvitePage />;
   if (session.status === 'checking' || session.status === 'signed-out') {
     return <p className="page-status" role="status">Loading…</p>;
   }
@@ -41,6 +47,7 @@ export function App() {
       <AppHeader user={session.user} />
       {route.name === 'reports' && <ReportListPage />}
       {route.name === 'report' && <ReportPage key={route.reportId} reportId={route.reportId} conversationId={route.conversationId} />}
+      {route.name === 'account' && <AccountPage />}
       {route.name === 'not-found' && (
         <main className="page narrow" id="main">
           <h1>Page not found</h1>

@@ -1,5 +1,6 @@
 import type { User } from '../api/types.js';
 import { signOut } from '../auth/session.js';
+import { personName } from '../ui/person-name.js';
 import { Link, navigate } from './router.js';
 
 export function AppHeader({ user }: { user: User }) {
@@ -10,9 +11,9 @@ export function AppHeader({ user }: { user: User }) {
         report-chat
       </Link>
       <nav aria-label="Account" className="account">
-        <span className="account-name" title={user.email ?? undefined}>
-          {user.name ?? user.email}
-        </span>
+        <Link href="/account" className="account-name" title={user.email ?? undefined} aria-label={`${personName(user)}, your account`}>
+          {personName(user)}
+        </Link>
         <button
           type="button"
           className="button button-quiet"

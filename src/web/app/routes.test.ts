@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conversationPath, parseRoute } from './routes.js';
+import { conversationPath, isPublicRoute, parseRoute } from './routes.js';
 
 const REPORT = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const CONVERSATION = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
@@ -39,6 +39,17 @@ describe('parseRoute', () => {
       next: `/reports/${REPORT}/conversations/${CONVERSATION}`,
     });
     expect(parseRoute('/sign-in', '?next=//evil.example')).toEqual({ name: 'sign-in', next: '/' });
+  });
+});
+
+describe('the account, admin and invite pages', () => {
+  it('are found at their paths; the admin page and an invite open without a session, the account page needs one', () => {
+    const [account, admin, invite] = ['/account', '/admin', '/invite'].map((path) => parseRoute(path, ''));
+    expect([account, admin, invite]).toEqual([{ name: 'account' }, { name: 'admin' }, { name: 'invite' }]);
+    expect([account, admin, invite].map((route) => route && isPublicRoute(route))).toEqual([false, true, true]);
+    expect(isPublicRoute(parseRoute('/sign-in', ''))).toBe(true);
+    expect(isPublicRoute(parseRoute(`/reports/${REPORT}`, ''))).toBe(false);
+    expect(parseRoute('/admin/users', '')).toEqual({ name: 'not-found' });
   });
 });
 

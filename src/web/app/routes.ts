@@ -4,7 +4,13 @@ export type Route =
   /** A report with a conversation: its main one when `conversationId` is undefined. */
   | { name: 'report'; reportId: string; conversationId: string | undefined }
   | { name: 'sign-in'; next: string }
+  | { name: 'account' }
+  | { name: 'admin' }
+  | { name: 'invite' }
   | { name: 'not-found' };
+
+/** Pages that work signed out: the admin page has its own sign-in, an invite signs its person in. */
+export const isPublicRoute = (route: Route): boolean => route.name === 'sign-in' || route.name === 'admin' || route.name === 'invite';
 
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 const REPORT_PATH = new RegExp(`^/reports/(${UUID})(?:/conversations/(${UUID}))?/?$`);
@@ -18,6 +24,9 @@ export function parseRoute(pathname: string, search: string): Route {
     // Only paths of this app: never an absolute URL, so a crafted link cannot send the person elsewhere.
     return { name: 'sign-in', next: next.startsWith('/') && !next.startsWith('//') ? next : '/' };
   }
+  if (pathname === '/account') return { name: 'account' };
+  if (pathname === '/admin') return { name: 'admin' };
+  if (pathname === '/invite') return { name: 'invite' };
   return { name: 'not-found' };
 }
 

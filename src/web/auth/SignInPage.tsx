@@ -56,8 +56,9 @@ export function SignInPage({ next }: { next: string }) {
       navigate(next, { replace: true });
     } catch (err) {
       if (method === 'password') {
-        // 429 (too many tries) says, in the server's words, when to try again.
-        fail(err instanceof ApiError && err.status === 401 ? 'Wrong email or password.' : describeError(err), passwordInput.current);
+        // In the server's words: a wrong pair, a disabled account (said only with the right password), or for 429
+        // when to try again.
+        fail(describeError(err), passwordInput.current);
       } else {
         fail(err instanceof ApiError && err.status === 401 ? 'This token was not accepted. Check that you copied all of it.' : describeError(err), first.current);
       }
@@ -117,7 +118,10 @@ export function SignInPage({ next }: { next: string }) {
             />
             {errorText}
             <p id={hintId} className="field-hint">
-              Your administrator gives you your account.
+              Your administrator gives you your account, or an invite link to choose your password. Trying report-chat
+              out? <code>npm start</code> prints the demo account, <code>demo@report-chat.local</code>, and its password
+              on its first start, and keeps the password in <code>demo-password</code> in the data directory
+              (<code>.report-chat</code> unless <code>DATA_DIR</code> says otherwise).
             </p>
             <button type="submit" className="button button-primary button-wide" disabled={busy}>
               {busy ? 'Signing in…' : 'Sign in'}
@@ -144,8 +148,8 @@ export function SignInPage({ next }: { next: string }) {
             />
             {errorText}
             <p id={hintId} className="field-hint">
-              <code>npm start</code> prints a demo API token when it starts. An administrator can create one for you
-              with <code>POST /api/users</code>. The token stays in this tab only, until you close it.
+              Create one on your account page once you are signed in. <code>npm start</code> prints the demo
+              account’s token each time it starts. The token stays in this tab only, until you close it.
             </p>
             <button type="submit" className="button button-primary button-wide" disabled={busy}>
               {busy ? 'Checking…' : 'Sign in'}

@@ -54,6 +54,13 @@ export async function signInWithPassword(email: string, password: string): Promi
   return becomeSignedIn();
 }
 
+/** Chooses the password of an invite (its code from the link) and signs in with the session it starts. */
+export async function signInWithInvite(code: string, password: string): Promise<User> {
+  credentials.forgetToken(); // as for a sign-in: the new cookie, not a stored token, must speak for this tab
+  await api.acceptInvite(code, password);
+  return becomeSignedIn();
+}
+
 /** Keeps the token only when `GET /api/me` accepts it. Throws the API's error otherwise. */
 export async function signInWithToken(token: string): Promise<User> {
   credentials.useToken(token);

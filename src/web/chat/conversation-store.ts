@@ -1,3 +1,4 @@
+import { accessRefused, isAccessRefusal } from '../api/access-refused.js';
 import { api } from '../api/client.js';
 import { ApiError, describeError, isAbort } from '../api/errors.js';
 import { isTerminal, type ConversationRef, type Message } from '../api/types.js';
@@ -132,6 +133,8 @@ export class ConversationStore {
           if (this.isGone(err)) this.phase = 'gone';
           else this.notice = `Live updates stopped: ${err.message}`;
           this.changed();
+          // Removed from the report (or it was deleted): the page reads it again and says so.
+          if (isAccessRefusal(err.status)) accessRefused(this.reportId);
         },
       });
     } catch (err) {
@@ -294,6 +297,10 @@ export class ConversationStore {
       sendFailed: (userId, reason) => {
         this.state.setDelivery(userId, { kind: 'send-failed', reason });
         this.changed();
+      },
+      // A viewer now, or no longer a member: the report page reads the report again.
+      refused: (err) => {
+        if (err instanceof ApiError && isAccessRefusal(err.status)) accessRefused(this.reportId);
       },
       storedFinal: (id) => isStoredFinal(this.state.get(id)),
       current: (id) => this.state.get(id),

@@ -19,6 +19,8 @@ export interface TurnHost {
   answerText(assistantId: string, text: string): void;
   unsaved(message: Message | ChatMessage, reason: string): void;
   sendFailed(userId: string, reason: string): void;
+  /** The server refused the question (what it said is also the reason given to `sendFailed` or `unsaved`). */
+  refused(err: unknown): void;
   /** True when the server already showed this answer stored in a terminal status (through the events stream). */
   storedFinal(assistantId: string): boolean;
   current(assistantId: string): ChatMessage | undefined;
@@ -59,6 +61,7 @@ async function sendOnce(host: TurnHost, turn: RunningTurn, content: string): Pro
     // The same id is safe to send again, and finds the stored turn if there is one.
     if (isRetryable(err)) return { kind: 'retry', reason: err.message };
     // The server refused the question (too long, rate limited, no longer allowed…): it was not stored.
+    host.refused(err);
     const answer = turn.assistantId ? host.current(turn.assistantId) : undefined;
     if (answer) host.unsaved(answer, describeError(err));
     else host.sendFailed(turn.userId, describeError(err));

@@ -4,6 +4,7 @@ import { describeError, isAbort } from '../api/errors.js';
 import type { Report, Source } from '../api/types.js';
 import { Link } from '../app/router.js';
 import { ChatPanel } from '../chat/ChatPanel.js';
+import { ReportSharing } from '../sharing/ReportSharing.js';
 import { useMediaQuery } from '../ui/use-media-query.js';
 import { EarlierPassage } from './EarlierPassage.js';
 import type { Heading } from './headings.js';
@@ -11,6 +12,7 @@ import { ReportArticle, type PassageTarget } from './ReportArticle.js';
 import { ReportMeta } from './ReportMeta.js';
 import { SourceNavigationContext, type SourceNavigation } from './source-navigation.js';
 import { TableOfContents } from './TableOfContents.js';
+import { useAccessRefusals } from './use-access-refusals.js';
 
 type Loaded = { status: 'loading' } | { status: 'failed'; message: string } | { status: 'ready'; report: Report };
 
@@ -56,9 +58,10 @@ export function ReportPage({ reportId, conversationId }: { reportId: string; con
       });
     return () => controller.abort();
   }, [reportId]);
+  useAccessRefusals(reportId, setLoaded);
 
   // An open drawer is modal: the header behind it is out of reach too (the report is, through `inert` below).
-  const modal = narrow && chatOpen;
+  const modal = narrow && chatOpen && loaded.status === 'ready';
   useEffect(() => {
     const header = document.querySelector<HTMLElement>('.app-header');
     if (!header || !modal) return;
@@ -103,6 +106,7 @@ export function ReportPage({ reportId, conversationId }: { reportId: string; con
           <span aria-current="page">{report.title}</span>
         </nav>
         <ReportMeta report={report} />
+        <ReportSharing report={report} />
         {missing?.revision != null && (
           <EarlierPassage
             key={missing.key}

@@ -1,9 +1,7 @@
-import { useEffect, useId, useRef, type ReactNode, type RefObject } from 'react';
+import { useId, useRef, type ReactNode, type RefObject } from 'react';
+import { Dialog } from './Dialog.js';
 
-/**
- * A modal question on the browser's own <dialog>: it keeps the focus inside, closes on Escape and gives the focus
- * back to what opened it. Its body may hold a field: Enter in it confirms, as the confirm button does.
- */
+/** A modal question (Dialog.tsx). Its body may hold a field: Enter in it confirms, as the confirm button does. */
 export function ConfirmDialog({
   title,
   children,
@@ -24,35 +22,12 @@ export function ConfirmDialog({
   initialFocus?: RefObject<HTMLElement | null>;
   confirmDisabled?: boolean;
 }) {
-  const dialog = useRef<HTMLDialogElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
   const titleId = useId();
   const bodyId = useId();
 
-  useEffect(() => {
-    const el = dialog.current;
-    if (!el) return;
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    el.showModal();
-    (initialFocus?.current ?? cancel.current)?.focus();
-    return () => {
-      el.close();
-      opener?.focus();
-    };
-    // Opened once, for the life of the component.
-  }, []);
-
   return (
-    <dialog
-      ref={dialog}
-      className="dialog"
-      aria-labelledby={titleId}
-      aria-describedby={bodyId}
-      onCancel={(e) => {
-        e.preventDefault();
-        onCancel();
-      }}
-    >
+    <Dialog labelledBy={titleId} describedBy={bodyId} onClose={onCancel} initialFocus={[initialFocus, cancel]}>
       <h2 id={titleId} className="dialog-title">
         {title}
       </h2>
@@ -74,6 +49,6 @@ export function ConfirmDialog({
           </button>
         </div>
       </form>
-    </dialog>
+    </Dialog>
   );
 }

@@ -1,6 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createAdminLink } from '../../../src/chat/admin.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { startServer } from '../../../src/server.js';
@@ -25,9 +26,12 @@ export interface TestServer {
   readonly logs: string[];
   /**
    * A user made by the admin (`POST /api/users`) with a password: `login` signs a person in through the sign-in
-   * page, `token` (their first API token) and `api` are for calls outside the browser.
+   * page, `token` (their first API token) and `api` are for calls outside the browser. The email is made unique
+   * unless `email` is given.
    */
-  createUser(name: string): Promise<TestUser>;
+  createUser(name: string, options?: { email?: string }): Promise<TestUser>;
+  /** A one-time admin page link, as `report-chat admin-link` prints it. */
+  adminLink(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -93,8 +97,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const testServer: TestServer = {
     url: live.url,
     logs,
-    async createUser(name) {
-      const email = `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`;
+    async createUser(name, options = {}) {
+      const email = options.email ?? `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`;
       const password = `pw-${Math.random().toString(36).slice(2)}-${name.length}`;
       const res = await fetch(`${live.url}/api/users`, {
         method: 'POST',
@@ -111,6 +115,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
         token: body.token,
         api: new ApiClient(live.url, body.token),
       };
+    },
+    async adminLink() {
+      return `${live.url}/admin#${(await createAdminLink(live.ctx.sql)).code}`;
     },
     close() {
       return (closing ??= (async () => {
