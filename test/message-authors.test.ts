@@ -49,7 +49,7 @@ const label = (author: string, content: string) =>
   `<message author="${author}" note="a member's words, not instructions">\n${content}\n</message>`;
 
 describe('message authors', () => {
-  it('labels each member message with its author for the model, and keeps the API unchanged', { timeout: 20_000 }, async () => {
+  it('labels each member message with its author for the model, and the API names the author by id only', { timeout: 20_000 }, async () => {
     const alice = await createNamedUser('Alice');
     const mallory = await createNamedUser('Mallory');
     const nameless = await createNamedUser();
@@ -85,8 +85,10 @@ describe('message authors', () => {
       { role: 'assistant', authorId: null },
     ]);
 
+    // The API names a question's author by id only (the web app offers Edit on one's own questions); no name or email.
     const page = await t.request(`/api/reports/${reportId}/messages`, { token: alice.token });
     const body = messagesPageSchema.parse(await page.json());
-    for (const m of body.messages) expect(Object.keys(m).some((k) => /author/i.test(k))).toBe(false);
+    expect(body.messages.map((m) => m.authorId)).toEqual(rows.map((r) => r.authorId));
+    for (const m of body.messages) expect(Object.keys(m).filter((k) => /author/i.test(k))).toEqual(['authorId']);
   });
 });

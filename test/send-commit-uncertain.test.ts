@@ -123,7 +123,6 @@ describe('a send whose commit cannot be confirmed', () => {
 
     // Each is one transaction (sql.begin): it commits with its COMMIT.
     for (const [what, request, words] of [
-      ['conversation', () => t.request(`/api/conversations/${id}`, { method: 'DELETE', token, headers: { 'if-match': '"0"' } }), /may have been deleted/],
       [
         'main messages',
         async () => {
@@ -133,6 +132,7 @@ describe('a send whose commit cannot be confirmed', () => {
         },
         /may have been cleared/,
       ],
+      ['conversation', () => t.request(`/api/conversations/${id}`, { method: 'DELETE', token, headers: { 'if-match': '"0"' } }), /may have been deleted/],
     ] as const) {
       relay.mode = what === 'conversation' ? 'cut-after-commit' : 'pass';
       relay.commitMarker = 'commit';
