@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorSchema } from '../src/api/schemas.js';
-import { hashToken } from '../src/chat/accounts.js';
 import { createAdminLink } from '../src/chat/admin.js';
-import { createChatContext } from '../src/chat/create-context.js';
-import { loadConfig } from '../src/config/config.js';
-import { createApp } from '../src/http/app.js';
-import { createLogger } from '../src/log/logger.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { endsWithin } from './support/stream-end.js';
-import { ADMIN_TOKEN, readSse, requestVia, type TestApp } from './support/test-app.js';
+import { ADMIN_TOKEN, readSse } from './support/test-app.js';
+import { startTwoInstances, type Instance } from './support/two-instances.js';
 
 /**
  * What the account, sharing and administration pages call: members by email, API tokens with their last use, a
@@ -19,29 +15,19 @@ import { ADMIN_TOKEN, readSse, requestVia, type TestApp } from './support/test-a
  */
 const ORIGIN = 'http://127.0.0.1';
 const PASSWORD = 'a long enough password';
-const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 let db: TestDatabase;
-let a: { ctx: ReturnType<typeof createChatContext>; request: TestApp['request'] };
-let b: typeof a;
-
-function start(name: string) {
-  const config = loadConfig({ DATABASE_URL: db.url, ADMIN_TOKEN, LOCAL_MODEL_CHUNK_DELAY_MS: '0', RATE_LIMIT_PER_HOUR: '0', RATE_LIMIT_PER_DAY: '0' });
-  const ctx = createChatContext({ config, sql: db.sql, log, instanceId: `${name}-${randomUUID().slice(0, 8)}`, databaseUrl: db.url, tuning: { accessCheckMs: 3_600_000 } });
-  return { ctx, request: requestVia(createApp({ ctx, adminTokenHash: hashToken(ADMIN_TOKEN) }).app) };
-}
+let instances: Awaited<ReturnType<typeof startTwoInstances>>;
+let a: Instance;
+let b: Instance;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  a = start('a');
-  b = start('b');
-  await Promise.all([a.ctx.bus, b.ctx.bus].map((bus) => (bus as unknown as { ready: Promise<void> }).ready));
+  instances = await startTwoInstances(db);
+  ({ a, b } = instances);
 });
 afterAll(async () => {
-  for (const i of [a, b]) {
-    await i?.ctx.engine.shutdown();
-    await i?.ctx.bus.close?.();
-  }
+  await instances?.stop();
   await db?.drop();
 });
 
@@ -67,7 +53,7 @@ async function report(token: string) {
   return ((await res.json()) as { id: string }).id;
 }
 
-async function events(on: typeof a, reportId: string, headers: Record<string, string>) {
+async function events(on: Instance, reportId: string, headers: Record<string, string>) {
   const res = await on.request(`/api/reports/${reportId}/events`, { headers });
   expect(res.status).toBe(200);
   return readSse(res);

@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '../src/chat/accounts.js';
-import { createChatContext } from '../src/chat/create-context.js';
-import { loadConfig } from '../src/config/config.js';
-import { createApp } from '../src/http/app.js';
-import type { StreamCounts } from '../src/http/routes/events.js';
 import { errorSchema } from '../src/api/schemas.js';
-import { createLogger } from '../src/log/logger.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { endsWithin } from './support/stream-end.js';
-import { ADMIN_TOKEN, readSse, requestVia, type TestApp } from './support/test-app.js';
+import { ADMIN_TOKEN, readSse } from './support/test-app.js';
+import { startTwoInstances, type Instance } from './support/two-instances.js';
 
 /**
  * An events stream lasts as long as the credential that opened it. Two instances on one database, each with its
@@ -19,43 +14,19 @@ import { ADMIN_TOKEN, readSse, requestVia, type TestApp } from './support/test-a
  */
 const SECRET = 'a-test-secret-that-is-at-least-32-characters-long';
 const ORIGIN = 'http://127.0.0.1';
-const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-
-interface Instance {
-  ctx: ReturnType<typeof createChatContext>;
-  streams: StreamCounts;
-  request: TestApp['request'];
-}
 
 let db: TestDatabase;
+let instances: Awaited<ReturnType<typeof startTwoInstances>>;
 let a: Instance;
 let b: Instance;
 
-function start(name: string): Instance {
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    ADMIN_TOKEN,
-    LOCAL_MODEL_CHUNK_DELAY_MS: '0',
-    RATE_LIMIT_PER_HOUR: '0',
-    RATE_LIMIT_PER_DAY: '0',
-    AUTH_JWT_SECRET: SECRET,
-  });
-  const ctx = createChatContext({ config, sql: db.sql, log, instanceId: `${name}-${randomUUID().slice(0, 8)}`, databaseUrl: db.url, tuning: { accessCheckMs: 3_600_000 } });
-  const { app, streams } = createApp({ ctx, adminTokenHash: hashToken(ADMIN_TOKEN) });
-  return { ctx, streams, request: requestVia(app) };
-}
-
 beforeAll(async () => {
   db = await createTestDatabase();
-  a = start('a');
-  b = start('b');
-  await Promise.all([a.ctx.bus, b.ctx.bus].map((bus) => (bus as unknown as { ready: Promise<void> }).ready));
+  instances = await startTwoInstances(db, { AUTH_JWT_SECRET: SECRET });
+  ({ a, b } = instances);
 });
 afterAll(async () => {
-  for (const i of [a, b]) {
-    await i?.ctx.engine.shutdown();
-    await i?.ctx.bus.close?.();
-  }
+  await instances?.stop();
   await db?.drop();
 });
 
