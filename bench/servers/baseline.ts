@@ -209,8 +209,10 @@ const server = createServer((req, res) => {
   }
   handle(req, res, match[1]!).catch((err: unknown) => {
     process.stderr.write(`baseline turn failed: ${String(err)}\n`);
-    if (!res.headersSent) res.writeHead(500);
-    res.end();
+    // The bench's client sees why the turn ended unsaved (a call the SQL functions no longer accept, say).
+    const error = `data: ${JSON.stringify({ type: 'error', errorText: `baseline turn failed: ${String(err)}` })}\n\n`;
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/event-stream; charset=utf-8' });
+    res.end(error);
   });
 });
 
