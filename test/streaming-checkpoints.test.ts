@@ -10,8 +10,10 @@ import { createApp } from '../src/http/app.js';
 import { messageSchema } from '../src/api/schemas.js';
 import { createLogger } from '../src/log/logger.js';
 import { connect, type Sql } from '../src/store/db.js';
+import { checkpointAnswer, reserveTurn, sweepExpiredLeases } from '../src/store/turns.js';
 import { startFakeOpenAI, type FakeProviderServer } from './fakes/fake-openai-server.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { seedReport, turnInput } from './support/fixtures.js';
 import { ADMIN_TOKEN, collectUntil, readSse, requestVia } from './support/test-app.js';
 
 /**
@@ -39,13 +41,13 @@ const LEASE_MS = 1_500;
 // 60 chunks 50 ms apart: three seconds of streaming, six checkpoints.
 const CHUNKS = Array.from({ length: 60 }, (_, i) => `word${String(i).padStart(2, '0')} `);
 
-function startInstance(name: string): Instance {
+function startInstance(name: string, leaseMs = LEASE_MS): Instance {
   const config = loadConfig({
     DATABASE_URL: db.url,
     ADMIN_TOKEN,
     RATE_LIMIT_PER_HOUR: '0',
     RATE_LIMIT_PER_DAY: '0',
-    TURN_LEASE_MS: String(LEASE_MS),
+    TURN_LEASE_MS: String(leaseMs),
     LLM_PROVIDER: 'openai-compatible',
     LLM_BASE_URL: fake.baseUrl,
     LLM_MODEL: 'fake-model',
@@ -206,5 +208,70 @@ describe('checkpoints of a streaming answer', () => {
     expect(await storedRow(answerId)).toMatchObject({ status: 'interrupted', content: saved });
     expect(await storedPieces(row)).toEqual([]);
     await sent.stop();
+  });
+
+  it('renew the lease only once a third of it has run: in between, the message row keeps its version, and a checkpoint with nothing new keeps it alive', async () => {
+    const { conversationId } = await seedReport(db.sql);
+    const leaseMs = 3_000;
+    const r = await reserveTurn(db.sql, turnInput(conversationId, { leaseOwner: 'owner-r', leaseMs }));
+    const ref = { conversationId, seq: r.assistantMessage.seq, owner: 'owner-r', leaseMs, reportRevision: 1 };
+    const version = async () => {
+      const [row] = await db.sql<{ xmin: string; ctid: string; leaseExpiresAt: Date; reportRevision: number | null }[]>`
+        SELECT xmin::text, ctid::text, lease_expires_at, report_revision FROM messages WHERE conversation_id = ${conversationId} AND seq = ${ref.seq}`;
+      return row!;
+    };
+    // The first checkpoint brings the report revision, so it writes the row (and renews the lease with it).
+    const created = await version();
+    expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 0, sources: 0 }, text: 'one ' })).toBe(true);
+    const renewed = await version();
+    expect(renewed.reportRevision).toBe(1);
+    expect(renewed.xmin).not.toBe(created.xmin);
+
+    // With most of the lease left, checkpoints add their pieces (and one adds nothing) without a new version of the
+    // row: same xmin and ctid, same expiry.
+    expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 4, sources: 0 }, text: 'two ' })).toBe(true);
+    expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 8, sources: 0 }, text: '' })).toBe(true);
+    expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 8, sources: 0 }, text: 'three' })).toBe(true);
+    // Its acknowledgement lost, the next one starts from the same place with more: it replaces the piece, and the
+    // shorter attempt arriving late does not shorten it again.
+    expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 8, sources: 0 }, text: 'three four' })).toBe(true);
+    expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 8, sources: 0 }, text: 'three' })).toBe(true);
+    expect(await version()).toEqual(renewed);
+    expect((await storedPieces({ conversationId, seq: ref.seq })).map((p) => p.text)).toEqual(['one ', 'two ', 'three four']);
+
+    // A third of the lease later a checkpoint renews it, with nothing new to save.
+    await sleep(leaseMs / 3 + 100);
+    expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 18, sources: 0 }, text: '' })).toBe(true);
+    const later = await version();
+    expect(later.xmin).not.toBe(renewed.xmin);
+    expect(later.leaseExpiresAt.getTime()).toBeGreaterThan(renewed.leaseExpiresAt.getTime() + leaseMs / 3);
+    // Never swept meanwhile, and the owner still holds it.
+    expect((await sweepExpiredLeases(db.sql)).some((m) => m.conversationId === conversationId)).toBe(false);
+    expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 18, sources: 0 }, text: '.' })).toBe(true);
+  });
+
+  it('an answer streaming for several leases, with a sweeper running on another instance, is never swept while its owner lives', async () => {
+    // 2.5 leases of streaming; the owner checkpoints every third of its lease, another instance sweeps every 100 ms.
+    const leaseMs = 2_000;
+    const chunks = Array.from({ length: 100 }, (_, i) => `w${String(i).padStart(3, '0')} `);
+    fake.setBehavior({ chunks, chunkDelayMs: 50 });
+    const owner = startInstance('long-owner', leaseMs);
+    const sweeping = startInstance('long-sweeper', leaseMs);
+    stopSweepers.push(startSweeper(sweeping.ctx, 100));
+    const { reportId } = await createReport(owner);
+    const started = performance.now();
+    const events = await readSse(
+      await owner.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: { id: randomUUID(), content: 'Explain at length' } }),
+    ).all();
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThan(2 * leaseMs);
+    const saved = (events as { type?: string; data?: { saved?: boolean; message?: { id: string } } }[]).find((e) => e.type === 'data-saved');
+    expect(saved?.data?.saved).toBe(true);
+    const row = await storedRow(saved!.data!.message!.id);
+    expect(row).toMatchObject({ status: 'complete', content: chunks.join('') });
+    // Its owner checkpointed all along (GET /metrics counts them), and never found its lease lost.
+    const counted = Object.fromEntries((await owner.ctx.metrics.checkpoints.get()).values.map((v) => [v.labels.result, v.value]));
+    expect(counted.saved).toBeGreaterThanOrEqual(6);
+    expect(counted['lease-lost'] ?? 0).toBe(0);
   });
 });

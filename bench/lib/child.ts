@@ -10,7 +10,8 @@ export interface ServerProcess {
   usage(gc?: boolean): Promise<Usage>;
   /** The child's clock minus ours (ms), from the IPC round trip with the smallest delay. */
   clockOffset(): Promise<number>;
-  request<T extends FromChild['type']>(message: ToChild, reply: T): Promise<Extract<FromChild, { type: T }>>;
+  /** One request at a time; the reply must come within `timeoutMs` (default 30 s). */
+  request<T extends FromChild['type']>(message: ToChild, reply: T, timeoutMs?: number): Promise<Extract<FromChild, { type: T }>>;
   close(): Promise<void>;
 }
 
@@ -27,10 +28,10 @@ function tail(file: string, bytes = 3_000): string {
 
 /**
  * Starts `bench/servers/<script>.ts` in a Node process of its own (through tsx, as `npm start` runs the app), its
- * output appended to `logFile`. Resolves when it listens.
+ * output appended to `logFile`. Resolves when it listens (the stream client, which serves nothing, when it is ready).
  */
 export async function startServerProcess(
-  script: 'ours' | 'baseline',
+  script: 'ours' | 'baseline' | 'paced-model' | 'stream-client',
   env: Record<string, string>,
   options: { logFile: string; nodeArgs?: string[] },
 ): Promise<ServerProcess> {
@@ -77,9 +78,9 @@ export async function startServerProcess(
   }
   // One request at a time, so each reply is paired with its request.
   let chain: Promise<unknown> = Promise.resolve();
-  const request = <T extends FromChild['type']>(message: ToChild, reply: T): Promise<Extract<FromChild, { type: T }>> => {
+  const request = <T extends FromChild['type']>(message: ToChild, reply: T, timeoutMs = 30_000): Promise<Extract<FromChild, { type: T }>> => {
     const result = chain.then(() => {
-      const answer = next(reply, 30_000);
+      const answer = next(reply, timeoutMs);
       child.send(message);
       return answer;
     });

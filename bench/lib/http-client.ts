@@ -9,6 +9,8 @@ export interface TurnTiming {
   end: number;
   saved: boolean;
   deltas: number;
+  /** The stream's last bytes: what a turn that did not end saved said last (an `error` event, usually). */
+  tail: string;
 }
 
 const TURN_TIMEOUT_MS = 30_000;
@@ -49,7 +51,7 @@ export function postTurn(agent: Agent, url: string, body: unknown, headers: Reco
           savedSeen ||= SAVED.test(text);
           tail = text.slice(-200);
         });
-        res.on('end', () => resolve({ start, firstDelta, end: nowMs(), saved: savedSeen, deltas }));
+        res.on('end', () => resolve({ start, firstDelta, end: nowMs(), saved: savedSeen, deltas, tail }));
         res.on('error', reject);
       },
     );

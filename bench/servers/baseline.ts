@@ -18,6 +18,11 @@ import { collectGarbage, usage, type FromChild, type Published, type ToChild } f
  *
  * It is also the bare fan-out of the fan-out suite: GET /fanout streams, to which an IPC `broadcast` writes given
  * bytes in a plain loop of res.write().
+ *
+ * SAVE says when it saves an answer, for the streaming suite's comparison designs:
+ * - `end` (the default): the question and a placeholder before the model is called, the answer once at the end;
+ * - `every-chunk`: the same, and the whole text so far after every chunk, one UPDATE each, in order;
+ * - `none`: no database at all, a bare relay of the model's stream (the conversation id in the path is ignored).
  */
 const send = (message: FromChild) => process.send?.(message);
 
@@ -128,24 +133,50 @@ async function streamModelSdk(question: string, onText: (text: string) => void):
 
 const streamModel = env.MODEL_CLIENT === 'ai-sdk' ? streamModelSdk : streamModelBare;
 
+const SAVE = (env.SAVE ?? 'end') as 'end' | 'every-chunk' | 'none';
+let saves = 0;
+
+/** SAVE=every-chunk: the whole text so far, as a naive design saves it after each chunk, renewing the lease too. */
+async function saveText(answer: Row, text: string): Promise<void> {
+  await sql`
+    UPDATE messages SET content = ${text}, lease_expires_at = now() + interval '15 s', updated_at = now()
+    WHERE conversation_id = ${answer.conversation_id} AND seq = ${answer.seq} AND status = 'streaming' AND lease_owner = ${OWNER}`;
+  saves++;
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, conversationId: string): Promise<void> {
   const parts: Buffer[] = [];
   for await (const part of req) parts.push(part as Buffer);
   const input = JSON.parse(Buffer.concat(parts).toString('utf8')) as { id: string; content: string };
-  const [user, answer] = await reserve(conversationId, input.id, input.content);
+  const turn = SAVE === 'none' ? undefined : await reserve(conversationId, input.id, input.content);
+  const answerId = turn?.[1].id ?? randomUUID();
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-vercel-ai-ui-message-stream': 'v1' });
   const data = (value: unknown) => res.write(`data: ${JSON.stringify(value)}\n\n`);
-  data({ type: 'start', messageId: answer.id });
-  data({ type: 'data-turn', data: { userMessage: apiMessage(user), assistantMessage: apiMessage(answer) } });
-  data({ type: 'text-start', id: answer.id });
+  data({ type: 'start', messageId: answerId });
+  if (turn) data({ type: 'data-turn', data: { userMessage: apiMessage(turn[0]), assistantMessage: apiMessage(turn[1]) } });
+  data({ type: 'text-start', id: answerId });
   let text = '';
+  let saving = Promise.resolve();
+  // Saves still queued when the client has gone are dropped: a step that overran must not keep loading the
+  // database during the next one.
+  let gone = false;
+  res.once('close', () => {
+    gone = true;
+  });
   await streamModel(input.content, (delta) => {
     text += delta;
-    data({ type: 'text-delta', id: answer.id, delta });
+    data({ type: 'text-delta', id: answerId, delta });
+    if (SAVE === 'every-chunk' && turn) {
+      const upTo = text;
+      saving = saving.then(() => (gone ? undefined : saveText(turn[1], upTo)));
+      // Awaited below; marked handled here so that a failed save does not end the process before then.
+      saving.catch(() => {});
+    }
   });
-  const saved = await finish(answer, text);
-  data({ type: 'text-end', id: answer.id });
-  data({ type: 'data-saved', data: { saved: true, message: apiMessage(saved) } });
+  await saving;
+  const saved = turn && (await finish(turn[1], text));
+  data({ type: 'text-end', id: answerId });
+  if (saved) data({ type: 'data-saved', data: { saved: true, message: apiMessage(saved) } });
   data({ type: 'finish' });
   res.end('data: [DONE]\n\n');
 }
@@ -178,8 +209,10 @@ const server = createServer((req, res) => {
   }
   handle(req, res, match[1]!).catch((err: unknown) => {
     process.stderr.write(`baseline turn failed: ${String(err)}\n`);
-    if (!res.headersSent) res.writeHead(500);
-    res.end();
+    // The bench's client sees why the turn ended unsaved (a call the SQL functions no longer accept, say).
+    const error = `data: ${JSON.stringify({ type: 'error', errorText: `baseline turn failed: ${String(err)}` })}\n\n`;
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/event-stream; charset=utf-8' });
+    res.end(error);
   });
 });
 
@@ -190,10 +223,13 @@ const reply = (work: Promise<void>) =>
     (err: unknown) => send({ type: 'failed', error: String(err) }),
   );
 
+// A bench that dies (or hits its deadline) takes this process with it.
+process.once('disconnect', () => process.exit(1));
+
 process.on('message', (raw: ToChild) => {
   if (raw.type === 'usage') {
     if (raw.gc) collectGarbage();
-    send({ type: 'usage', usage: usage() });
+    send({ type: 'usage', usage: { ...usage(), saves } });
   }
   else if (raw.type === 'clock') send({ type: 'clock', at: nowMs() });
   else if (raw.type === 'broadcast') {

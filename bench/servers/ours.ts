@@ -27,6 +27,8 @@ async function main(): Promise<void> {
       (err: unknown) => send({ type: 'failed', error: String(err) }),
     );
 
+  // A bench that dies (or hits its deadline) takes this process with it.
+  process.once('disconnect', () => process.exit(1));
   process.on('message', (raw: ToChild) => {
     switch (raw.type) {
       case 'usage':

@@ -17,7 +17,46 @@ export type ToChild =
   /** Start V8's CPU profiler; `profile-stop` writes what it sampled to `file`. */
   | { type: 'profile-start' }
   | { type: 'profile-stop'; file: string }
+  /** Paced model: how many chunks it sent and how late they were, since the last reset. */
+  | { type: 'model-stats'; reset: boolean }
+  /** Stream client: run these answers and reply `stream-result` when every one has ended. */
+  | { type: 'stream-run'; run: StreamRun }
   | { type: 'close' };
+
+/** One step of the streaming suite, as the load generator runs it. */
+export interface StreamRun {
+  answers: { url: string; headers: Record<string, string>; body: string }[];
+  /** Answer i starts i × staggerMs / answers.length after the run does. */
+  staggerMs: number;
+  /** Stamped chunks each answer must deliver. */
+  chunks: number;
+  timeoutMs: number;
+  /** The epoch of the stamps (bench/lib/stamps.ts). */
+  epoch: number;
+  /** Whether an answer must end with `data-saved` and `saved: true` to count as delivered. */
+  requireSaved: boolean;
+  /** Chunks sent in this window (epoch ms) are not counted: the bench forces garbage collections in it. */
+  exclude?: { from: number; to: number };
+}
+
+export interface StreamResult {
+  answers: number;
+  ok: number;
+  failures: number;
+  firstErrors: string[];
+  /** Delivery delay of each chunk: its arrival at the client minus its stamp, in ms. */
+  delays: { n: number; p50: number; p95: number; p99: number; max: number };
+  excluded: number;
+  clientCpuMs: number;
+  wallMs: number;
+}
+
+export interface ModelStats {
+  chunks: number;
+  open: number;
+  latenessP99Ms: number;
+  latenessMaxMs: number;
+}
 
 export interface Usage {
   /** process.cpuUsage(), in microseconds. */
@@ -25,6 +64,8 @@ export interface Usage {
   rss: number;
   heapUsed: number;
   external: number;
+  /** Statements that saved a streaming answer's text (bench servers that save while streaming). */
+  saves?: number;
 }
 
 /** A bus event as published, keyed the way subscribers can recognise it, with the publish time. */
@@ -40,6 +81,8 @@ export type FromChild =
   | { type: 'watching' }
   | { type: 'published'; events: Published[] }
   | { type: 'profiling' }
+  | { type: 'model-stats'; stats: ModelStats }
+  | { type: 'stream-result'; result: StreamResult }
   | { type: 'closed' }
   | { type: 'failed'; error: string };
 

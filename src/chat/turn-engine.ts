@@ -29,7 +29,7 @@ export interface TurnEngineDeps {
   leaseMs: number;
   contextMaxTokens: number;
   log: Logger;
-  /** How often the text so far is saved and the lease renewed; at most a third of the lease. */
+  /** How often the text so far is saved and the lease kept alive; at most a third of the lease (checkpointAnswer relies on it). */
   checkpointMs?: number;
   /** Fallback poll while queued, in case a wake-up notification was missed. */
   queuePollMs?: number;
@@ -245,10 +245,14 @@ export class TurnEngine {
         reportRevision: turn.reportRevision,
       })
         .then((stillOurs) => {
+          this.deps.metrics?.checkpoints.inc({ result: stillOurs ? 'saved' : 'lease-lost' });
           if (!stillOurs) live.abort.abort('lost-lease' satisfies EndReason);
           else saved = upTo;
         })
-        .catch((err: unknown) => tlog.warn({ err }, 'checkpoint failed; will try again'))
+        .catch((err: unknown) => {
+          this.deps.metrics?.checkpoints.inc({ result: 'failed' });
+          tlog.warn({ err }, 'checkpoint failed; will try again');
+        })
         .finally(() => {
           checkpointing = undefined;
         });

@@ -14,6 +14,8 @@ export interface Metrics {
   dbErrors: Counter<'class'>;
   sweptAnswers: Counter;
   sweeps: Counter<'result'>;
+  /** Saves of a streaming answer's text so far (each also keeps its lease alive), by result: saved, lease-lost, failed. */
+  checkpoints: Counter<'result'>;
   /** References the model made that matched no passage of the report: dropped, never shown as sources. */
   citationsRejected: Counter;
   /** Tokens of finished answers as the provider counted them, by type: input, output, cache_read, cache_write. */
@@ -85,6 +87,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     sweeps: new Counter({
       name: 'report_chat_sweeps_total',
       help: 'Sweeper runs by result.',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    checkpoints: new Counter({
+      name: 'report_chat_answer_checkpoints_total',
+      help: 'Checkpoints of streaming answers (the text since the last one saved, the lease kept alive) by result: saved, lease-lost, failed.',
       labelNames: ['result'],
       registers: [registry],
     }),

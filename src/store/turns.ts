@@ -193,37 +193,33 @@ export interface CheckpointInput extends AnswerRef {
 }
 
 /**
- * Step 5: saves what arrived since the last checkpoint and renews the lease. Not a versioned change (API.md: the
- * version counts creation, status changes and final content). False when this owner lost the answer (swept, or
+ * A checkpoint renews the lease only once less than this share of it is left. The engine checkpoints at least every
+ * third of the lease (src/chat/turn-engine.ts), so a renewal falls due with at least a third of the lease still to
+ * run (5 s of the default 15 s), and the checkpoints in between write no new version of the message row.
+ */
+const RENEW_BELOW_SHARE = 2 / 3;
+
+/**
+ * Step 5: saves what arrived since the last checkpoint and keeps the lease alive. Not a versioned change (API.md:
+ * the version counts creation, status changes and final content). False when this owner lost the answer (swept, or
  * stopped while queued). The sources cited so far and the revision they point into are saved with the text: an
- * answer the sweeper ends keeps the sources of the text it keeps.
+ * answer the sweeper ends keeps the sources of the text it keeps. Call it at least every third of `leaseMs`, with or
+ * without new text, for the lease to stay alive (RENEW_BELOW_SHARE).
  *
  * Its cost does not grow with the answer (migration 0007): the new text and sources are inserted as one piece, and
- * the message row only gets its lease renewed, a HOT update that leaves its text and the indexes alone. Both in one
- * autocommitted statement, the row first: its lock orders this checkpoint with a finish or a sweep, so a piece is
- * only ever added to an answer still streaming under this owner, and is then seen by whoever ends it.
+ * the message row keeps its text (none) and its indexes; its lease is renewed (a HOT update) only when due, and
+ * otherwise the row is only locked. One autocommitted call of the SQL function `checkpoint_answer` (migration 0012),
+ * which takes the row lock first: it orders this checkpoint with a finish or a sweep, so a piece is only ever added
+ * to an answer still streaming under this owner, and is then seen by whoever ends it.
  */
 export async function checkpointAnswer(sql: Sql, ref: CheckpointInput): Promise<boolean> {
+  // JSON travels as text: see sendNotifications.
   const sources = JSON.stringify(ref.sources ?? []);
-  const rows = await sql<{ held: number }[]>`
-    WITH held AS (
-      UPDATE messages
-      SET lease_expires_at = now() + ${ref.leaseMs} * interval '1 millisecond', updated_at = now(),
-          report_revision = coalesce(${ref.reportRevision ?? null}::int, report_revision)
-      WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} AND status = 'streaming'
-        AND lease_owner = ${ref.owner}
-      RETURNING conversation_id, seq
-    ), piece AS (
-      INSERT INTO answer_pieces AS p (conversation_id, seq, text_offset, source_offset, text, sources)
-      SELECT conversation_id, seq, ${ref.from.chars}, ${ref.from.sources}, ${ref.text}, ${sources}::text::jsonb
-      FROM held
-      WHERE ${ref.text} <> '' OR ${sources} <> '[]'
-      ON CONFLICT (conversation_id, seq, text_offset, source_offset) DO UPDATE
-      SET text = excluded.text, sources = excluded.sources
-      WHERE length(excluded.text) >= length(p.text) AND jsonb_array_length(excluded.sources) >= jsonb_array_length(p.sources)
-    )
-    SELECT count(*)::int AS held FROM held`;
-  return rows[0]?.held === 1;
+  const [row] = await sql<{ held: boolean }[]>`
+    SELECT checkpoint_answer(${ref.conversationId}, ${ref.seq}, ${ref.owner}, ${ref.leaseMs},
+                             ${Math.floor(ref.leaseMs * RENEW_BELOW_SHARE)}, ${ref.from.chars}, ${ref.from.sources},
+                             ${ref.text}, ${sources}::text::jsonb, ${ref.reportRevision ?? null}) AS held`;
+  return row?.held === true;
 }
 
 export interface FinishInput extends AnswerRef {
