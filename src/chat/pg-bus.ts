@@ -93,6 +93,13 @@ const PAGE = 500;
 const KNOWN_LIMIT = 10_000;
 const OUTBOX_LIMIT = 20_000;
 const BATCH_LIMIT = 200;
+/**
+ * How long deltas alone wait to be sent, gathering others: each NOTIFY batch is a transaction with an xid, whose
+ * commit writes WAL, so one batch per delta cost about as many WAL bytes as the streamed text again, several times
+ * over (BENCHMARKS.md, "Streaming at scale"). Deltas reach other instances up to this much later; a message event,
+ * a stop or anything else goes at once, taking the deltas before it along. Local subscribers are not delayed.
+ */
+export const DELTA_GATHER_MS = 25;
 const FETCH_DELTA_ATTEMPTS = 12;
 const FETCH_DELTA_PAUSE_MS = 250;
 /** Between attempts to read changes or to send notifications while the database is away: from 25 ms up to 2 s. */
@@ -327,6 +334,10 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
   let flushing: Promise<void> | undefined;
   /** Set by close(): how long the last notifications may still take. */
   let flushDeadline = Infinity;
+  /** When the last batch was sent; and what ends a gathering wait early (something other than a delta to send). */
+  let lastBatchAt = 0;
+  let wakeGathering: (() => void) | undefined;
+  const onlyDeltas = () => outbox.every((w) => w.t === 'd' || w.t === 'D');
   const fits = (wire: Wire) => Buffer.byteLength(JSON.stringify(wire)) <= MAX_NOTIFY_PAYLOAD_BYTES;
 
   const send = (wire: Wire) => {
@@ -342,6 +353,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
       const i = outbox.findIndex((w, at) => at >= inFlight && (w.t === 'd' || w.t === 'D'));
       outbox.splice(i >= 0 ? i : inFlight, 1);
     }
+    if (wire.t !== 'd' && wire.t !== 'D') wakeGathering?.();
     flushing ??= flush().finally(() => {
       flushing = undefined;
     });
@@ -351,6 +363,19 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
     await Promise.resolve(); // gather what this tick publishes into one batch
     let failures = 0;
     while (outbox.length > 0 && Date.now() < flushDeadline) {
+      const wait = lastBatchAt + DELTA_GATHER_MS - Date.now();
+      if (wait > 0 && !closed && onlyDeltas()) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          wakeGathering = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wakeGathering = undefined;
+        continue;
+      }
+      lastBatchAt = Date.now();
       const batch = outbox.slice(0, BATCH_LIMIT);
       inFlight = batch.length;
       try {
