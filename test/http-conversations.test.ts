@@ -635,3 +635,44 @@ describe('export and live updates', () => {
     expect(await errorOf(await t.request(conv(own.id), { token: editor.token }))).toEqual([404, 'not_found']);
   });
 });
+
+describe('forks under concurrency', () => {
+  it('32 forks at once of a conversation that is receiving turns each hold an exact prefix of it, and the source is unchanged by them', async () => {
+    // The default limit of conversations per person (200), not this file's small one.
+    const wide = await createTestApp(db, llmEnv);
+    try {
+      const { owner, editor, reportId, mainId } = await team();
+      for (let i = 0; i < 4; i++) await ask(owner, main(reportId), `Question ${i}?`, wide);
+      const sending = Array.from({ length: 8 }, (_, i) => ask(i % 2 ? editor : owner, main(reportId), `More ${i}?`, wide));
+      const forks = Array.from({ length: 32 }, async (_, i) => {
+        // Half fork a prefix that ended before, half the newest answer that has ended when they ask.
+        let seq = 2 * (1 + (i % 4));
+        if (i >= 16) {
+          await sleep((i - 16) * 25);
+          const now = (await page(owner, main(reportId))).messages;
+          seq = Math.max(...now.filter((m) => m.role === 'assistant' && m.status === 'complete').map((m) => m.seq));
+        }
+        const res = await createRaw(wide, i % 2 ? editor : owner, reportId, { id: randomUUID(), forkFrom: { conversationId: mainId, seq } });
+        expect(res.status, await res.clone().text()).toBe(201);
+        return { seq, conversation: conversationSchema.parse(await res.json()) };
+      });
+      const made = await Promise.all(forks);
+      await Promise.all(sending);
+
+      const source = (await page(owner, main(reportId))).messages;
+      expect(source.map((m) => m.seq)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+      expect(new Set(made.map((f) => f.seq)).size).toBeGreaterThan(4);
+      for (const { seq, conversation } of made) {
+        const copies = (await page(owner, conv(conversation.id))).messages;
+        expect(copies.map(copiedFields), `the fork at ${seq}`).toEqual(source.filter((m) => m.seq <= seq).map(copiedFields));
+        expect(copies.map((m) => m.copiedFrom)).toEqual(source.filter((m) => m.seq <= seq).map((m) => m.id));
+        expect(conversation).toMatchObject({ messageCount: seq, lastSeq: seq, version: seq });
+      }
+      // The source: its 24 messages in order, each once, none of them a copy.
+      expect(source.every((m) => m.copiedFrom === null && m.conversationId === mainId)).toBe(true);
+      expect(new Set(source.map((m) => m.id)).size).toBe(24);
+    } finally {
+      await wide.close();
+    }
+  }, 60_000);
+});

@@ -279,3 +279,32 @@ test('Edit is offered on your own questions only; another member can regenerate 
   await expect(question(memberPage).getByRole('button', { name: 'Edit this question' }), 'someone else’s question offers no Edit').toHaveCount(0);
   await expect(memberPage.locator('li.message[data-seq="2"]').getByRole('button', { name: /Regenerate/ })).toBeVisible();
 });
+
+test('on a phone: editing a question and regenerating an answer open branches in the chat drawer; the original stays as it was', async ({
+  quickServer: server,
+  newPage,
+}) => {
+  const { login, api, reportId } = await newReport(server, 'Phone Brancher');
+  const page = await newPage({ width: 390, height: 844 });
+  await signIn(page, server.url, login, `/reports/${reportId}`);
+  await page.getByRole('button', { name: 'Ask about this report' }).click();
+  await waitUntilLive(page);
+  await ask(page, 'What drove the growth in ticket volume?');
+  await waitForMessages(page, 'the turn saved', saved(2));
+  const stored = await api.messages(reportId);
+
+  const edited = 'What is the weekend shift proposal?';
+  await page.locator('li.message[data-seq="1"]').getByRole('button', { name: 'Edit this question' }).click();
+  await page.getByLabel('Edit your question').fill(edited);
+  await page.getByRole('button', { name: 'Send the edited question' }).click();
+  const editedFork = await forkOpened(page, reportId);
+  await waitForMessages(page, 'the edited question answered in its branch', (ms) => saved(2)(ms) && ms[0]?.text === edited);
+  await expect(switcherAt(page, 1)).toContainText('2 / 2');
+  expect((await api.messages(reportId, editedFork)).map((m) => [m.seq, m.role, m.content === edited]).slice(0, 1)).toEqual([[1, 'user', true]]);
+
+  await page.locator('li.message[data-seq="2"]').getByRole('button', { name: 'Regenerate this answer' }).click();
+  await page.waitForURL((url) => /\/conversations\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(editedFork));
+  await waitForMessages(page, 'a new answer to the edited question', (ms) => saved(2)(ms) && ms[0]?.text === edited);
+  await expect(switcherAt(page, 1)).toContainText('3 / 3');
+  expect(await api.messages(reportId), 'the original, word for word, as stored').toEqual(stored);
+});
