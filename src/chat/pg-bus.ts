@@ -96,7 +96,7 @@ const BATCH_LIMIT = 200;
 /**
  * How long deltas alone wait to be sent, gathering others: each NOTIFY batch is a transaction with an xid, whose
  * commit writes WAL, so one batch per delta cost about as many WAL bytes as the streamed text again, several times
- * over (BENCHMARKS.md, "Streaming at scale"). Deltas reach other instances up to this much later; a message event,
+ * over (BENCHMARKS.md, "Streaming capacity"). Deltas reach other instances up to this much later; a message event,
  * a stop or anything else goes at once, taking the deltas before it along. Local subscribers are not delayed.
  */
 export const DELTA_GATHER_MS = 25;
