@@ -9,7 +9,8 @@ import { startServerProcess, type ServerProcess } from '../lib/child.js';
 import { createBenchDatabase, type BenchDatabase } from '../lib/database.js';
 import { withDeadline } from '../lib/load.js';
 import type { StreamDesign } from '../lib/options.js';
-import { load1 } from '../lib/results.js';
+import { summarizeProfile } from '../lib/cpu-profile.js';
+import { load1, RESULTS_DIR } from '../lib/results.js';
 import { nowMs } from '../lib/stats.js';
 import { STAMP_CHARS } from '../lib/stamps.js';
 import type { SuiteContext, SuiteReport } from '../lib/suite.js';
@@ -179,7 +180,15 @@ async function measureStep(args: StepArgs): Promise<StepResult> {
   const sample = async () => ({ at: nowMs(), commits: await commits(db), saves: await savesSoFar(design, procs) });
   await sleep(t0 + steadyFrom - nowMs());
   const a = await sample();
+  // --profile: V8's sampler in each server process over the steady quarter before the memory reading.
+  const profileFiles = ctx.options.profile && kind === 'ramp' ? procs.map((_, i) => join(RESULTS_DIR, `streaming-${design}-${n}-p${i}.cpuprofile.json`)) : [];
+  if (profileFiles.length) mkdirSync(RESULTS_DIR, { recursive: true });
+  for (const p of profileFiles.length ? procs : []) await p.request({ type: 'profile-start' }, 'profiling');
   await sleep(t0 + gcAfter - nowMs());
+  for (const [i, file] of profileFiles.entries()) {
+    await procs[i]!.request({ type: 'profile-stop', file }, 'profiling');
+    logProfile(ctx, `${design} N=${n} process ${i}`, file);
+  }
   const gcStart = nowMs();
   const mid = kind === 'warm-up' ? u0 : await Promise.all(procs.map((p) => p.usage(true)));
   const gcMs = nowMs() - gcStart;
@@ -223,6 +232,15 @@ async function measureStep(args: StepArgs): Promise<StepResult> {
     modelLatenessP99Ms: stats.latenessP99Ms,
     load1: load1(),
   };
+}
+
+function logProfile(ctx: SuiteContext, what: string, file: string): void {
+  const summary = summarizeProfile(file, 25);
+  const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
+  ctx.log(`profile ${what}: ${summary.busyMs.toFixed(0)} ms busy, ${summary.idleMs.toFixed(0)} ms idle (${file})`);
+  for (const o of summary.byOwner.slice(0, 15)) ctx.log(`  owner ${pct(o.share).padStart(6)} ${o.owner}`);
+  for (const f of summary.topFunctions) ctx.log(`  self  ${pct(f.share).padStart(6)} ${f.fn} ${f.where}`);
+  for (const f of summary.topSrcInclusive) ctx.log(`  incl  ${pct(f.share).padStart(6)} ${f.fn} ${f.where}`);
 }
 
 const lsn = async (db: BenchDatabase) => (await db.sql<{ l: string }[]>`SELECT pg_current_wal_lsn()::text AS l`)[0]!.l;
