@@ -120,6 +120,48 @@ describe('the PostgreSQL event bus', () => {
     await raw.unlisten();
   });
 
+  it("packs many answers' deltas into few notifications, and every receiver gets each delta once, in order", async () => {
+    const a = await bus('a', db.sql);
+    const b = await bus('b', sqlB);
+    const { conversationId } = await seedReport(db.sql);
+    const payloads: string[] = [];
+    const raw = await direct.listen(NOTIFY_CHANNEL, (p) => payloads.push(p));
+    const seenA: BusEvent[] = [];
+    const seenB: BusEvent[] = [];
+    const offA = a.subscribe(conversationId, (e) => seenA.push(e));
+    const offB = b.subscribe(conversationId, (e) => seenB.push(e));
+    // 40 answers streaming at once, 5 deltas each, interleaved as their chunks arrive: 200 deltas, ~30 KB of text.
+    const answers = Array.from({ length: 40 }, () => randomUUID());
+    const piece = (i: number, k: number) => `answer ${i} piece ${k} "quoted" é ${'w'.repeat(120)} `;
+    const offsets = new Map<string, number>();
+    for (let k = 0; k < 5; k++) {
+      answers.forEach((messageId, i) => {
+        const offset = offsets.get(messageId) ?? 0;
+        a.publish({ type: 'delta', conversationId, messageId, offset, text: piece(i, k) });
+        offsets.set(messageId, offset + piece(i, k).length);
+      });
+      await sleep(5);
+    }
+    const textOf = (seen: BusEvent[], messageId: string) =>
+      seen.flatMap((e) => (e.type === 'delta' && e.messageId === messageId ? [e.text] : [])).join('');
+    await until('B to get every delta', () => seenB.filter((e) => e.type === 'delta').length >= 200);
+    await sleep(200);
+    for (const [i, messageId] of answers.entries()) {
+      const whole = [0, 1, 2, 3, 4].map((k) => piece(i, k)).join('');
+      expect(textOf(seenA, messageId)).toBe(whole);
+      expect(textOf(seenB, messageId)).toBe(whole);
+    }
+    expect(seenB.filter((e) => e.type === 'delta')).toHaveLength(200);
+    // ~30 KB in payloads of at most 8,000 bytes: a handful of notifications, not one per delta.
+    await until('the raw listener to see them', () => payloads.length > 0);
+    await sleep(200);
+    expect(payloads.length).toBeLessThan(20);
+    for (const p of payloads) expect(Buffer.byteLength(p)).toBeLessThan(8_000);
+    offA();
+    offB();
+    await raw.unlisten();
+  });
+
   it('sends a batch of notifications in one statement, in order, each arriving once', async () => {
     const received: string[] = [];
     const raw = await direct.listen('report_chat_batch_test', (p) => received.push(p));

@@ -7,7 +7,7 @@ export type SuiteName = (typeof SUITES)[number];
 /** What a run without --suite runs: the streaming capacity suite takes ~20 minutes of its own, so it is asked for. */
 const DEFAULT_SUITES: readonly SuiteName[] = SUITES.filter((s) => s !== 'streaming');
 
-export const STREAM_DESIGNS = ['relay', 'app', 'app-2', 'end-only', 'every-chunk'] as const;
+export const STREAM_DESIGNS = ['relay', 'relay-sdk', 'app', 'app-2', 'end-only', 'every-chunk'] as const;
 export type StreamDesign = (typeof STREAM_DESIGNS)[number];
 
 export interface BenchOptions {

@@ -62,6 +62,12 @@ async function main(): Promise<void> {
       case 'profile-stop':
         void reply(profiler.stop(raw.file), { type: 'profiling' });
         break;
+      case 'heap-profile-start':
+        void reply(profiler.startHeap(), { type: 'profiling' });
+        break;
+      case 'heap-profile-stop':
+        void reply(profiler.stopHeap(raw.file), { type: 'profiling' });
+        break;
       case 'close':
         for (const unwatch of watches) unwatch();
         server

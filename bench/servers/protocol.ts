@@ -17,6 +17,9 @@ export type ToChild =
   /** Start V8's CPU profiler; `profile-stop` writes what it sampled to `file`. */
   | { type: 'profile-start' }
   | { type: 'profile-stop'; file: string }
+  /** Start V8's sampling heap profiler; `heap-profile-stop` writes the sampled allocations still alive to `file`. */
+  | { type: 'heap-profile-start' }
+  | { type: 'heap-profile-stop'; file: string }
   /** Paced model: how many chunks it sent and how late they were, since the last reset. */
   | { type: 'model-stats'; reset: boolean }
   /** Stream client: run these answers and reply `stream-result` when every one has ended. */

@@ -10,6 +10,7 @@ import { createBenchDatabase, type BenchDatabase } from '../lib/database.js';
 import { withDeadline } from '../lib/load.js';
 import type { StreamDesign } from '../lib/options.js';
 import { summarizeProfile } from '../lib/cpu-profile.js';
+import { summarizeHeapProfile } from '../lib/heap-profile.js';
 import { load1, RESULTS_DIR } from '../lib/results.js';
 import { nowMs } from '../lib/stats.js';
 import { STAMP_CHARS } from '../lib/stamps.js';
@@ -20,7 +21,9 @@ import { streamingReport, type StepResult } from './streaming-report.js';
 const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 
 /** What each design runs: the app (one or two startServer processes), or the baseline server with a SAVE mode. */
-const SAVE_MODE: Partial<Record<StreamDesign, string>> = { relay: 'none', 'end-only': 'end', 'every-chunk': 'every-chunk' };
+const SAVE_MODE: Partial<Record<StreamDesign, string>> = { relay: 'none', 'relay-sdk': 'none', 'end-only': 'end', 'every-chunk': 'every-chunk' };
+/** The designs with no database: the references. */
+export const isRelay = (d: StreamDesign) => SAVE_MODE[d] === 'none';
 const isApp = (d: StreamDesign) => d === 'app' || d === 'app-2';
 
 interface Running {
@@ -37,8 +40,10 @@ interface Running {
  * their own; each chunk carries the moment the model wrote it, read by the client on arrival (one machine, one
  * clock). The designs, one after another in the same run, on the same embedded PostgreSQL: the app on one instance
  * and on two (clients split across them), a bench server that saves only at the end, one that saves the whole text
- * after every chunk, and a bare node:http relay with no database, the reference. N doubles from step to step; a
- * design stops at its first failing step (p99 over the limit, or an answer that failed).
+ * after every chunk, and two relays with no database, the references: a bare node:http one, and the same calling
+ * the model through the AI SDK's client as the app does. N doubles from step to step; a design stops at its first
+ * failing step (p99 over the limit, or an answer that failed), then one more step between the last N that passed and
+ * the first that failed.
  */
 export async function streamingSuite(ctx: SuiteContext): Promise<SuiteReport> {
   const { server, log } = ctx;
@@ -74,7 +79,14 @@ export async function streamingSuite(ctx: SuiteContext): Promise<SuiteReport> {
           for (let i = 0; i < (design === 'app-2' ? 2 : 1); i++) procs.push(await startServerProcess('ours', env, { logFile: join(scratch, `${design}-${i}.log`) }));
           appUser ??= await createUser(procs[0]!.url);
         } else {
-          const env = { DATABASE_URL: db.url, LLM_BASE_URL: model.url, SYSTEM_PROMPT: BENCH_REPORT, POOL_MAX: '20', SAVE: SAVE_MODE[design]! };
+          const env = {
+            DATABASE_URL: db.url,
+            LLM_BASE_URL: model.url,
+            SYSTEM_PROMPT: BENCH_REPORT,
+            POOL_MAX: '20',
+            SAVE: SAVE_MODE[design]!,
+            MODEL_CLIENT: design === 'relay-sdk' ? 'ai-sdk' : 'bare',
+          };
           procs.push(await startServerProcess('baseline', env, { logFile: join(scratch, `${design}.log`) }));
         }
       } catch (err) {
@@ -111,10 +123,22 @@ export async function streamingSuite(ctx: SuiteContext): Promise<SuiteReport> {
         // Up from the first N until a step fails; when the very first one fails, down until one passes, so that
         // every design has a largest N that passed (or none above smallN).
         let passedAt: number | undefined;
-        for (let n = first; n <= o.maxN && (await ramp(n)); n = Math.round(n * o.factor)) passedAt = n;
+        let failedAt: number | undefined;
+        for (let n = first; n <= o.maxN; n = Math.round(n * o.factor)) {
+          if (!(await ramp(n))) {
+            failedAt = n;
+            break;
+          }
+          passedAt = n;
+        }
         for (let n = Math.round(first / o.factor); passedAt === undefined && n >= o.smallN; n = Math.round(n / o.factor)) {
           if (await ramp(n)) passedAt = n;
+          else failedAt = n;
         }
+        // One step between the largest N that passed and the smallest that failed: the largest is then known within
+        // a factor of √2 rather than 2.
+        const between = passedAt !== undefined && failedAt !== undefined ? Math.round(Math.sqrt(passedAt * failedAt)) : undefined;
+        if (between !== undefined && between > passedAt! && between < failedAt! && (await ramp(between))) passedAt = between;
         if (design === 'app') appMax = passedAt;
       } finally {
         for (const p of running.procs) await p.close().catch((err: unknown) => log(`could not close ${design}: ${String(err)}`));
@@ -173,7 +197,10 @@ async function measureStep(args: StepArgs): Promise<StepResult> {
   const u0 = await Promise.all(procs.map((p) => p.usage()));
   const t0 = nowMs();
   const exclude = { from: t0 + gcAfter - Math.min(250, 0.02 * lengthMs), to: t0 + gcAfter + Math.min(2_500, 0.08 * lengthMs) };
-  const run: StreamRun = { answers, staggerMs: o.staggerMs, chunks, timeoutMs: lengthMs + 30_000, epoch, requireSaved: design !== 'relay', exclude };
+  const run: StreamRun = { answers, staggerMs: o.staggerMs, chunks, timeoutMs: lengthMs + 30_000, epoch, requireSaved: !isRelay(design), exclude };
+  // --profile: which allocations made since the step began are still alive mid-stream (after the full GCs).
+  const heapFiles = ctx.options.profile && kind === 'ramp' && isApp(design) ? procs.map((_, i) => join(RESULTS_DIR, `streaming-${design}-${n}-p${i}.heapprofile.json`)) : [];
+  for (const p of heapFiles.length ? procs : []) await p.request({ type: 'heap-profile-start' }, 'profiling');
   const ran = client.request({ type: 'stream-run', run }, 'stream-result', o.staggerMs + lengthMs + 90_000);
   ran.catch(() => {}); // awaited below, after the samples taken while it runs
 
@@ -192,6 +219,13 @@ async function measureStep(args: StepArgs): Promise<StepResult> {
   const gcStart = nowMs();
   const mid = kind === 'warm-up' ? u0 : await Promise.all(procs.map((p) => p.usage(true)));
   const gcMs = nowMs() - gcStart;
+  for (const [i, file] of heapFiles.entries()) {
+    await procs[i]!.request({ type: 'heap-profile-stop', file }, 'profiling');
+    const heap = summarizeHeapProfile(file);
+    ctx.log(`heap profile ${design} N=${n} process ${i}: ${(heap.totalBytes / 1024 / n).toFixed(1)} KiB sampled alive per answer (${file})`);
+    for (const o of heap.byOwner) ctx.log(`  owner ${(o.bytes / 1024 / n).toFixed(1).padStart(7)} KiB/answer ${o.owner}`);
+    for (const f of heap.topSites) ctx.log(`  site  ${(f.bytes / 1024 / n).toFixed(1).padStart(7)} KiB/answer ${f.site}`);
+  }
   await sleep(t0 + steadyTo - nowMs());
   const b = await sample();
   const { result } = await withDeadline(`streaming ${design} N=${n}`, o.staggerMs + lengthMs + 120_000, ran);
@@ -263,7 +297,7 @@ const commits = async (db: BenchDatabase) =>
  * GET /metrics), the every-chunk server's UPDATEs (over IPC); none for the relay.
  */
 async function savesSoFar(design: StreamDesign, procs: ServerProcess[]): Promise<number | undefined> {
-  if (design === 'relay') return undefined;
+  if (isRelay(design)) return undefined;
   let total = 0;
   for (const p of procs) {
     if (!isApp(design)) {

@@ -68,7 +68,11 @@ type Wire =
   | { i: string; t: 'r'; c: string; u: string }
   | { i: string; t: 'h'; c: string; u: string | null }
   /** A credential ended: `k` its key. */
-  | { i: string; t: 'k'; k: string };
+  | { i: string; t: 'k'; k: string }
+  /** Deltas sent together, in order (their own `i` left out: the batch's). */
+  | { i: string; t: 'b'; e: DeltaWire[] };
+
+type DeltaWire = Omit<Extract<Wire, { t: 'd' }>, 'i'>;
 
 type Item =
   /** An event of this process, in publish order; `v` for versioned ones. */
@@ -246,7 +250,11 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
     if (conv.queue.length > 0 && isActive(conv)) void drain(conv);
   };
 
+  // Our own notifications come back too: recognised by their opening bytes, without parsing them (each batch of
+  // deltas would otherwise be parsed once more by the instance that sent it).
+  const ownPrefix = `{"i":${JSON.stringify(tag)},`;
   const onNotification = (payload: string) => {
+    if (payload.startsWith(ownPrefix)) return;
     let wire: Wire;
     try {
       wire = JSON.parse(payload) as Wire;
@@ -254,6 +262,15 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
       return;
     }
     if (wire.i === tag) return; // our own: delivered when published
+    if (wire.t === 'b') {
+      if (Array.isArray(wire.e)) for (const d of wire.e) onWire({ ...d, i: wire.i });
+      return;
+    }
+    onWire(wire);
+  };
+
+  const onWire = (wire: Wire) => {
+    if (wire.t === 'b') return;
     if (wire.t === 'k') {
       if (typeof wire.k === 'string') notifyCredentialEnded(credentialListeners, wire.k, onListenerError);
       return;
@@ -337,8 +354,12 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
   /** When the last batch was sent; and what ends a gathering wait early (something other than a delta to send). */
   let lastBatchAt = 0;
   let wakeGathering: (() => void) | undefined;
-  const onlyDeltas = () => outbox.every((w) => w.t === 'd' || w.t === 'D');
-  const fits = (wire: Wire) => Buffer.byteLength(JSON.stringify(wire)) <= MAX_NOTIFY_PAYLOAD_BYTES;
+  /** Wires in the outbox other than deltas: while there are none, a batch may wait to gather more deltas. */
+  let urgent = 0;
+  const isDelta = (w: Wire) => w.t === 'd' || w.t === 'D';
+  // A UTF-16 code unit is at most 6 bytes of JSON (`\u001f`), so most deltas fit without being encoded to check.
+  const fits = (wire: Wire) =>
+    (wire.t === 'd' && wire.x.length * 6 + 300 <= MAX_NOTIFY_PAYLOAD_BYTES) || Buffer.byteLength(JSON.stringify(wire)) <= MAX_NOTIFY_PAYLOAD_BYTES;
 
   const send = (wire: Wire) => {
     const last = outbox.length > inFlight ? outbox.at(-1) : undefined;
@@ -348,12 +369,16 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
         ? { ...last, x: last.x + wire.x }
         : undefined;
     if (merged && fits(merged)) outbox[outbox.length - 1] = merged;
-    else outbox.push(wire);
-    if (outbox.length > OUTBOX_LIMIT) {
-      const i = outbox.findIndex((w, at) => at >= inFlight && (w.t === 'd' || w.t === 'D'));
-      outbox.splice(i >= 0 ? i : inFlight, 1);
+    else {
+      outbox.push(wire);
+      if (!isDelta(wire)) urgent++;
     }
-    if (wire.t !== 'd' && wire.t !== 'D') wakeGathering?.();
+    if (outbox.length > OUTBOX_LIMIT) {
+      const i = outbox.findIndex((w, at) => at >= inFlight && isDelta(w));
+      const [dropped] = outbox.splice(i >= 0 ? i : inFlight, 1);
+      if (dropped && !isDelta(dropped)) urgent--;
+    }
+    if (!isDelta(wire)) wakeGathering?.();
     flushing ??= flush().finally(() => {
       flushing = undefined;
     });
@@ -364,7 +389,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
     let failures = 0;
     while (outbox.length > 0 && Date.now() < flushDeadline) {
       const wait = lastBatchAt + DELTA_GATHER_MS - Date.now();
-      if (wait > 0 && !closed && onlyDeltas()) {
+      if (wait > 0 && !closed && urgent === 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
           wakeGathering = () => {
@@ -379,8 +404,9 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
       const batch = outbox.slice(0, BATCH_LIMIT);
       inFlight = batch.length;
       try {
-        await sendNotifications(sql, channel, batch.map((w) => JSON.stringify(w)));
+        await sendNotifications(sql, channel, payloadsOf(batch));
         outbox.splice(0, batch.length);
+        for (const w of batch) if (!isDelta(w)) urgent--;
         failures = 0;
       } catch (err) {
         failures++;
@@ -390,6 +416,39 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
         inFlight = 0;
       }
     }
+  };
+
+  /**
+   * The batch as NOTIFY payloads, in order: runs of deltas with their text packed into as few payloads as fit (one
+   * notification, and one parse per receiver, for many answers' deltas), anything else one payload each.
+   */
+  const payloadsOf = (batch: readonly Wire[]): string[] => {
+    const payloads: string[] = [];
+    let run: string[] = [];
+    let runBytes = 0;
+    const head = `{"i":${JSON.stringify(tag)},"t":"b","e":[`;
+    const endRun = () => {
+      if (run.length === 1) payloads.push(`{"i":${JSON.stringify(tag)},${run[0]!.slice(1)}`);
+      else if (run.length > 1) payloads.push(`${head}${run.join(',')}]}`);
+      run = [];
+      runBytes = head.length + 2;
+    };
+    endRun();
+    for (const wire of batch) {
+      if (wire.t !== 'd') {
+        endRun();
+        payloads.push(JSON.stringify(wire));
+        continue;
+      }
+      const { i: _i, ...delta } = wire;
+      const json = JSON.stringify(delta);
+      const bytes = Buffer.byteLength(json) + 1;
+      if (runBytes + bytes > MAX_NOTIFY_PAYLOAD_BYTES) endRun();
+      run.push(json);
+      runBytes += bytes;
+    }
+    endRun();
+    return payloads;
   };
 
   const toWire = (event: BusEvent): Wire => {

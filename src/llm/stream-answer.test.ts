@@ -19,6 +19,25 @@ function modelStreaming(chunks: LanguageModelV3StreamPart[]) {
   return { model, id: 'mock' };
 }
 
+/** A model that sends one delta and then nothing, never closing its stream; `cancelled` tells whether it was cancelled. */
+function modelFallingSilent(text: string) {
+  let cancelled = false;
+  const model = new MockLanguageModelV3({
+    doStream: async () => ({
+      stream: new ReadableStream<LanguageModelV3StreamPart>({
+        start(controller) {
+          controller.enqueue({ type: 'text-start', id: 't' });
+          controller.enqueue(delta(text));
+        },
+        cancel() {
+          cancelled = true;
+        },
+      }),
+    }),
+  });
+  return { model: { model, id: 'mock' }, cancelled: () => cancelled };
+}
+
 const input = buildModelInput({ reportTitle: 'T', reportContent: 'The report.', history: [], question: 'q', maxTokens: 10_000 });
 
 async function collect(events: AsyncIterable<AnswerEvent>): Promise<AnswerEvent[]> {
@@ -187,6 +206,19 @@ describe('streamAnswer', () => {
     await expect.poll(() => cancelled).toBe(true);
   });
 
+  it('fails with "The model stopped responding." when the model goes silent mid-answer, and cancels its stream', { timeout: 5_000 }, async () => {
+    // A provider that ignores the abort signal: only cancelling its stream ends the wait.
+    const { model, cancelled } = modelFallingSilent('Half');
+    const started = performance.now();
+    const events = await collect(streamAnswer({ model, input, signal: new AbortController().signal, idleTimeoutMs: 60 }));
+    expect(events).toEqual([
+      { type: 'delta', text: 'Half' },
+      { type: 'error', message: 'The model stopped responding.', cause: expect.any(Error) },
+    ]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+    expect(cancelled()).toBe(true);
+  });
+
   it('keeps the idle clock still while the consumer handles a delta', { timeout: 5_000 }, async () => {
     const model = modelStreaming([{ type: 'text-start', id: 't' }, delta('a'), delta('b'), finish]);
     const events: AnswerEvent[] = [];
@@ -198,23 +230,7 @@ describe('streamAnswer', () => {
   });
 
   it('cancels the model’s stream when the caller aborts mid-answer', { timeout: 5_000 }, async () => {
-    let cancelled = false;
-    const model = {
-      id: 'mock',
-      model: new MockLanguageModelV3({
-        doStream: async () => ({
-          stream: new ReadableStream<LanguageModelV3StreamPart>({
-            start(controller) {
-              controller.enqueue({ type: 'text-start', id: 't' });
-              controller.enqueue(delta('first'));
-            },
-            cancel() {
-              cancelled = true;
-            },
-          }),
-        }),
-      }),
-    };
+    const { model, cancelled } = modelFallingSilent('first');
     const controller = new AbortController();
     const events = await collect(
       (async function* () {
@@ -225,6 +241,6 @@ describe('streamAnswer', () => {
       })(),
     );
     expect(events).toEqual([{ type: 'delta', text: 'first' }]);
-    expect(cancelled).toBe(true);
+    expect(cancelled()).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import type { LanguageModelV3StreamPart, LanguageModelV3StreamResult, LanguageModelV3Usage } from '@ai-sdk/provider';
+import type { LanguageModelV3StreamPart, LanguageModelV3Usage } from '@ai-sdk/provider';
 import { AnswerCitations } from './answer-citations.js';
 import { describeModelError, MODEL_STOPPED_RESPONDING } from './error-message.js';
 import { renderPrompt } from './prompt-input.js';
@@ -33,12 +33,22 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
   if (signal.aborted) return;
   // Our own controller also cancels the request when the model goes idle or the consumer stops iterating.
   const internal = new AbortController();
-  const onAbort = () => internal.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  const waiter = new Waiter(args.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, internal.signal);
-
-  let started: PromiseLike<LanguageModelV3StreamResult> | undefined;
+  let started: PromiseLike<ReadableStream<LanguageModelV3StreamPart>> | undefined;
   let reader: ReadableStreamDefaultReader<LanguageModelV3StreamPart> | undefined;
+  // Cancelling the reader ends a read in progress at once (done), even from a provider that ignores the signal.
+  const onAbort = () => {
+    internal.abort(signal.reason);
+    void reader?.cancel().catch(() => {});
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  const idleMs = args.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const waiter = new Waiter(idleMs, internal.signal);
+  let idle = false;
+  const watch = new ReadWatch(idleMs, () => {
+    idle = true;
+    void reader?.cancel().catch(() => {});
+  });
+
   let failure: unknown;
   let finish: Extract<AnswerEvent, { type: 'finish' }> | undefined;
   /** Anything but bookkeeping arrived; a stream with none of it is a model that did not answer at all. */
@@ -46,27 +56,28 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
   let citations: AnswerCitations | undefined;
 
   try {
-    const style = args.model.citations ?? 'labels';
-    const { prompt, labels } = renderPrompt(args.input, style);
-    citations = new AnswerCitations(args.input.report, style, labels);
-    // No retries here: the caller owns them, it knows whether a partial answer was already shown.
-    const request = args.model.model.doStream({ prompt, abortSignal: internal.signal, includeRawChunks: false });
-    started = request;
+    const opened = openAnswer(args, internal.signal);
+    citations = opened.citations;
+    started = opened.started;
     // The request itself (up to the response headers) counts against the idle timeout too: a provider that never
     // answers is as silent as one that stops.
-    const result = await waiter.wait(request);
-    if (signal.aborted || result === ABORTED) return;
-    if (result === IDLE) {
+    const stream = await waiter.wait(opened.started);
+    if (signal.aborted || stream === ABORTED) return;
+    if (stream === IDLE) {
       yield idleError(internal, waiter.idleMs);
       return;
     }
-    reader = result.stream.getReader();
+    reader = stream.getReader();
+    started = undefined;
+    waiter.dispose();
     for (;;) {
       // The idle clock runs only while we wait on the model, not while the consumer handles a delta.
-      const next = await waiter.wait(reader.read());
-      if (signal.aborted || next === ABORTED) return;
-      if (next === IDLE) {
-        yield idleError(internal, waiter.idleMs);
+      watch.reading();
+      const next = await reader.read();
+      watch.idle();
+      if (signal.aborted) return;
+      if (idle) {
+        yield idleError(internal, idleMs);
         return;
       }
       if (next.done) break;
@@ -108,11 +119,12 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
   } finally {
     signal.removeEventListener('abort', onAbort);
     waiter.dispose();
+    watch.dispose();
     // Ends the HTTP request if we leave early (abort, idle, or the consumer broke out of its loop).
     internal.abort();
     if (reader) void reader.cancel().catch(() => {});
     // A request we stopped waiting for may still produce a stream later: nobody will read it, so cancel it.
-    else started?.then((r) => r.stream.cancel().catch(() => {}), () => {});
+    else started?.then((stream) => stream.cancel().catch(() => {}), () => {});
   }
 
   if (signal.aborted) return; // a stop that raced the last chunk is still a stop
@@ -124,6 +136,18 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
   if (failure !== undefined) yield { type: 'error', message: describeModelError(failure), cause: failure };
   else if (finish) yield { ...finish, rejectedCitations: citations?.rejected ?? 0 };
   else yield { type: 'error', message: MODEL_STOPPED_RESPONDING, cause: new Error('stream ended without finishing') };
+}
+
+/**
+ * Calls the model. No retries here: the caller owns them, it knows whether a partial answer was already shown. Only
+ * the stream is kept: the call's result also holds the request as sent, and the prompt holds the whole report,
+ * which an answer streaming for a minute need not keep alive (so they stay in this function's scope).
+ */
+function openAnswer(args: StreamAnswerArgs, signal: AbortSignal) {
+  const style = args.model.citations ?? 'labels';
+  const { prompt, labels } = renderPrompt(args.input, style);
+  const started = args.model.model.doStream({ prompt, abortSignal: signal, includeRawChunks: false }).then((result) => result.stream);
+  return { citations: new AnswerCitations(args.input.report, style, labels), started };
 }
 
 function idleError(internal: AbortController, idleMs: number): AnswerEvent {
@@ -146,8 +170,44 @@ function usageOf(usage: LanguageModelV3Usage | undefined): Omit<Extract<AnswerEv
 }
 
 /**
- * Waits for the model, or for the idle timeout, or for an abort, whichever comes first. One timer (re-armed at
- * each wait) and one abort listener serve the whole answer, instead of a new timer and listener per chunk.
+ * The idle clock of the reads: `onIdle` runs once a read has waited `idleMs`. A read costs two assignments and a
+ * clock reading, not a promise, a timer re-arm and an abort race (the answer's chunks are its hottest loop); the
+ * one timer checks the time when it fires and sleeps again for what is left.
+ */
+class ReadWatch {
+  private since = 0;
+  private waiting = false;
+  private timer: ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly idleMs: number,
+    private readonly onIdle: () => void,
+  ) {
+    this.timer = setTimeout(this.check, idleMs);
+  }
+
+  reading(): void {
+    this.since = performance.now();
+    this.waiting = true;
+  }
+
+  idle(): void {
+    this.waiting = false;
+  }
+
+  private readonly check = () => {
+    const left = this.waiting ? this.since + this.idleMs - performance.now() : this.idleMs;
+    if (left <= 0) this.onIdle();
+    else this.timer = setTimeout(this.check, left);
+  };
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/**
+ * Waits for the model's response (up to its stream), or for the idle timeout, or for an abort, whichever comes first.
  */
 class Waiter {
   private readonly timer: ReturnType<typeof setTimeout>;
