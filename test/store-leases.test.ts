@@ -5,13 +5,13 @@ import { readAll } from '../src/store/history.js';
 import { runMigrationsDirect } from '../src/store/migrate.js';
 import { PATIENT_RETRY, withRetry } from '../src/store/retry.js';
 import {
-  checkpointAnswer,
   finishAnswer,
   INTERRUPTED_ERROR,
   reserveTurn,
   startAnswer,
   sweepExpiredLeases,
 } from '../src/store/turns.js';
+import { checkpointAnswer } from '../src/store/checkpoints.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { seedReport, turnInput } from './support/fixtures.js';
 
