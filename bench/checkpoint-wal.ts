@@ -3,14 +3,17 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sql } from '../src/store/db.js';
 import { createReport } from '../src/store/reports.js';
-import { checkpointAnswer, finishAnswer, reserveTurn, type AnswerRef } from '../src/store/turns.js';
+import { checkpointAnswer, checkpointAnswers } from '../src/store/checkpoints.js';
+import { finishAnswer, reserveTurn, type AnswerRef } from '../src/store/turns.js';
 import { createUser } from '../src/store/users.js';
 import { createBenchDatabase, startBenchServer } from './lib/database.js';
 
 /**
  * `npx tsx bench/checkpoint-wal.ts`: the database write volume (WAL bytes) of streaming answers saved as the turn
  * engine saves them: a checkpoint every second of what arrived, then the final commit. `ANSWERS` answers stream at
- * once, interleaved as concurrent answers are, at 40 chunks of ~6 characters a second, for each length below; the
+ * once, at 40 chunks of ~6 characters a second, for each length below, checkpointed as src/chat/checkpointer.ts
+ * does: one statement a second for all of them (CHECKPOINT=batch, the default), or, for comparison, one statement
+ * per answer (CHECKPOINT=per-answer, the same function called with one answer at a time); the
  * WAL is read on the server (pg_current_wal_lsn) before and after, on a server of its own with nothing else running.
  * Also: the WAL of a checkpoint in the first and in the last second of an answer, and of a checkpoint with no new
  * text, when its lease is due for renewal and when it is not.
@@ -24,6 +27,7 @@ import { createBenchDatabase, startBenchServer } from './lib/database.js';
 const ANSWERS = Number(process.env.ANSWERS ?? 100);
 const SECONDS = (process.env.SECONDS ?? '15,30,60').split(',').map(Number);
 const ROUND_MS = Number(process.env.ROUND_MS ?? 1_000);
+const PER_ANSWER = process.env.CHECKPOINT === 'per-answer';
 const LEASE_MS = Math.round((15_000 * ROUND_MS) / 1_000);
 const CHARS_PER_SECOND = 240;
 const WORDS = ['the', 'pool', 'was', 'exhausted', 'because', 'transactions', 'held', 'their', 'connection', 'while',
@@ -60,14 +64,17 @@ interface Streaming extends AnswerRef {
   saved: number;
 }
 
-/** One checkpoint of an answer, through the store's API, as src/chat/turn-engine.ts calls it. */
-async function checkpoint(sql: Sql, a: Streaming): Promise<void> {
-  const ok = await checkpointAnswer(sql, {
-    conversationId: a.conversationId, seq: a.seq, owner: 'bench', leaseMs: LEASE_MS,
-    from: { chars: a.saved, sources: 0 }, text: a.content.slice(a.saved), reportRevision: 1,
-  });
-  if (!ok) throw new Error('lost the lease');
-  a.saved = a.content.length;
+/** One checkpoint of every answer, through the store's API, as src/chat/checkpointer.ts calls it (or one by one). */
+async function checkpoint(sql: Sql, answers: Streaming[]): Promise<void> {
+  const pieces = answers.map((a) => ({
+    conversationId: a.conversationId, seq: a.seq, from: { chars: a.saved, sources: 0 }, text: a.content.slice(a.saved), reportRevision: 1,
+  }));
+  const batch = { owner: 'bench', leaseMs: LEASE_MS };
+  const held = PER_ANSWER
+    ? await Promise.all(pieces.map((p) => checkpointAnswer(sql, { ...batch, ...p })))
+    : await checkpointAnswers(sql, { ...batch, answers: pieces });
+  if (held.some((h) => !h)) throw new Error('lost the lease');
+  for (const a of answers) a.saved = a.content.length;
 }
 
 async function main(): Promise<void> {
@@ -98,10 +105,8 @@ async function main(): Promise<void> {
       for (let s = 0; s < seconds; s++) {
         await sleep(t0 + (s + 1) * ROUND_MS - performance.now());
         const round = await lsn(sql);
-        for (const a of answers) {
-          a.content += text(CHARS_PER_SECOND);
-          await checkpoint(sql, a);
-        }
+        for (const a of answers) a.content += text(CHARS_PER_SECOND);
+        await checkpoint(sql, answers);
         const bytes = await walBetween(sql, round);
         if (s === 0) firstRound = bytes;
         lastRound = bytes;
@@ -110,10 +115,10 @@ async function main(): Promise<void> {
       // possible renewal), then at once again, with the lease fresh.
       await sleep(LEASE_MS / 3 + ROUND_MS);
       const renewal = await lsn(sql);
-      for (const a of answers) await checkpoint(sql, a);
+      await checkpoint(sql, answers);
       const renewalBytes = (await walBetween(sql, renewal)) / ANSWERS;
       const fresh = await lsn(sql);
-      for (const a of answers) await checkpoint(sql, a);
+      await checkpoint(sql, answers);
       const freshBytes = (await walBetween(sql, fresh)) / ANSWERS;
       for (const a of answers) {
         const f = await finishAnswer(sql, { conversationId: a.conversationId, seq: a.seq, owner: 'bench', status: 'complete', content: a.content, error: null });
@@ -135,6 +140,7 @@ async function main(): Promise<void> {
     const renewals = await renewalAlternatives(sql);
     process.stdout.write(
       `WAL of streaming answers, ${ANSWERS} at once, ${CHARS_PER_SECOND} characters a second, a checkpoint a second` +
+        ` (${PER_ANSWER ? 'one statement per answer' : 'one statement for all answers'})` +
         ` (a second every ${ROUND_MS} ms, lease ${LEASE_MS} ms)\n` +
         `  length  answer    WAL/answer  WAL/B  1st ckpt   last ckpt  empty ckpt: renewal, lease fresh  of which FPI\n${rows.join('\n')}\n` +
         `WAL of the last length by kind, per answer (pg_walinspect):\n${breakdown
@@ -151,7 +157,8 @@ async function main(): Promise<void> {
 /**
  * The designs considered for renewing a lease, each measured the same way: `ANSWERS` rows renewed 30 times each.
  * The messages row (its lease column unindexed, a HOT update) is what the app does when a renewal is due (forced
- * here by a new report revision at every call), and its row lock alone what a checkpoint between renewals writes;
+ * here by a new report revision at every call), and a checkpoint between renewals only reads the row (the commit of
+ * its statement of one answer is most of what it writes);
  * a table of its own holding only the leases is the alternative; the indexed column is what the app did before
  * (without its text).
  */
@@ -169,7 +176,7 @@ async function renewalAlternatives(sql: Sql): Promise<string[]> {
   const rows = [
     await measure('messages.lease_expires_at, unindexed (HOT): the app', (r, round) =>
       checkpointAnswer(sql, { ...r, ...empty, reportRevision: 1_000 + round })),
-    await measure('the app between renewals: the row lock alone', (r) => checkpointAnswer(sql, { ...r, ...empty })),
+    await measure('the app between renewals: a read, no lock', (r) => checkpointAnswer(sql, { ...r, ...empty })),
     await measure('a lease table of its own (owner, expiry; primary key only)', (r) =>
       sql`UPDATE bench_leases SET expires_at = now() + interval '30 s' WHERE conversation_id = ${r.conversationId} AND seq = ${r.seq} AND owner = 'bench'`),
   ];

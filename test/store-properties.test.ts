@@ -7,7 +7,6 @@ import { createConversation } from '../src/store/conversations.js';
 import type { Sql } from '../src/store/db.js';
 import { readAll, readChangesAfter } from '../src/store/history.js';
 import {
-  checkpointAnswer,
   countActiveBefore,
   finishAnswer,
   INTERRUPTED_ERROR,
@@ -17,6 +16,7 @@ import {
   stopQueuedAnswer,
   sweepExpiredLeases,
 } from '../src/store/turns.js';
+import { checkpointAnswer } from '../src/store/checkpoints.js';
 import type { MessageRow, StoredSource, TerminalStatus } from '../src/store/types.js';
 import { isTerminal } from '../src/store/types.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';

@@ -10,7 +10,8 @@ import { createApp } from '../src/http/app.js';
 import { messageSchema } from '../src/api/schemas.js';
 import { createLogger } from '../src/log/logger.js';
 import { connect, type Sql } from '../src/store/db.js';
-import { checkpointAnswer, reserveTurn, sweepExpiredLeases } from '../src/store/turns.js';
+import { checkpointAnswer, checkpointAnswers } from '../src/store/checkpoints.js';
+import { reserveTurn, sweepExpiredLeases } from '../src/store/turns.js';
 import { startFakeOpenAI, type FakeProviderServer } from './fakes/fake-openai-server.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { seedReport, turnInput } from './support/fixtures.js';
@@ -210,14 +211,16 @@ describe('checkpoints of a streaming answer', () => {
     await sent.stop();
   });
 
-  it('renew the lease only once a third of it has run: in between, the message row keeps its version, and a checkpoint with nothing new keeps it alive', async () => {
+  it('renew the lease only once a third of it has run: in between, the message row is neither rewritten nor locked, and a checkpoint with nothing new keeps it alive', async () => {
     const { conversationId } = await seedReport(db.sql);
     const leaseMs = 3_000;
     const r = await reserveTurn(db.sql, turnInput(conversationId, { leaseOwner: 'owner-r', leaseMs }));
     const ref = { conversationId, seq: r.assistantMessage.seq, owner: 'owner-r', leaseMs, reportRevision: 1 };
     const version = async () => {
-      const [row] = await db.sql<{ xmin: string; ctid: string; leaseExpiresAt: Date; reportRevision: number | null }[]>`
-        SELECT xmin::text, ctid::text, lease_expires_at, report_revision FROM messages WHERE conversation_id = ${conversationId} AND seq = ${ref.seq}`;
+      // xmax as well: a row lock (FOR NO KEY UPDATE, or a foreign key's FOR KEY SHARE) writes its locker there.
+      const [row] = await db.sql<{ xmin: string; xmax: string; ctid: string; leaseExpiresAt: Date; reportRevision: number | null }[]>`
+        SELECT xmin::text, xmax::text, ctid::text, lease_expires_at, report_revision FROM messages
+        WHERE conversation_id = ${conversationId} AND seq = ${ref.seq}`;
       return row!;
     };
     // The first checkpoint brings the report revision, so it writes the row (and renews the lease with it).
@@ -228,7 +231,9 @@ describe('checkpoints of a streaming answer', () => {
     expect(renewed.xmin).not.toBe(created.xmin);
 
     // With most of the lease left, checkpoints add their pieces (and one adds nothing) without a new version of the
-    // row: same xmin and ctid, same expiry.
+    // row, nor a lock on it: same xmin, xmax and ctid, same expiry. The earlier pieces are not rewritten either.
+    expect(renewed.xmax).toBe('0');
+    const [first] = await storedPieces({ conversationId, seq: ref.seq });
     expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 4, sources: 0 }, text: 'two ' })).toBe(true);
     expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 8, sources: 0 }, text: '' })).toBe(true);
     expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 8, sources: 0 }, text: 'three' })).toBe(true);
@@ -237,7 +242,9 @@ describe('checkpoints of a streaming answer', () => {
     expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 8, sources: 0 }, text: 'three four' })).toBe(true);
     expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 8, sources: 0 }, text: 'three' })).toBe(true);
     expect(await version()).toEqual(renewed);
-    expect((await storedPieces({ conversationId, seq: ref.seq })).map((p) => p.text)).toEqual(['one ', 'two ', 'three four']);
+    const pieces = await storedPieces({ conversationId, seq: ref.seq });
+    expect(pieces.map((p) => p.text)).toEqual(['one ', 'two ', 'three four']);
+    expect(pieces[0]).toEqual(first);
 
     // A third of the lease later a checkpoint renews it, with nothing new to save.
     await sleep(leaseMs / 3 + 100);
@@ -248,6 +255,66 @@ describe('checkpoints of a streaming answer', () => {
     // Never swept meanwhile, and the owner still holds it.
     expect((await sweepExpiredLeases(db.sql)).some((m) => m.conversationId === conversationId)).toBe(false);
     expect(await checkpointAnswer(db.sql, { ...ref, from: { chars: 18, sources: 0 }, text: '.' })).toBe(true);
+  });
+
+  it('save every answer of an instance in one transaction: one statement, one xmin for the pieces of a tick; an answer lost to another owner is reported and saves nothing, the others save', async () => {
+    const owner = `owner-${randomUUID().slice(0, 8)}`;
+    const leaseMs = 60_000;
+    const refs: { conversationId: string; seq: number }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { conversationId } = await seedReport(db.sql);
+      const r = await reserveTurn(db.sql, turnInput(conversationId, { leaseOwner: owner, leaseMs }));
+      refs.push({ conversationId, seq: r.assistantMessage.seq });
+    }
+    const tick = (texts: string[], from: number) =>
+      checkpointAnswers(db.sql, {
+        owner,
+        leaseMs,
+        answers: refs.map((ref, i) => ({ ...ref, from: { chars: from, sources: 0 }, text: texts[i]!, reportRevision: 1 })),
+      });
+    const piecesOf = async () => Promise.all(refs.map((ref) => storedPieces(ref)));
+
+    expect(await tick(['a1 ', 'b1 ', 'c1 '], 0)).toEqual([true, true, true]);
+    const firstTick = await piecesOf();
+    expect(firstTick.map((ps) => ps.map((p) => p.text))).toEqual([['a1 '], ['b1 '], ['c1 ']]);
+    expect(new Set(firstTick.map((ps) => ps[0]!.xmin)).size).toBe(1);
+
+    // The second answer is taken over (as after its lease expired): the batch says so, and saves it nothing.
+    await db.sql`UPDATE messages SET lease_owner = 'another-owner' WHERE conversation_id = ${refs[1]!.conversationId} AND seq = ${refs[1]!.seq}`;
+    expect(await tick(['a2', 'b2', 'c2'], 3)).toEqual([true, false, true]);
+    const secondTick = await piecesOf();
+    expect(secondTick.map((ps) => ps.map((p) => p.text))).toEqual([['a1 ', 'a2'], ['b1 '], ['c1 ', 'c2']]);
+    // One transaction for the tick, not the first one's; the first tick's pieces are not rewritten.
+    expect(secondTick[0]![1]!.xmin).toBe(secondTick[2]![1]!.xmin);
+    expect(secondTick[0]![1]!.xmin).not.toBe(firstTick[0]![0]!.xmin);
+    expect(secondTick.map((ps) => ps[0])).toEqual(firstTick.map((ps) => ps[0]));
+  });
+
+  it('an answer whose lease is lost mid-stream is aborted, and the other answers of its instance go on and are saved', async () => {
+    fake.setBehavior({ chunks: CHUNKS, chunkDelayMs: 50 });
+    const a = startInstance('batch');
+    const reports = [await createReport(a), await createReport(a), await createReport(a)];
+    const streams = await Promise.all(
+      reports.map(async ({ reportId }) =>
+        readSse(await a.request(`/api/reports/${reportId}/messages`, { method: 'POST', token, json: { id: randomUUID(), content: 'Explain' } })),
+      ),
+    );
+    // Once every answer has text saved, the second is taken over by another owner.
+    await sleep(1_200);
+    const lost = reports[1]!.conversationId;
+    await db.sql`UPDATE messages SET lease_owner = 'another-owner' WHERE conversation_id = ${lost} AND status = 'streaming'`;
+    type Ev = { type?: string; data?: { saved?: boolean; message?: { id: string; status: string; content: string } } };
+    const ends = (await Promise.all(streams.map((s) => s.all()))).map((evs) => (evs as Ev[]).find((e) => e.type === 'data-saved')!.data!);
+    expect(ends.map((e) => e.saved)).toEqual([true, false, true]);
+    // Aborted: it stopped well before the model's last chunk, and nothing it generated after was stored as its own.
+    expect(ends[1]!.message!.content.length).toBeLessThan(CHUNKS.join('').length);
+    for (const i of [0, 2]) expect(await storedRow(ends[i]!.message!.id)).toMatchObject({ status: 'complete', content: CHUNKS.join('') });
+    const counted = Object.fromEntries((await a.ctx.metrics.checkpoints.get()).values.map((v) => [v.labels.result, v.value]));
+    expect(counted['lease-lost']).toBe(1);
+    // Three answers at once, saved by one statement per tick: fewer statements than answer checkpoints.
+    const statements = (await a.ctx.metrics.checkpointStatements.get()).values.find((v) => v.labels.result === 'ok')?.value ?? 0;
+    expect(statements).toBeGreaterThan(0);
+    expect(statements).toBeLessThan(counted.saved!);
   });
 
   it('an answer streaming for several leases, with a sweeper running on another instance, is never swept while its owner lives', async () => {

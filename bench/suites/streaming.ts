@@ -293,8 +293,9 @@ const commits = async (db: BenchDatabase) =>
   Number((await db.sql<{ n: string }[]>`SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()`)[0]!.n);
 
 /**
- * Statements that saved streaming text so far: the app's checkpoints (report_chat_answer_checkpoints_total, from its
- * GET /metrics), the every-chunk server's UPDATEs (over IPC); none for the relay.
+ * Statements that saved streaming text so far: the app's checkpoint statements, one per instance per tick whatever
+ * the number of answers (report_chat_checkpoint_statements_total, from its GET /metrics), the every-chunk server's
+ * UPDATEs (over IPC); none for the relay.
  */
 async function savesSoFar(design: StreamDesign, procs: ServerProcess[]): Promise<number | undefined> {
   if (isRelay(design)) return undefined;
@@ -306,7 +307,7 @@ async function savesSoFar(design: StreamDesign, procs: ServerProcess[]): Promise
     }
     const res = await fetch(`${p.url}/metrics`, { headers: bearer(METRICS_TOKEN) });
     const text = await res.text();
-    for (const line of text.split('\n')) if (line.startsWith('report_chat_answer_checkpoints_total{')) total += Number(line.split(' ').at(-1));
+    for (const line of text.split('\n')) if (line.startsWith('report_chat_checkpoint_statements_total{')) total += Number(line.split(' ').at(-1));
   }
   return total;
 }

@@ -1,3 +1,4 @@
+import { deleteOrphanPieces } from '../store/checkpoints.js';
 import { sqlStateClass } from '../store/pg-errors.js';
 import { pruneWindows } from '../store/rate-limits.js';
 import { sweepExpiredLeases } from '../store/turns.js';
@@ -8,7 +9,8 @@ const PRUNE_EVERY_MS = 3_600_000;
 /**
  * Ends answers whose owner stopped renewing its lease (a killed process): they become `interrupted` with their
  * saved text, and answers queued behind them proceed. Every instance runs one; they may overlap safely.
- * Once an hour (and at start) it also deletes rate-limit windows long over, which nothing else ever removes.
+ * Once an hour (and at start) it also deletes what nothing else ever removes: rate-limit windows long over, and
+ * checkpoint pieces left behind by their answer (deleteOrphanPieces: rare, and never read, so an hour is soon enough).
  */
 export function startSweeper(ctx: ChatContext, intervalMs = Math.max(500, Math.floor(ctx.config.turnLeaseMs / 3))): () => void {
   let running = false;
@@ -19,6 +21,7 @@ export function startSweeper(ctx: ChatContext, intervalMs = Math.max(500, Math.f
     try {
       if (performance.now() - prunedAt >= PRUNE_EVERY_MS) {
         await pruneWindows(ctx.sql);
+        await deleteOrphanPieces(ctx.sql);
         prunedAt = performance.now();
       }
       const swept = await sweepExpiredLeases(ctx.sql);

@@ -7,7 +7,6 @@ import type { Sql } from '../store/db.js';
 import { readContextHistory, readMessageBySeq, type ContextMessage } from '../store/history.js';
 import { PATIENT_RETRY, QUICK_RETRY, withRetry } from '../store/retry.js';
 import {
-  checkpointAnswer,
   countActiveBefore,
   finishAnswer,
   interruptQueuedAnswer,
@@ -19,6 +18,7 @@ import {
 import type { MessageRow, TerminalStatus } from '../store/types.js';
 import { isTerminal } from '../store/types.js';
 import type { EventBus } from './bus.js';
+import { Checkpointer } from './checkpointer.js';
 import { LiveTurn, type TurnOutcome } from './live-turn.js';
 
 export interface TurnEngineDeps {
@@ -29,7 +29,7 @@ export interface TurnEngineDeps {
   leaseMs: number;
   contextMaxTokens: number;
   log: Logger;
-  /** How often the text so far is saved and the lease kept alive; at most a third of the lease (checkpointAnswer relies on it). */
+  /** How often the text so far is saved and the lease kept alive; at most a third of the lease (checkpointAnswers relies on it). */
   checkpointMs?: number;
   /** Fallback poll while queued, in case a wake-up notification was missed. */
   queuePollMs?: number;
@@ -64,12 +64,19 @@ type EndReason = 'stop' | 'lost-lease' | 'shutdown';
 export class TurnEngine {
   private readonly live = new Map<string, LiveTurn>();
   private readonly waiting = new Set<string>();
-  private readonly checkpointMs: number;
+  private readonly checkpointer: Checkpointer;
   private readonly queuePollMs: number;
   private closed = false;
 
   constructor(private readonly deps: TurnEngineDeps) {
-    this.checkpointMs = Math.min(deps.checkpointMs ?? 1_000, Math.floor(deps.leaseMs / 3));
+    this.checkpointer = new Checkpointer({
+      sql: deps.sql,
+      owner: deps.instanceId,
+      leaseMs: deps.leaseMs,
+      intervalMs: Math.min(deps.checkpointMs ?? 1_000, Math.floor(deps.leaseMs / 3)),
+      log: deps.log,
+      metrics: deps.metrics,
+    });
     this.queuePollMs = deps.queuePollMs ?? 1_000;
   }
 
@@ -228,36 +235,14 @@ export class TurnEngine {
   /** Steps 4 and 5: stream from the model, sending deltas to followers and the bus, saving every second. */
   private async generate(turn: TurnToRun, ref: AnswerRef, live: LiveTurn, tlog: Logger): Promise<Generated> {
     const { sql, bus } = this.deps;
-    let checkpointing: Promise<void> | undefined;
     let context: ContextRecord | undefined;
-    // What the checkpoints confirmed saved: each saves only what came after it, so its cost is that of the new text.
-    let saved = { chars: 0, sources: 0 };
-    const checkpoint = () => {
-      if (checkpointing) return;
-      const upTo = { chars: live.text.length, sources: live.sources.length };
-      checkpointing = checkpointAnswer(sql, {
-        ...ref,
-        owner: this.deps.instanceId,
-        leaseMs: this.deps.leaseMs,
-        from: saved,
-        text: live.text.slice(saved.chars, upTo.chars),
-        sources: live.sources.slice(saved.sources, upTo.sources),
-        reportRevision: turn.reportRevision,
-      })
-        .then((stillOurs) => {
-          this.deps.metrics?.checkpoints.inc({ result: stillOurs ? 'saved' : 'lease-lost' });
-          if (!stillOurs) live.abort.abort('lost-lease' satisfies EndReason);
-          else saved = upTo;
-        })
-        .catch((err: unknown) => {
-          this.deps.metrics?.checkpoints.inc({ result: 'failed' });
-          tlog.warn({ err }, 'checkpoint failed; will try again');
-        })
-        .finally(() => {
-          checkpointing = undefined;
-        });
-    };
-    const timer = setInterval(checkpoint, this.checkpointMs);
+    // Saved every tick with the instance's other answers; released before the finish, which it then never overlaps.
+    const release = this.checkpointer.add({
+      ...ref,
+      live,
+      reportRevision: turn.reportRevision,
+      onLost: () => live.abort.abort('lost-lease' satisfies EndReason),
+    });
     try {
       // Everything completed up to this turn's question, newest first, bounded by the budget (in chars ~ 4/token). The
       // question (seq - 1) is read with it for its author's name; it is sent last, as the question.
@@ -309,8 +294,7 @@ export class TurnEngine {
       live.emit({ type: 'error', message });
       return { status: 'failed', error: message, context };
     } finally {
-      clearInterval(timer);
-      await checkpointing;
+      await release();
     }
   }
 

@@ -16,6 +16,8 @@ export interface Metrics {
   sweeps: Counter<'result'>;
   /** Saves of a streaming answer's text so far (each also keeps its lease alive), by result: saved, lease-lost, failed. */
   checkpoints: Counter<'result'>;
+  /** Statements that checkpointed answers, one per tick for all of an instance's answers, by result: ok, failed. */
+  checkpointStatements: Counter<'result'>;
   /** References the model made that matched no passage of the report: dropped, never shown as sources. */
   citationsRejected: Counter;
   /** Tokens of finished answers as the provider counted them, by type: input, output, cache_read, cache_write. */
@@ -93,6 +95,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     checkpoints: new Counter({
       name: 'report_chat_answer_checkpoints_total',
       help: 'Checkpoints of streaming answers (the text since the last one saved, the lease kept alive) by result: saved, lease-lost, failed.',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    checkpointStatements: new Counter({
+      name: 'report_chat_checkpoint_statements_total',
+      help: 'Statements that checkpointed streaming answers (one per tick, for every answer of the instance) by result: ok, failed.',
       labelNames: ['result'],
       registers: [registry],
     }),

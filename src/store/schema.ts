@@ -4,7 +4,6 @@ import {
   boolean,
   check,
   customType,
-  foreignKey,
   index,
   integer,
   jsonb,
@@ -208,8 +207,9 @@ export const answerPieces = pgTable(
     sources: jsonb('sources').notNull().default(sql`'[]'::jsonb`),
   },
   (t) => [
+    // No foreign key to messages: its check would lock the message row at every checkpoint (migration 0013); the
+    // sweeper deletes the pieces whose message is gone or ended (deleteOrphanPieces).
     primaryKey({ name: 'answer_pieces_pkey', columns: [t.conversationId, t.seq, t.textOffset, t.sourceOffset] }),
-    foreignKey({ name: 'answer_pieces_message_fkey', columns: [t.conversationId, t.seq], foreignColumns: [messages.conversationId, messages.seq] }).onDelete('cascade'),
   ],
 );
 

@@ -176,52 +176,6 @@ export async function startAnswer(
   });
 }
 
-export interface CheckpointInput extends AnswerRef {
-  owner: string;
-  leaseMs: number;
-  /**
-   * Where this checkpoint's piece starts: the length of the text (UTF-16 code units) and the number of sources that
-   * earlier checkpoints saved, as confirmed by their returning true. A checkpoint whose outcome was not confirmed is
-   * sent again from the same place with everything that arrived since.
-   */
-  from: { chars: number; sources: number };
-  /** The text that arrived since `from.chars`; may be empty. */
-  text: string;
-  /** The sources emitted since `from.sources`, in order. */
-  sources?: readonly StoredSource[];
-  reportRevision?: number;
-}
-
-/**
- * A checkpoint renews the lease only once less than this share of it is left. The engine checkpoints at least every
- * third of the lease (src/chat/turn-engine.ts), so a renewal falls due with at least a third of the lease still to
- * run (5 s of the default 15 s), and the checkpoints in between write no new version of the message row.
- */
-const RENEW_BELOW_SHARE = 2 / 3;
-
-/**
- * Step 5: saves what arrived since the last checkpoint and keeps the lease alive. Not a versioned change (API.md:
- * the version counts creation, status changes and final content). False when this owner lost the answer (swept, or
- * stopped while queued). The sources cited so far and the revision they point into are saved with the text: an
- * answer the sweeper ends keeps the sources of the text it keeps. Call it at least every third of `leaseMs`, with or
- * without new text, for the lease to stay alive (RENEW_BELOW_SHARE).
- *
- * Its cost does not grow with the answer (migration 0007): the new text and sources are inserted as one piece, and
- * the message row keeps its text (none) and its indexes; its lease is renewed (a HOT update) only when due, and
- * otherwise the row is only locked. One autocommitted call of the SQL function `checkpoint_answer` (migration 0012),
- * which takes the row lock first: it orders this checkpoint with a finish or a sweep, so a piece is only ever added
- * to an answer still streaming under this owner, and is then seen by whoever ends it.
- */
-export async function checkpointAnswer(sql: Sql, ref: CheckpointInput): Promise<boolean> {
-  // JSON travels as text: see sendNotifications.
-  const sources = JSON.stringify(ref.sources ?? []);
-  const [row] = await sql<{ held: boolean }[]>`
-    SELECT checkpoint_answer(${ref.conversationId}, ${ref.seq}, ${ref.owner}, ${ref.leaseMs},
-                             ${Math.floor(ref.leaseMs * RENEW_BELOW_SHARE)}, ${ref.from.chars}, ${ref.from.sources},
-                             ${ref.text}, ${sources}::text::jsonb, ${ref.reportRevision ?? null}) AS held`;
-  return row?.held === true;
-}
-
 export interface FinishInput extends AnswerRef {
   owner: string;
   status: TerminalStatus;
@@ -333,8 +287,9 @@ export async function sweepExpiredLeases(sql: Sql, limit = 100): Promise<Message
   for (const ref of candidates) {
     const row = await inTransaction(sql, async (tx) => {
       const version = await lockForChange(tx, ref.conversationId);
-      // The row lock first, in a statement of its own: a checkpoint in flight commits before it is granted, so the
-      // next statement's snapshot holds every piece, and none can be added after.
+      // The row lock first, in a statement of its own: a checkpoint renewing this lease commits before it is granted,
+      // so the next statement's snapshot holds its piece. One that did not renew found most of the lease left; a piece
+      // it commits after this snapshot is text never promised, left as an orphan (migration 0013).
       const [expired] = await tx`
         SELECT 1 FROM messages
         WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq}
