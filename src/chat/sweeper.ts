@@ -1,16 +1,23 @@
-import { deleteOrphanPieces } from '../store/checkpoints.js';
+import { rotateAnswerPieces } from '../store/checkpoints.js';
 import { sqlStateClass } from '../store/pg-errors.js';
 import { pruneWindows } from '../store/rate-limits.js';
 import { sweepExpiredLeases } from '../store/turns.js';
 import type { ChatContext } from './context.js';
 
 const PRUNE_EVERY_MS = 3_600_000;
+/**
+ * How long a generation of checkpoint pieces takes new pieces before the other becomes current (migration 0013). The
+ * old one is truncated once the answers streaming at the switch have ended, so each table holds about this long plus
+ * the longest answer of pieces; a TRUNCATE (a few WAL records and a brief exclusive lock, up to 100 ms of waiting for
+ * checkpoints and readers behind it) once a minute is nothing beside the row-by-row deletes it replaces.
+ */
+const ROTATE_PIECES_AFTER_MS = 60_000;
 
 /**
  * Ends answers whose owner stopped renewing its lease (a killed process): they become `interrupted` with their
  * saved text, and answers queued behind them proceed. Every instance runs one; they may overlap safely.
- * Once an hour (and at start) it also deletes what nothing else ever removes: rate-limit windows long over, and
- * checkpoint pieces left behind by their answer (deleteOrphanPieces: rare, and never read, so an hour is soon enough).
+ * Each sweep also takes a step of the checkpoint pieces' rotation (rotateAnswerPieces), which is what removes them.
+ * Once an hour (and at start) it deletes rate-limit windows long over.
  */
 export function startSweeper(ctx: ChatContext, intervalMs = Math.max(500, Math.floor(ctx.config.turnLeaseMs / 3))): () => void {
   let running = false;
@@ -21,9 +28,9 @@ export function startSweeper(ctx: ChatContext, intervalMs = Math.max(500, Math.f
     try {
       if (performance.now() - prunedAt >= PRUNE_EVERY_MS) {
         await pruneWindows(ctx.sql);
-        await deleteOrphanPieces(ctx.sql);
         prunedAt = performance.now();
       }
+      await rotateAnswerPieces(ctx.sql, ROTATE_PIECES_AFTER_MS);
       const swept = await sweepExpiredLeases(ctx.sql);
       ctx.metrics.sweeps.inc({ result: 'ok' });
       ctx.metrics.sweptAnswers.inc(swept.length);

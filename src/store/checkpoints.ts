@@ -70,20 +70,15 @@ export async function checkpointAnswer(sql: Sql, input: CheckpointPiece & { owne
   return held === true;
 }
 
+export type RotationStep = 'switched' | 'horizon' | 'drained' | 'truncated' | 'waiting' | 'none' | 'busy';
+
 /**
- * Deletes the pieces no reader will ever read: those of a message that is gone or no longer `streaming`. A finish and
- * a sweep delete an answer's pieces with the change that ends it; a piece is left behind only by a checkpoint that
- * read the answer as still streaming and committed after that change (migration 0013), or, should one ever be
- * deleted with its pieces unfinished, with its message. Pieces carry no foreign key (its check locked the message row
- * at every checkpoint), so this is what keeps the table to the answers in progress. Never deletes a piece a reader
- * could see: a piece is only added after its message was seen `streaming`, so a snapshot holding the piece holds
- * that status or a later one, and a message never becomes `streaming` again.
+ * One step of the rotation of the pieces' two tables (migration 0013, rotate_answer_pieces): pieces are never deleted
+ * row by row; a generation's table is truncated once no answer that could have pieces in it still streams, and the
+ * current one is switched once the other is empty and `afterMs` have passed. Safe on every instance at once; one
+ * autocommitted call, no session state.
  */
-export async function deleteOrphanPieces(sql: Sql): Promise<number> {
-  const rows = await sql`
-    DELETE FROM answer_pieces p
-    WHERE NOT EXISTS (
-      SELECT 1 FROM messages m WHERE m.conversation_id = p.conversation_id AND m.seq = p.seq AND m.status = 'streaming'
-    )`;
-  return rows.count;
+export async function rotateAnswerPieces(sql: Sql, afterMs: number): Promise<RotationStep> {
+  const [row] = await sql<{ step: RotationStep }[]>`SELECT rotate_answer_pieces(${afterMs}) AS step`;
+  return row!.step;
 }

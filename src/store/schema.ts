@@ -10,6 +10,7 @@ import {
   pgTable,
   pgView,
   primaryKey,
+  smallint,
   text,
   timestamp,
   unique,
@@ -193,23 +194,53 @@ export const messages = pgTable(
 /**
  * What the checkpoints of an answer still streaming saved, one row per checkpoint that brought something new: the
  * text and the sources that arrived since the previous one. Readers append them to the message's own (empty) text
- * and sources; the final commit, or the sweeper, moves them into the message row and deletes them (migration 0007).
+ * and sources (migration 0007); the final commit, or the sweeper, writes the whole text into the message row. Two
+ * tables of the same shape, one per generation, never deleted from row by row: the old generation is truncated once
+ * no answer that could have pieces in it streams (migration 0013).
  */
-export const answerPieces = pgTable(
-  'answer_pieces',
+const answerPieceColumns = () => ({
+  conversationId: uuid('conversation_id').notNull(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  // Where the piece starts: the answer's text length (UTF-16 code units) and its number of sources saved before it.
+  textOffset: integer('text_offset').notNull(),
+  sourceOffset: integer('source_offset').notNull(),
+  text: text('text').notNull(),
+  // NULL when the piece brings no sources.
+  sources: jsonb('sources'),
+});
+const answerPiecesTable = (name: 'answer_pieces_0' | 'answer_pieces_1') =>
+  pgTable(
+    name,
+    answerPieceColumns(),
+    (t) => [
+      // No foreign key to messages: its check would lock the message row at every checkpoint (migration 0013); a
+      // piece outlives its answer until its generation's table is truncated.
+      primaryKey({ name: `${name}_pkey`, columns: [t.conversationId, t.seq, t.textOffset, t.sourceOffset] }),
+    ],
+  );
+export const answerPieces0 = answerPiecesTable('answer_pieces_0');
+export const answerPieces1 = answerPiecesTable('answer_pieces_1');
+
+/** Both generations of pieces (migration 0013): what every reader reads. */
+export const answerPieces = pgView('answer_pieces', answerPieceColumns()).existing();
+
+/**
+ * Which table of pieces takes new ones and where its rotation is (migration 0013, rotate_answer_pieces): the other
+ * is empty, or was switched away from at switched_at, seen switched by horizon, and found drained at drained_at.
+ */
+export const answerPieceGeneration = pgTable(
+  'answer_piece_generation',
   {
-    conversationId: uuid('conversation_id').notNull(),
-    seq: bigint('seq', { mode: 'number' }).notNull(),
-    // Where the piece starts: the answer's text length (UTF-16 code units) and its number of sources saved before it.
-    textOffset: integer('text_offset').notNull(),
-    sourceOffset: integer('source_offset').notNull(),
-    text: text('text').notNull(),
-    sources: jsonb('sources').notNull().default(sql`'[]'::jsonb`),
+    id: boolean('id').primaryKey().default(true),
+    current: smallint('current').notNull(),
+    switchedAt: ts('switched_at').notNull(),
+    otherEmpty: boolean('other_empty').notNull(),
+    horizon: ts('horizon'),
+    drainedAt: ts('drained_at'),
   },
   (t) => [
-    // No foreign key to messages: its check would lock the message row at every checkpoint (migration 0013); the
-    // sweeper deletes the pieces whose message is gone or ended (deleteOrphanPieces).
-    primaryKey({ name: 'answer_pieces_pkey', columns: [t.conversationId, t.seq, t.textOffset, t.sourceOffset] }),
+    check('answer_piece_generation_id_check', sql`${t.id}`),
+    check('answer_piece_generation_current_check', sql`${t.current} IN (0, 1)`),
   ],
 );
 

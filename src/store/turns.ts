@@ -289,7 +289,8 @@ export async function sweepExpiredLeases(sql: Sql, limit = 100): Promise<Message
       const version = await lockForChange(tx, ref.conversationId);
       // The row lock first, in a statement of its own: a checkpoint renewing this lease commits before it is granted,
       // so the next statement's snapshot holds its piece. One that did not renew found most of the lease left; a piece
-      // it commits after this snapshot is text never promised, left as an orphan (migration 0013).
+      // it commits after this snapshot is text never promised, never read (migration 0013). The pieces are not deleted:
+      // no reader reads them once the answer is not `streaming`, and their generation's table is truncated later.
       const [expired] = await tx`
         SELECT 1 FROM messages
         WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq}
@@ -304,7 +305,6 @@ export async function sweepExpiredLeases(sql: Sql, limit = 100): Promise<Message
         FROM (SELECT ${messageColumns(tx)} FROM messages m WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq}) saved
         WHERE m.conversation_id = ${ref.conversationId} AND m.seq = ${ref.seq}
         RETURNING m.*`;
-      await tx`DELETE FROM answer_pieces WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq}`;
       return updated;
     });
     if (row) swept.push(row);
