@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sql } from '../src/store/db.js';
 import { createReport } from '../src/store/reports.js';
-import { checkpointAnswer, checkpointAnswers } from '../src/store/checkpoints.js';
+import { checkpointAnswer, checkpointAnswers, rotateAnswerPieces } from '../src/store/checkpoints.js';
 import { finishAnswer, reserveTurn, type AnswerRef } from '../src/store/turns.js';
 import { createUser } from '../src/store/users.js';
 import { createBenchDatabase, startBenchServer } from './lib/database.js';
@@ -124,6 +124,9 @@ async function main(): Promise<void> {
         const f = await finishAnswer(sql, { conversationId: a.conversationId, seq: a.seq, owner: 'bench', status: 'complete', content: a.content, error: null });
         if (!f.applied) throw new Error('finish not applied');
       }
+      // The pieces go as the sweeper removes them (migration 0013): a switch of generation, then the old table
+      // truncated once drained; counted here, as the row-by-row deletes they replace were.
+      await rotatePiecesAway(sql);
       const total = await walBetween(sql, start);
       const answerBytes = Buffer.byteLength(answers[0]!.content);
       const kinds = await walKinds(sql, start);
@@ -152,6 +155,18 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
   }
+}
+
+/** Rotation steps until the table these answers' pieces went to is truncated (the sweeper's steps, without waiting). */
+async function rotatePiecesAway(sql: Sql): Promise<void> {
+  let switched = false;
+  for (let i = 0; i < 20; i++) {
+    const step = await rotateAnswerPieces(sql, 0);
+    if (step === 'truncated' && switched) return;
+    if (step === 'switched') switched = true;
+    if (step === 'waiting' || step === 'busy') await sleep(300);
+  }
+  throw new Error('pieces not rotated away');
 }
 
 /**
