@@ -130,10 +130,12 @@ export class Instance {
   readonly crashes: string[] = [];
   starts = 0;
   private closing = false;
+  /** The last start's process said its port was taken. */
+  private portTaken = false;
 
   constructor(
     readonly index: number,
-    readonly port: number,
+    public port: number,
     private readonly env: Record<string, string>,
     logFile: string,
     private readonly repoRoot: string,
@@ -143,6 +145,23 @@ export class Instance {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /**
+   * The first start, before any proxy knows the port: a port taken between choosing it and binding it (by another
+   * process's outgoing connection, from the same ephemeral range) is chosen again, and that exit is no crash.
+   */
+  async startFirst(choosePort: () => Promise<number>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const crashes = this.crashes.length;
+      try {
+        return await this.start();
+      } catch (err) {
+        if (attempt >= 3 || !this.portTaken) throw err;
+        this.crashes.length = crashes;
+        this.port = await choosePort();
+      }
+    }
   }
 
   get name(): string {
@@ -168,8 +187,12 @@ export class Instance {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
+    this.portTaken = false;
     proc.stdout?.pipe(this.log, { end: false });
     proc.stderr?.pipe(this.log, { end: false });
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('is already in use')) this.portTaken = true;
+    });
     proc.once('exit', (code, signal) => {
       if (this.proc !== proc) return;
       const expected = this.state === 'stopping';

@@ -226,7 +226,7 @@ async function main(): Promise<number> {
         ),
       );
     }
-    await Promise.all(instances.map((i) => i.start()));
+    await Promise.all(instances.map((i) => i.startFirst(freePort)));
     say(`instances up on ports ${instances.map((i) => i.port).join(', ')}`);
     if (options.via) {
       proxy = await startProxy(options.via, instances.map((i) => i.port));
