@@ -123,33 +123,26 @@ BEGIN
     AND p.text_offset = a.text_offset AND p.source_offset = a.source_offset
     AND length(a.text) >= length(p.text) AND jsonb_array_length(a.sources) >= coalesce(jsonb_array_length(p.sources), 0);
 
-  -- Static SQL in two branches, no dynamic SQL: each keeps its plan for the session. NOT EXISTS reads the view, so
-  -- both generations. Two attempts inserting the same piece at once meet on the primary key when they insert into
-  -- the same generation; across a switch both may commit, and readers then take the longer (src/store/saved-text.ts),
-  -- as the replace above would have.
-  IF generation = 0 THEN
+  -- Static SQL, no dynamic SQL: the statement keeps its plan for the session, and the generation picks which of its
+  -- two inserts takes the rows. NOT EXISTS reads the view, so both generations. Two attempts inserting the same piece
+  -- at once meet on the primary key when they insert into the same generation; across a switch both may commit, and
+  -- readers then take the longer (src/store/saved-text.ts), as the replace above would have.
+  WITH piece AS (
+    SELECT a.conversation_id, a.seq, a.text_offset, a.source_offset, a.text, nullif(a.sources, '[]'::jsonb) AS sources
+    FROM unnest(p_conversation_ids, p_seqs, p_text_offsets, p_source_offsets, p_texts, p_sources)
+         WITH ORDINALITY AS a (conversation_id, seq, text_offset, source_offset, text, sources, i)
+    WHERE held[a.i] AND (a.text <> '' OR a.sources <> '[]'::jsonb)
+      AND NOT EXISTS (
+        SELECT 1 FROM answer_pieces p
+        WHERE p.conversation_id = a.conversation_id AND p.seq = a.seq
+          AND p.text_offset = a.text_offset AND p.source_offset = a.source_offset
+      )
+  ), into_0 AS (
     INSERT INTO answer_pieces_0 (conversation_id, seq, text_offset, source_offset, text, sources)
-    SELECT a.conversation_id, a.seq, a.text_offset, a.source_offset, a.text, nullif(a.sources, '[]'::jsonb)
-    FROM unnest(p_conversation_ids, p_seqs, p_text_offsets, p_source_offsets, p_texts, p_sources)
-         WITH ORDINALITY AS a (conversation_id, seq, text_offset, source_offset, text, sources, i)
-    WHERE held[a.i] AND (a.text <> '' OR a.sources <> '[]'::jsonb)
-      AND NOT EXISTS (
-        SELECT 1 FROM answer_pieces p
-        WHERE p.conversation_id = a.conversation_id AND p.seq = a.seq
-          AND p.text_offset = a.text_offset AND p.source_offset = a.source_offset
-      );
-  ELSE
-    INSERT INTO answer_pieces_1 (conversation_id, seq, text_offset, source_offset, text, sources)
-    SELECT a.conversation_id, a.seq, a.text_offset, a.source_offset, a.text, nullif(a.sources, '[]'::jsonb)
-    FROM unnest(p_conversation_ids, p_seqs, p_text_offsets, p_source_offsets, p_texts, p_sources)
-         WITH ORDINALITY AS a (conversation_id, seq, text_offset, source_offset, text, sources, i)
-    WHERE held[a.i] AND (a.text <> '' OR a.sources <> '[]'::jsonb)
-      AND NOT EXISTS (
-        SELECT 1 FROM answer_pieces p
-        WHERE p.conversation_id = a.conversation_id AND p.seq = a.seq
-          AND p.text_offset = a.text_offset AND p.source_offset = a.source_offset
-      );
-  END IF;
+    SELECT * FROM piece WHERE generation = 0
+  )
+  INSERT INTO answer_pieces_1 (conversation_id, seq, text_offset, source_offset, text, sources)
+  SELECT * FROM piece WHERE generation = 1;
 
   RETURN coalesce(held, '{}');
 END
