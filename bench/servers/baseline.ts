@@ -3,8 +3,10 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
 import postgres from 'postgres';
 import { createProfiler } from './profiler.js';
+import { OpenAICompatibleChatModel } from '../../src/llm/wire/openai-compatible.js';
 import { nowMs } from '../lib/stats.js';
 import { collectGarbage, usage, type FromChild, type Published, type ToChild } from './protocol.js';
 
@@ -109,13 +111,18 @@ function streamModelBare(question: string, onText: (text: string) => void): Prom
   });
 }
 
-// MODEL_CLIENT=ai-sdk: the same server, but the model is called as the app calls it, through the AI SDK's
-// openai-compatible provider (`doStream`, fetch, web streams, a zod-validated parse of every chunk), so that the
-// HTTP suite can show what the model client alone costs, apart from everything else the app does.
-const sdkModel = createOpenAICompatible({ name: 'bench', baseURL: env.LLM_BASE_URL!, apiKey: 'bench', includeUsage: true }).chatModel('bench-model');
+// MODEL_CLIENT=ai-sdk: the same server, but the model is called through the AI SDK's openai-compatible provider
+// (`doStream`, fetch, web streams, a zod-validated parse of every chunk), as the app called it until it had a
+// client of its own; MODEL_CLIENT=app: through the app's own client (src/llm/wire: node:http, an SSE decoder,
+// JSON.parse, one web stream). Either shows what the model client alone costs, apart from everything else the app does.
+function modelClient(kind: string | undefined): LanguageModelV3 | undefined {
+  if (kind === 'ai-sdk') return createOpenAICompatible({ name: 'bench', baseURL: env.LLM_BASE_URL!, apiKey: 'bench', includeUsage: true }).chatModel('bench-model');
+  if (kind === 'app') return new OpenAICompatibleChatModel('bench-model', { baseUrl: env.LLM_BASE_URL!, apiKey: 'bench' });
+  return undefined;
+}
 
-async function streamModelSdk(question: string, onText: (text: string) => void): Promise<void> {
-  const { stream } = await sdkModel.doStream({
+async function streamModelVia(model: LanguageModelV3, question: string, onText: (text: string) => void): Promise<void> {
+  const { stream } = await model.doStream({
     prompt: [
       { role: 'system', content: system },
       { role: 'user', content: [{ type: 'text', text: question }] },
@@ -131,7 +138,8 @@ async function streamModelSdk(question: string, onText: (text: string) => void):
   }
 }
 
-const streamModel = env.MODEL_CLIENT === 'ai-sdk' ? streamModelSdk : streamModelBare;
+const clientModel = modelClient(env.MODEL_CLIENT);
+const streamModel = clientModel ? (question: string, onText: (text: string) => void) => streamModelVia(clientModel, question, onText) : streamModelBare;
 
 const SAVE = (env.SAVE ?? 'end') as 'end' | 'every-chunk' | 'none';
 let saves = 0;

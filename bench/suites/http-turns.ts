@@ -15,13 +15,14 @@ import type { SuiteContext, SuiteReport, TargetResult } from '../lib/suite.js';
 import { fmt, fmtRatio, renderTable, type Cell } from '../lib/table.js';
 import { ANSWER_CHUNKS, question } from './append-approaches.js';
 
-type Target = 'ours' | 'baseline' | 'baseline-sdk';
+type Target = 'ours' | 'baseline' | 'baseline-sdk' | 'baseline-app';
 
-const TARGETS: readonly Target[] = ['ours', 'baseline', 'baseline-sdk'];
+const TARGETS: readonly Target[] = ['ours', 'baseline', 'baseline-sdk', 'baseline-app'];
 const LABELS: Record<Target, string> = {
   ours: 'report-chat (startServer)',
   baseline: 'bare node:http baseline',
   'baseline-sdk': 'baseline, model via AI SDK',
+  'baseline-app': "baseline, model via the app's client",
 };
 
 interface HttpCell {
@@ -51,8 +52,9 @@ const TAG = /Question (\S+):/g;
 /**
  * Suite 3: whole turns through the HTTP API of the real app (startServer, in a process of its own) with a model
  * that answers at once (the fake OpenAI-compatible server, 20 chunks), against a bare node:http baseline doing
- * the same two transactions and streaming the same events, side by side in each run. A third server, the baseline
- * calling the model through the AI SDK provider the app uses, shows what the model client alone costs.
+ * the same two transactions and streaming the same events, side by side in each run. Two more servers, the baseline
+ * calling the model through the AI SDK provider (as the app did) and through the app's own client (src/llm/wire),
+ * show what the model client alone costs.
  */
 export async function httpTurnsSuite(ctx: SuiteContext): Promise<SuiteReport> {
   const { options, server, log } = ctx;
@@ -67,6 +69,7 @@ export async function httpTurnsSuite(ctx: SuiteContext): Promise<SuiteReport> {
     let ours: ServerProcess | undefined;
     let baseline: ServerProcess | undefined;
     let baselineSdk: ServerProcess | undefined;
+    let baselineApp: ServerProcess | undefined;
     try {
       ours = await startServerProcess('ours', appEnv(db.url, fake.baseUrl, scratch), { logFile: join(scratch, 'ours.log') });
       baseline = await startServerProcess(
@@ -79,23 +82,30 @@ export async function httpTurnsSuite(ctx: SuiteContext): Promise<SuiteReport> {
         { DATABASE_URL: db.url, LLM_BASE_URL: fake.baseUrl, SYSTEM_PROMPT: BENCH_REPORT, POOL_MAX: '20', MODEL_CLIENT: 'ai-sdk' },
         { logFile: join(scratch, 'baseline-sdk.log') },
       );
+      baselineApp = await startServerProcess(
+        'baseline',
+        { DATABASE_URL: db.url, LLM_BASE_URL: fake.baseUrl, SYSTEM_PROMPT: BENCH_REPORT, POOL_MAX: '20', MODEL_CLIENT: 'app' },
+        { logFile: join(scratch, 'baseline-app.log') },
+      );
       const setup = async () => {
         const owner = await createUser(ours!.url);
         const oursReports = await inBatches(Array.from({ length: o.reports }), 8, (_, i) => createReport(ours!.url, owner.token, `Ours ${i}`));
         const baseReports = await inBatches(Array.from({ length: o.reports }), 8, (_, i) => createReport(ours!.url, owner.token, `Baseline ${i}`));
         const sdkReports = await inBatches(Array.from({ length: o.reports }), 8, (_, i) => createReport(ours!.url, owner.token, `Baseline SDK ${i}`));
+        const appReports = await inBatches(Array.from({ length: o.reports }), 8, (_, i) => createReport(ours!.url, owner.token, `Baseline app client ${i}`));
         const convRows = await db.sql<{ reportId: string; id: string }[]>`
-          SELECT report_id, id FROM conversations WHERE report_id = ANY(${[...baseReports, ...sdkReports]}::uuid[])`;
+          SELECT report_id, id FROM conversations WHERE report_id = ANY(${[...baseReports, ...sdkReports, ...appReports]}::uuid[])`;
         const convOf = new Map(convRows.map((r) => [r.reportId, r.id]));
-        return { owner, oursReports, baseReports, sdkReports, convOf };
+        return { owner, oursReports, baseReports, sdkReports, appReports, convOf };
       };
-      const { owner, oursReports, baseReports, sdkReports, convOf } = await withDeadline('http setup (users and reports)', 180_000, setup());
+      const { owner, oursReports, baseReports, sdkReports, appReports, convOf } = await withDeadline('http setup (users and reports)', 180_000, setup());
       const urls: Record<Target, string[]> = {
         ours: oursReports.map((id) => `${ours!.url}/api/reports/${id}/messages`),
         baseline: baseReports.map((id) => `${baseline!.url}/baseline/${convOf.get(id)!}/messages`),
         'baseline-sdk': sdkReports.map((id) => `${baselineSdk!.url}/baseline/${convOf.get(id)!}/messages`),
+        'baseline-app': appReports.map((id) => `${baselineApp!.url}/baseline/${convOf.get(id)!}/messages`),
       };
-      const processes: Record<Target, ServerProcess> = { ours, baseline, 'baseline-sdk': baselineSdk };
+      const processes: Record<Target, ServerProcess> = { ours, baseline, 'baseline-sdk': baselineSdk, 'baseline-app': baselineApp };
       // One turn each before anything else: a server that answers no turn (its SQL calls out of date with the
       // migrations, say) fails the suite here, with its reason, rather than measuring a rate of errors.
       for (const target of TARGETS) {
@@ -137,6 +147,7 @@ export async function httpTurnsSuite(ctx: SuiteContext): Promise<SuiteReport> {
       await ours?.close().catch(() => {});
       await baseline?.close().catch(() => {});
       await baselineSdk?.close().catch(() => {});
+      await baselineApp?.close().catch(() => {});
       await fake.close();
       await db.drop();
     }
@@ -281,8 +292,9 @@ function report(cells: HttpCell[], runs: number, profiles: { target: Target; sum
       target: `HTTP turn throughput ≥ 0.6x the bare node:http baseline at ${maxClients} clients`,
       measured:
         `${fmtRatio(headline)} (${fmt(median(of('ours', maxClients).map((c) => c.perSecond)), 0)} vs ${fmt(median(of('baseline', maxClients).map((c) => c.perSecond)), 0)} turns/s); ` +
-        `the baseline calling the model through the AI SDK: ${fmtRatio(ratio(maxClients, 'baseline-sdk'))}; ` +
-        `the app against that one: ${fmtRatio(ratioTo(maxClients, 'baseline-sdk'))}`,
+        `the baseline calling the model through the AI SDK: ${fmtRatio(ratio(maxClients, 'baseline-sdk'))}, the app against it: ` +
+        `${fmtRatio(ratioTo(maxClients, 'baseline-sdk'))}; through the app's client: ${fmtRatio(ratio(maxClients, 'baseline-app'))}, ` +
+        `the app against it: ${fmtRatio(ratioTo(maxClients, 'baseline-app'))}`,
       met: headline >= 0.6,
     },
     {

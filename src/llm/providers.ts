@@ -1,14 +1,14 @@
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { LocalReportModel } from './local-model.js';
 import type { AnswerModel, LlmConfig } from './types.js';
+import { AnthropicMessagesModel } from './wire/anthropic.js';
+import { OpenAICompatibleChatModel } from './wire/openai-compatible.js';
 
 const ANTHROPIC_BASE_URL = 'https://api.anthropic.com/v1';
 const ANTHROPIC_DEFAULT_MODEL = 'claude-sonnet-4-5';
 
 /**
- * The one place a provider is chosen. Settings come only from `config`: passing the base URL explicitly keeps
- * the SDK from silently picking up ANTHROPIC_BASE_URL from the environment.
+ * The one place a provider is chosen. Settings come only from `config`, never from the environment directly. The
+ * providers' clients are report-chat's own: see wire/wire-model.ts for why.
  */
 export function createAnswerModel(config: LlmConfig): AnswerModel {
   switch (config.provider) {
@@ -19,8 +19,8 @@ export function createAnswerModel(config: LlmConfig): AnswerModel {
         throw new Error('The anthropic model provider needs an API key: set LLM_API_KEY or ANTHROPIC_API_KEY.');
       }
       const modelId = config.model ?? ANTHROPIC_DEFAULT_MODEL;
-      const provider = createAnthropic({ baseURL: config.baseUrl ?? ANTHROPIC_BASE_URL, apiKey: config.apiKey });
-      return { model: provider(modelId), id: `anthropic:${modelId}`, citations: 'document' };
+      const model = new AnthropicMessagesModel(modelId, { baseUrl: config.baseUrl ?? ANTHROPIC_BASE_URL, apiKey: config.apiKey });
+      return { model, id: `anthropic:${modelId}`, citations: 'document' };
     }
     case 'openai-compatible': {
       if (!config.baseUrl || !config.model) {
@@ -30,13 +30,8 @@ export function createAnswerModel(config: LlmConfig): AnswerModel {
         );
       }
       // No key is fine: local servers such as Ollama or llama.cpp accept requests without one.
-      const provider = createOpenAICompatible({
-        name: 'openai-compatible',
-        baseURL: config.baseUrl,
-        apiKey: config.apiKey,
-        includeUsage: true,
-      });
-      return { model: provider.chatModel(config.model), id: `openai-compatible:${config.model}`, citations: 'labels' };
+      const model = new OpenAICompatibleChatModel(config.model, { baseUrl: config.baseUrl, apiKey: config.apiKey });
+      return { model, id: `openai-compatible:${config.model}`, citations: 'labels' };
     }
     default: {
       const unknown: never = config.provider;

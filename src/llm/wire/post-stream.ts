@@ -1,0 +1,70 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { APICallError } from '@ai-sdk/provider';
+
+/** Enough of an error body for the log; a provider's error JSON is far shorter. */
+const ERROR_BODY_LIMIT = 16 * 1024;
+
+/** Connections to the provider are kept alive between answers, one pool per model client. */
+export function keepAliveAgent(url: URL): HttpAgent {
+  return url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+}
+
+/**
+ * POSTs a JSON body and resolves with the response once a 2xx status has arrived, its body not yet read (a stream).
+ * Any other status rejects with an APICallError that carries it (its body for the log, never the request: that holds
+ * the whole report); a failure to connect or send rejects with the socket's own error (ECONNREFUSED, …). Aborting
+ * the signal destroys the request and its response, so nothing keeps the connection once the answer is abandoned.
+ */
+export function postForStream(url: URL, headers: Record<string, string>, body: string, agent: HttpAgent, signal?: AbortSignal): Promise<IncomingMessage> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(url, {
+      method: 'POST',
+      agent,
+      signal,
+      headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    request.on('error', reject);
+    request.on('response', (response) => {
+      const status = response.statusCode ?? 0;
+      if (status >= 200 && status < 300) {
+        response.setEncoding('utf8');
+        resolve(response);
+        return;
+      }
+      void readSome(response).then((responseBody) =>
+        reject(
+          new APICallError({
+            message: `the provider answered HTTP ${status}`,
+            url: url.href,
+            requestBodyValues: undefined,
+            statusCode: status,
+            responseHeaders: flatHeaders(response),
+            responseBody,
+            isRetryable: status === 408 || status === 409 || status === 429 || status >= 500,
+          }),
+        ),
+      );
+    });
+    request.end(body);
+  });
+}
+
+function readSome(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    response.setEncoding('utf8');
+    response.on('data', (piece: string) => {
+      if (text.length < ERROR_BODY_LIMIT) text += piece;
+    });
+    response.on('end', () => resolve(text.slice(0, ERROR_BODY_LIMIT)));
+    response.on('error', () => resolve(text.slice(0, ERROR_BODY_LIMIT)));
+  });
+}
+
+function flatHeaders(response: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
