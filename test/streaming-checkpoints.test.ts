@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../src/chat/accounts.js';
+import { Checkpointer } from '../src/chat/checkpointer.js';
 import type { ChatContext } from '../src/chat/context.js';
+import { LiveTurn } from '../src/chat/live-turn.js';
 import { createChatContext } from '../src/chat/create-context.js';
 import { startSweeper } from '../src/chat/sweeper.js';
 import { loadConfig } from '../src/config/config.js';
@@ -292,6 +294,51 @@ describe('checkpoints of a streaming answer', () => {
     expect(secondTick[0]![1]!.xmin).toBe(secondTick[2]![1]!.xmin);
     expect(secondTick[0]![1]!.xmin).not.toBe(firstTick[0]![0]!.xmin);
     expect(secondTick.map((ps) => ps[0])).toEqual(firstTick.map((ps) => ps[0]));
+  });
+
+  it("an answer's release waits for the checkpoint batch in flight that holds it, so its finish never overlaps its own checkpoint", async () => {
+    const owner = `owner-${randomUUID().slice(0, 8)}`;
+    const leaseMs = 60_000;
+    const { conversationId, reportId } = await seedReport(db.sql);
+    const r = await reserveTurn(db.sql, turnInput(conversationId, { leaseOwner: owner, leaseMs }));
+    const ref = { conversationId, seq: r.assistantMessage.seq };
+    const live = new LiveTurn(conversationId, reportId, r.assistantMessage.id);
+    live.emit({ type: 'delta', text: 'saved by the batch in flight' });
+    const sql = connect(db.url, { max: 2, applicationName: 'report-chat-test-checkpointer' });
+    const checkpointer = new Checkpointer({ sql, owner, leaseMs, intervalMs: 50, log });
+    // Another session holds both generations' tables: the first batch is sent, and waits on the lock.
+    const blocker = connect(db.url, { max: 1 });
+    let unlock!: () => void;
+    const locked = new Promise<void>((resolve) => {
+      void blocker.begin(async (tx) => {
+        await tx`LOCK TABLE answer_pieces_0, answer_pieces_1 IN ACCESS EXCLUSIVE MODE`;
+        resolve();
+        await new Promise<void>((r) => (unlock = r));
+      });
+    });
+    try {
+      await locked;
+      const release = checkpointer.add({ ...ref, live, reportRevision: 1, onLost: () => {} });
+      const waiting = async () =>
+        (await db.sql<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE application_name = 'report-chat-test-checkpointer' AND wait_event_type = 'Lock' AND query LIKE '%checkpoint_answers%'`)[0]!.n;
+      for (let i = 0; i < 100 && (await waiting()) === 0; i++) await sleep(20);
+      expect(await waiting()).toBe(1);
+
+      let released = false;
+      const releasing = release().then(() => (released = true));
+      await sleep(300);
+      expect(released).toBe(false); // the batch that holds the answer is still in flight
+      unlock();
+      await releasing;
+      // By the time the release resolves, the batch's pieces are committed: a finish from here on comes after them.
+      expect((await storedPieces(ref)).map((p) => p.text)).toEqual(['saved by the batch in flight']);
+    } finally {
+      unlock?.();
+      await blocker.end({ timeout: 1 });
+      await sql.end({ timeout: 1 });
+    }
   });
 
   it('an answer whose lease is lost mid-stream is aborted, and the other answers of its instance go on and are saved', async () => {

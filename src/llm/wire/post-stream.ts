@@ -5,9 +5,17 @@ import { APICallError } from '@ai-sdk/provider';
 /** Enough of an error body for the log; a provider's error JSON is far shorter. */
 const ERROR_BODY_LIMIT = 16 * 1024;
 
-/** Connections to the provider are kept alive between answers, one pool per model client. */
+/**
+ * Connections to the provider are kept alive between answers, one pool per model client. An idle connection is
+ * closed after 4 s (as undici does when the server gives no `Keep-Alive: timeout` hint; Node honours a shorter
+ * hint), so that a request is not sent on a socket the server already closed; the timeout only emits an event on
+ * a connection in use, it never cuts an answer that streams slowly.
+ */
+const IDLE_SOCKET_MS = 4_000;
+
 export function keepAliveAgent(url: URL): HttpAgent {
-  return url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+  return url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
 }
 
 /**
