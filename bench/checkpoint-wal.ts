@@ -125,7 +125,7 @@ async function main(): Promise<void> {
         if (!f.applied) throw new Error('finish not applied');
       }
       // The pieces go as the sweeper removes them (migration 0013): a switch of generation, then the old table
-      // truncated once drained; counted here, as the row-by-row deletes they replace were.
+      // truncated once drained; their removal is part of what an answer costs, so it is counted.
       await rotatePiecesAway(sql);
       const total = await walBetween(sql, start);
       const answerBytes = Buffer.byteLength(answers[0]!.content);

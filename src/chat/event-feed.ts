@@ -83,6 +83,14 @@ export class EventFeed<T> implements AsyncIterableIterator<T, undefined> {
     this.listener = { fn, onFailure };
   }
 
+  /** `listen`, as a promise: resolved when the feed ends, rejected with the producer's failure. */
+  deliver(fn: (value: T) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.onEnd(resolve);
+      this.listen(fn, reject);
+    });
+  }
+
   next(): Promise<IteratorResult<T, undefined>> {
     if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift()!, done: false });
     if (this.failure) {

@@ -9,7 +9,7 @@ const PRUNE_EVERY_MS = 3_600_000;
  * How long a generation of checkpoint pieces takes new pieces before the other becomes current (migration 0013). The
  * old one is truncated once the answers streaming at the switch have ended, so each table holds about this long plus
  * the longest answer of pieces; a TRUNCATE (a few WAL records and a brief exclusive lock, up to 100 ms of waiting for
- * checkpoints and readers behind it) once a minute is nothing beside the row-by-row deletes it replaces.
+ * checkpoints and readers behind it) once a minute costs far less than deleting each piece and vacuuming it.
  */
 const ROTATE_PIECES_AFTER_MS = 60_000;
 

@@ -181,19 +181,13 @@ export function eventRoutes<K extends 'reportId' | 'conversationId'>(ctx: ChatCo
         const ping = setInterval(() => w.write(': ping\n\n'), PING_MS);
         w.onClose(() => clearInterval(ping));
         // Each event is written as it is pushed, in the publisher's own turn (no await per event per follower).
-        await new Promise<void>((resolve, reject) => {
-          events.onEnd(resolve);
-          events.listen(
-            (event) => {
-              // The reader lost access: the stream ends, after what was sent before.
-              if (event.type === 'end') {
-                events.close();
-                return;
-              }
-              w.write(frameOf(event, report.id));
-            },
-            reject,
-          );
+        await events.deliver((event) => {
+          // The reader lost access: the stream ends, after what was sent before.
+          if (event.type === 'end') {
+            events.close();
+            return;
+          }
+          w.write(frameOf(event, report.id));
         });
       },
       (err) => {

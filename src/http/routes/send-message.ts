@@ -174,12 +174,8 @@ function sseTurn(ctx: ChatContext, turn: SentTurn, headers: Record<string, strin
     async (w) => {
       const events = streamTurn(turn);
       w.onClose(() => events.close());
-      // Each event is written as it is pushed, in the answer's own turn: no await per delta, which was a third of
-      // what framing a delta cost (BENCHMARKS.md).
-      await new Promise<void>((resolve, reject) => {
-        events.onEnd(resolve);
-        events.listen((event) => writeTurnEvent(w, turn, event), reject);
-      });
+      // Each event is written as it is pushed, in the answer's own turn: no await per delta.
+      await events.deliver((event) => writeTurnEvent(w, turn, event));
     },
     (err) => ctx.log.error({ err, messageId: id }, 'turn stream failed'),
   );

@@ -128,8 +128,8 @@ interface Usage {
 class AnthropicEvents implements WireEvents {
   private usage: Usage = {};
   private stopReason: string | null = null;
-  /** The type of each open content block, by index: only text blocks become text parts. */
-  private readonly blocks = new Map<number, string>();
+  /** The open content blocks that are text, by index: only those become text parts (not thinking, tool use…). */
+  private readonly textBlocks = new Set<number>();
   private sources = 0;
 
   constructor(private readonly modelId: string) {}
@@ -145,14 +145,13 @@ class AnthropicEvents implements WireEvents {
         return;
       }
       case 'content_block_start': {
-        const type = value.content_block.type;
-        this.blocks.set(value.index, type);
-        if (type === 'text') emit({ type: 'text-start', id: String(value.index) });
+        if (value.content_block.type !== 'text') return;
+        this.textBlocks.add(value.index);
+        emit({ type: 'text-start', id: String(value.index) });
         return;
       }
       case 'content_block_stop':
-        if (this.blocks.get(value.index) === 'text') emit({ type: 'text-end', id: String(value.index) });
-        this.blocks.delete(value.index);
+        if (this.textBlocks.delete(value.index)) emit({ type: 'text-end', id: String(value.index) });
         return;
       case 'message_start':
         this.usage = { ...value.message.usage };
@@ -180,9 +179,8 @@ class AnthropicEvents implements WireEvents {
     // Without message_stop the answer did not finish; streamAnswer says so ("stopped responding").
   }
 
-  private citation(location: Citation, emit: Emit): void {
-    if (location.type !== 'char_location') return;
-    const citation = location as CharLocation;
+  private citation(citation: Citation, emit: Emit): void {
+    if (citation.type !== 'char_location') return;
     emit({
       type: 'source',
       sourceType: 'document',
@@ -227,7 +225,15 @@ function usageOf(usage: Usage): LanguageModelV3Usage {
   };
 }
 
+const FINISH_REASONS = new Map<string, LanguageModelV3FinishReason['unified']>([
+  ['end_turn', 'stop'],
+  ['stop_sequence', 'stop'],
+  ['pause_turn', 'stop'],
+  ['max_tokens', 'length'],
+  ['refusal', 'content-filter'],
+  ['tool_use', 'tool-calls'],
+]);
+
 function finishReasonOf(reason: string | null): LanguageModelV3FinishReason {
-  const unified = reason === 'end_turn' || reason === 'stop_sequence' || reason === 'pause_turn' ? 'stop' : reason === 'max_tokens' ? 'length' : reason === 'refusal' ? 'content-filter' : reason === 'tool_use' ? 'tool-calls' : 'other';
-  return { unified, raw: reason ?? undefined };
+  return { unified: (reason && FINISH_REASONS.get(reason)) || 'other', raw: reason ?? undefined };
 }

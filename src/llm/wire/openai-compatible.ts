@@ -113,8 +113,14 @@ function usageOf(usage: Chunk['usage']): LanguageModelV3Usage {
   };
 }
 
+const FINISH_REASONS = new Map<string, LanguageModelV3FinishReason['unified']>([
+  ['stop', 'stop'],
+  ['length', 'length'],
+  ['content_filter', 'content-filter'],
+  ['tool_calls', 'tool-calls'],
+  ['function_call', 'tool-calls'],
+]);
+
 function finishReasonOf(reason: string | undefined): LanguageModelV3FinishReason {
-  const unified =
-    reason === 'stop' ? 'stop' : reason === 'length' ? 'length' : reason === 'content_filter' ? 'content-filter' : reason === 'tool_calls' || reason === 'function_call' ? 'tool-calls' : 'other';
-  return { unified, raw: reason };
+  return { unified: (reason && FINISH_REASONS.get(reason)) || 'other', raw: reason };
 }
