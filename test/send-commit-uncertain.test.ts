@@ -121,10 +121,12 @@ describe('a send whose commit cannot be confirmed', () => {
     };
     expect(await count('main messages')).toBeGreaterThan(0);
 
-    // Each is one transaction (sql.begin): it commits with its COMMIT.
-    for (const [what, request, words] of [
+    // Each is one transaction (sql.begin): it commits with its COMMIT, the one after its DELETE.
+    relay.inTransaction = true;
+    for (const [what, marker, request, words] of [
       [
         'main messages',
+        'DELETE FROM messages',
         async () => {
           const { version } = (await (await t.request(`/api/reports/${reportId}/messages`, { token })).json()) as { version: number };
           relay.mode = 'cut-after-commit';
@@ -132,10 +134,10 @@ describe('a send whose commit cannot be confirmed', () => {
         },
         /may have been cleared/,
       ],
-      ['conversation', () => t.request(`/api/conversations/${id}`, { method: 'DELETE', token, headers: { 'if-match': '"0"' } }), /may have been deleted/],
+      ['conversation', 'DELETE FROM conversations', () => t.request(`/api/conversations/${id}`, { method: 'DELETE', token, headers: { 'if-match': '"0"' } }), /may have been deleted/],
     ] as const) {
       relay.mode = what === 'conversation' ? 'cut-after-commit' : 'pass';
-      relay.commitMarker = 'commit';
+      relay.commitMarker = marker;
       const res = await request();
       const error = errorSchema.parse(await res.json()).error;
       expect([what, res.status, error.code]).toEqual([what, 500, 'internal']);
@@ -143,5 +145,6 @@ describe('a send whose commit cannot be confirmed', () => {
       expect(await committed(what), `${what}: it was committed, so a 503 "nothing was stored" would have been a lie`).toBe(true);
       relay.mode = 'pass';
     }
+    relay.inTransaction = false;
   }, 60_000);
 });

@@ -6,26 +6,36 @@ export type RelayMode =
   /** Refuse new connections (accept and close at once), as a database that is down. */
   | 'refuse'
   /**
-   * Relay until a client sends a statement containing `commitMarker` (a COMMIT, or an autocommitted call): pass it on
-   * to the server, cut the client off before any answer comes back, drop every other connection, and refuse from then
-   * on. The server commits; the client cannot know it.
+   * Relay until a statement containing `commitMarker` commits on a client's connection: pass that commit on to the
+   * server, cut the client off before any answer comes back, drop every other connection, and refuse from then on.
+   * The server commits; the client cannot know it.
    */
   | 'cut-after-commit';
 
 export interface TcpRelay {
   port: number;
   mode: RelayMode;
-  /** What `cut-after-commit` waits for in the client's bytes: `commit` (the end of sql.begin) unless set. */
+  /**
+   * What `cut-after-commit` waits for: the text of a statement. An autocommitted statement commits at the Sync that
+   * follows it; inside a transaction (`inTransaction`) the cut comes at the transaction's own `commit`.
+   */
   commitMarker: string;
-  /** True once a COMMIT was relayed and its client cut off in `cut-after-commit` mode. */
+  /** The statement of `commitMarker` runs inside a transaction (sql.begin): cut at that connection's `commit`. */
+  inTransaction: boolean;
+  /** True once a commit was relayed and its client cut off in `cut-after-commit` mode. */
   readonly cut: boolean;
   close(): Promise<void>;
 }
 
-// The frontend's Sync message: 'S' and a length of 4.
-const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
+// Protocol codes of the untyped messages a client may send before its StartupMessage.
+const SSL_REQUEST = 80877103;
+const GSSENC_REQUEST = 80877104;
 
-/** A TCP relay on 127.0.0.1 in front of a PostgreSQL server, for faults no real network produces on demand. */
+/**
+ * A TCP relay on 127.0.0.1 in front of a PostgreSQL server, for faults no real network produces on demand. It reads
+ * the frontend protocol message by message, so a statement or a Sync split across socket reads, or another
+ * connection's transaction (a background sweep, a session's touch) committing meanwhile, never moves the cut.
+ */
 export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
   const sockets = new Set<Socket>();
   let cut = false;
@@ -33,6 +43,7 @@ export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
     port: 0,
     mode: 'pass',
     commitMarker: 'commit',
+    inTransaction: false,
     get cut() {
       return cut;
     },
@@ -57,23 +68,68 @@ export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', () => client.destroy());
-    let armed = false;
-    client.on('data', (chunk: Buffer) => {
-      upstream.write(chunk);
-      // postgres.js sends the statement `commit` as it ends a transaction (sql.begin). An autocommitted statement
-      // commits once the server reaches the Sync after its Execute, which may come in a later chunk than its text
-      // (postgres.js describes a statement before it binds it).
-      if (relay.mode === 'cut-after-commit' && chunk.includes(relay.commitMarker)) armed = true;
-      if (armed && relay.mode === 'cut-after-commit' && chunk.includes(SYNC)) {
-        cut = true;
-        relay.mode = 'refuse';
-        // Every other connection goes too, as when the database host drops off the network.
-        for (const s of sockets) if (s !== client && s !== upstream) s.destroy();
-        client.destroy();
-        // The server side stays open a moment so that PostgreSQL reads and runs the statement before it sees the
-        // connection end.
-        setTimeout(() => upstream.destroy(), 500).unref();
+
+    let pending: Buffer = Buffer.alloc(0);
+    let startup = true;
+    // 'marker': the marked statement was seen; 'commit': its transaction's commit was seen. The cut comes at the Sync.
+    let armed: 'no' | 'marker' | 'commit' = 'no';
+
+    const cutHere = () => {
+      cut = true;
+      relay.mode = 'refuse';
+      // Every other connection goes too, as when the database host drops off the network.
+      for (const s of sockets) if (s !== client && s !== upstream) s.destroy();
+      client.destroy();
+      // The server reads what it was sent before it sees the end of the connection, the commit included.
+      upstream.end();
+      setTimeout(() => upstream.destroy(), 10_000).unref();
+    };
+
+    /** Looks at one whole message; true when the relay cut the connection after it. */
+    const inspect = (type: number, body: Buffer): boolean => {
+      if (relay.mode !== 'cut-after-commit') {
+        armed = 'no';
+        return false;
       }
+      // Query ('Q'): the text. Parse ('P'): a statement name, then the text.
+      const text = type === 0x51 ? body.toString('utf8', 0, body.length - 1) : type === 0x50 ? body.toString('utf8', body.indexOf(0) + 1) : '';
+      if (text) {
+        if (armed === 'no' && text.includes(relay.commitMarker)) armed = relay.inTransaction ? 'marker' : 'commit';
+        else if (armed === 'marker' && /^\s*commit\b/i.test(text)) armed = 'commit';
+        else if (armed === 'marker' && /^\s*rollback\b/i.test(text)) armed = 'no';
+      }
+      // A simple Query commits as it runs; an extended one at its Sync ('S').
+      if (armed === 'commit' && (type === 0x53 || type === 0x51)) {
+        cutHere();
+        return true;
+      }
+      return false;
+    };
+
+    client.on('data', (chunk: Buffer) => {
+      if (upstream.writableEnded) return;
+      upstream.write(chunk);
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let at = 0;
+      for (;;) {
+        if (startup) {
+          if (pending.length - at < 8) break;
+          const length = pending.readInt32BE(at);
+          if (pending.length - at < length) break;
+          const code = pending.readInt32BE(at + 4);
+          at += length;
+          if (code !== SSL_REQUEST && code !== GSSENC_REQUEST) startup = false;
+          continue;
+        }
+        if (pending.length - at < 5) break;
+        const length = pending.readInt32BE(at + 1);
+        if (pending.length - at < 1 + length) break;
+        const type = pending[at]!;
+        const body = pending.subarray(at + 5, at + 1 + length);
+        at += 1 + length;
+        if (inspect(type, body)) return;
+      }
+      pending = pending.subarray(at);
     });
     upstream.on('data', (chunk: Buffer) => {
       if (!client.destroyed) client.write(chunk);
