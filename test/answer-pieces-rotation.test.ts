@@ -129,13 +129,17 @@ describe('checkpoint pieces in two generations', () => {
 
   it('rotators on several instances at once switch once and truncate once, and lose nothing', async () => {
     await rotateUntilEmpty();
+    // Ten minutes between switches, the last one an hour ago: one switch is due, and a second, once a rotator of
+    // the same round has truncated, is not (with no wait at all, a slow round could rightly switch again).
+    const betweenSwitchesMs = 600_000;
+    await db.sql`UPDATE answer_piece_generation SET switched_at = now() - interval '1 hour'`;
     const pools = Array.from({ length: 4 }, () => db.connect({ max: 1 }));
     try {
       const ref = await streamingAnswer();
       expect(await save(ref, 0, 'a ')).toBe(true);
       const steps: RotationStep[] = [];
       for (let round = 0; round < 12 && !steps.includes('truncated'); round++) {
-        steps.push(...(await Promise.all([...pools.map((p) => rotate(p)), save(ref, 2 * (round + 1), 'b ').then(() => 'none' as const)])));
+        steps.push(...(await Promise.all([...pools.map((p) => rotateAnswerPieces(p, betweenSwitchesMs)), save(ref, 2 * (round + 1), 'b ').then(() => 'none' as const)])));
         if (round === 3) await finish(ref, 'done');
         await sleep(400);
       }

@@ -24,8 +24,6 @@ beforeAll(async () => {
   relay = await startTcpRelay(Number(new URL(db.url).port));
   const url = new URL(db.url);
   url.port = String(relay.port);
-  // Unprepared statements carry their text on every execution, so the relay can see the statement go by.
-  url.searchParams.set('prepare', 'false');
   appSql = connect(url.toString(), { max: 4, applicationName: 'report-chat-relay' });
   // A lease that outlasts the retries: the resend below finds the answer still leased to this instance.
   t = await createTestApp({ ...db, url: url.toString(), sql: appSql }, { TURN_LEASE_MS: '60000' });
@@ -56,8 +54,9 @@ describe('a send whose commit cannot be confirmed', () => {
     // The reserve is one autocommitted call of reserve_turn (migration 0002): it commits as the server runs it.
     relay.commitMarker = 'reserve_turn(';
     relay.mode = 'cut-after-commit';
+    const cuts = relay.cuts;
     const res = await send();
-    expect(relay.cut).toBe(true);
+    expect(relay.cuts).toBe(cuts + 1);
     expect(res.status).toBe(500);
     const body = errorSchema.parse(await res.json());
     expect(body.error.code).toBe('internal');
@@ -90,8 +89,9 @@ describe('a send whose commit cannot be confirmed', () => {
 
     relay.commitMarker = 'create_conversation(';
     relay.mode = 'cut-after-commit';
+    const cuts = relay.cuts;
     const res = await create();
-    expect(relay.cut).toBe(true);
+    expect(relay.cuts).toBe(cuts + 1);
     const error = errorSchema.parse(await res.json()).error;
     expect([res.status, error.code]).toEqual([500, 'internal']);
     expect(error.message).toMatch(/may have been created/);
@@ -138,9 +138,12 @@ describe('a send whose commit cannot be confirmed', () => {
     ] as const) {
       relay.mode = what === 'conversation' ? 'cut-after-commit' : 'pass';
       relay.commitMarker = marker;
+      const cuts = relay.cuts;
       const res = await request();
-      const error = errorSchema.parse(await res.json()).error;
-      expect([what, res.status, error.code]).toEqual([what, 500, 'internal']);
+      const text = await res.text();
+      expect([what, res.status, relay.cuts - cuts], `${what}: answered ${res.status} ${text}`).toEqual([what, 500, 1]);
+      const error = errorSchema.parse(JSON.parse(text)).error;
+      expect(error.code).toBe('internal');
       expect(error.message).toMatch(words);
       expect(await committed(what), `${what}: it was committed, so a 503 "nothing was stored" would have been a lie`).toBe(true);
       relay.mode = 'pass';

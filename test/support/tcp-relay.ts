@@ -22,8 +22,8 @@ export interface TcpRelay {
   commitMarker: string;
   /** The statement of `commitMarker` runs inside a transaction (sql.begin): cut at that connection's `commit`. */
   inTransaction: boolean;
-  /** True once a commit was relayed and its client cut off in `cut-after-commit` mode. */
-  readonly cut: boolean;
+  /** How many times a commit was relayed and its client cut off in `cut-after-commit` mode. */
+  readonly cuts: number;
   close(): Promise<void>;
 }
 
@@ -38,14 +38,14 @@ const GSSENC_REQUEST = 80877104;
  */
 export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
   const sockets = new Set<Socket>();
-  let cut = false;
+  let cuts = 0;
   const relay: TcpRelay = {
     port: 0,
     mode: 'pass',
     commitMarker: 'commit',
     inTransaction: false,
-    get cut() {
-      return cut;
+    get cuts() {
+      return cuts;
     },
     async close() {
       for (const s of sockets) s.destroy();
@@ -75,7 +75,7 @@ export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
     let armed: 'no' | 'marker' | 'commit' = 'no';
 
     const cutHere = () => {
-      cut = true;
+      cuts++;
       relay.mode = 'refuse';
       // Every other connection goes too, as when the database host drops off the network.
       for (const s of sockets) if (s !== client && s !== upstream) s.destroy();
@@ -85,14 +85,28 @@ export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
       setTimeout(() => upstream.destroy(), 10_000).unref();
     };
 
+    // A prepared statement's text goes by once, in its Parse; every run after that names it in a Bind.
+    const prepared = new Map<string, string>();
+    /** The text of the statement a message runs: a simple Query's, or a Bind's prepared statement's. */
+    const statementRun = (type: number, body: Buffer): string => {
+      if (type === 0x51) return body.toString('utf8', 0, body.length - 1);
+      if (type === 0x50) {
+        const nameEnd = body.indexOf(0);
+        prepared.set(body.toString('utf8', 0, nameEnd), body.toString('utf8', nameEnd + 1, body.indexOf(0, nameEnd + 1)));
+      } else if (type === 0x42) {
+        const portalEnd = body.indexOf(0);
+        return prepared.get(body.toString('utf8', portalEnd + 1, body.indexOf(0, portalEnd + 1))) ?? '';
+      }
+      return '';
+    };
+
     /** Looks at one whole message; true when the relay cut the connection after it. */
     const inspect = (type: number, body: Buffer): boolean => {
+      const text = statementRun(type, body);
       if (relay.mode !== 'cut-after-commit') {
         armed = 'no';
         return false;
       }
-      // Query ('Q'): the text. Parse ('P'): a statement name, then the text.
-      const text = type === 0x51 ? body.toString('utf8', 0, body.length - 1) : type === 0x50 ? body.toString('utf8', body.indexOf(0) + 1) : '';
       if (text) {
         if (armed === 'no' && text.includes(relay.commitMarker)) armed = relay.inTransaction ? 'marker' : 'commit';
         else if (armed === 'marker' && /^\s*commit\b/i.test(text)) armed = 'commit';
