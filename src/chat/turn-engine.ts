@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildModelInput, streamAnswer, type AnswerModel, type AnswerUsage, type ContextRecord, type MessageAuthor } from '../llm/index.js';
+import { answerEvents, buildModelInput, type AnswerModel, type AnswerUsage, type ContextRecord, type MessageAuthor } from '../llm/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { sqlStateClass } from '../store/pg-errors.js';
@@ -262,7 +262,9 @@ export class TurnEngine {
       context = input.context;
       const modelStart = performance.now();
       let first = true;
-      for await (const event of streamAnswer({ model: this.deps.model, input, signal: live.abort.signal })) {
+      let ended: Generated | undefined;
+      // Each event is handled as its part is read (answerEvents): no await per delta on an answer's hottest loop.
+      await answerEvents({ model: this.deps.model, input, signal: live.abort.signal }, (event) => {
         if (event.type === 'delta') {
           if (first) {
             first = false;
@@ -276,13 +278,14 @@ export class TurnEngine {
         } else if (event.type === 'finish') {
           this.countUsage(event);
           const { type: _type, rejectedCitations: _rejected, ...usage } = event;
-          return { status: 'complete', error: null, context, ...usage };
+          ended = { status: 'complete', error: null, context, ...usage };
         } else {
           tlog.warn({ err: event.cause }, 'model failed');
           live.emit({ type: 'error', message: event.message });
-          return { status: 'failed', error: event.message, context };
+          ended = { status: 'failed', error: event.message, context };
         }
-      }
+      });
+      if (ended) return ended;
       const reason = live.abort.signal.reason as EndReason | undefined;
       if (reason === 'stop') return { status: 'stopped', error: null, context };
       if (reason === 'shutdown') return { status: 'interrupted', error: 'The server restarted while this answer was being generated.', context };

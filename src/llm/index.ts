@@ -13,4 +13,4 @@ export type {
 } from './types.js';
 export { createAnswerModel } from './providers.js';
 export { buildModelInput } from './context.js';
-export { streamAnswer, type StreamAnswerArgs } from './stream-answer.js';
+export { answerEvents, streamAnswer, type StreamAnswerArgs } from './stream-answer.js';

@@ -1,8 +1,10 @@
 import type { LanguageModelV3StreamPart, LanguageModelV3Usage } from '@ai-sdk/provider';
 import { AnswerCitations } from './answer-citations.js';
 import { describeModelError, MODEL_STOPPED_RESPONDING } from './error-message.js';
+import { partSourceOf, type PartSource } from './part-source.js';
 import { renderPrompt } from './prompt-input.js';
 import type { AnswerEvent, AnswerModel, ModelInput } from './types.js';
+import { WireModel } from './wire/wire-model.js';
 
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
@@ -29,16 +31,49 @@ type Interrupt = typeof IDLE | typeof ABORTED;
  * and its extra web streams and per-chunk validation were the largest CPU cost of a turn (BENCHMARKS.md).
  */
 export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<AnswerEvent, void, undefined> {
+  // The consumer leaving the loop ends the answer as an abort would.
+  const left = new AbortController();
+  const queue: AnswerEvent[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  const done = answerEvents({ ...args, signal: AbortSignal.any([args.signal, left.signal]) }, (event) => {
+    queue.push(event);
+    wake?.();
+  }).finally(() => {
+    ended = true;
+    wake?.();
+  });
+  try {
+    for (;;) {
+      while (queue.length > 0) yield queue.shift()!;
+      if (ended) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+    await done;
+  } finally {
+    left.abort();
+  }
+}
+
+/**
+ * `streamAnswer` for a consumer that handles each event at once (the turn engine): every event goes to `emit`
+ * synchronously, as its part is read, with no promise per event in between. Resolves once the last has gone; a
+ * model's failure is the `error` event, so it rejects only when `emit` throws.
+ */
+export async function answerEvents(args: StreamAnswerArgs, emit: (event: AnswerEvent) => void): Promise<void> {
   const { signal } = args;
   if (signal.aborted) return;
-  // Our own controller also cancels the request when the model goes idle or the consumer stops iterating.
+  // Our own controller also cancels the request when the model goes idle.
   const internal = new AbortController();
-  let started: PromiseLike<ReadableStream<LanguageModelV3StreamPart>> | undefined;
-  let reader: ReadableStreamDefaultReader<LanguageModelV3StreamPart> | undefined;
-  // Cancelling the reader ends a read in progress at once (done), even from a provider that ignores the signal.
+  let started: PromiseLike<PartSource> | undefined;
+  let source: PartSource | undefined;
+  /** Ends the wait for the parts: the model ended, failed, went idle, or the caller aborted. */
+  let stopReading: (() => void) | undefined;
   const onAbort = () => {
     internal.abort(signal.reason);
-    void reader?.cancel().catch(() => {});
+    source?.cancel();
+    stopReading?.();
   };
   signal.addEventListener('abort', onAbort, { once: true });
   const idleMs = args.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -46,7 +81,8 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
   let idle = false;
   const watch = new ReadWatch(idleMs, () => {
     idle = true;
-    void reader?.cancel().catch(() => {});
+    source?.cancel();
+    stopReading?.();
   });
 
   let failure: unknown;
@@ -54,6 +90,39 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
   /** Anything but bookkeeping arrived; a stream with none of it is a model that did not answer at all. */
   let output = false;
   let citations: AnswerCitations | undefined;
+  const emitAll = (events: AnswerEvent[]) => {
+    for (const event of events) emit(event);
+  };
+  const onPart = (part: LanguageModelV3StreamPart) => {
+    switch (part.type) {
+      case 'text-delta':
+        output = true;
+        emitAll(citations!.text(part.delta));
+        break;
+      case 'source':
+        output = true;
+        citations!.source(part);
+        break;
+      case 'text-end':
+        output = true;
+        emitAll(citations!.blockEnd());
+        break;
+      case 'error':
+        // Some providers keep going after an error event; the answer is failed either way, first cause wins.
+        failure ??= part.error ?? new Error('the provider reported an unspecified error');
+        break;
+      case 'finish':
+        finish = { type: 'finish', rejectedCitations: 0, ...usageOf(part.usage) };
+        break;
+      case 'stream-start':
+      case 'response-metadata':
+      case 'raw':
+        break;
+      default:
+        // text-start, reasoning, files: not shown, but the model did answer something.
+        output = true;
+    }
+  };
 
   try {
     const opened = openAnswer(args, internal.signal);
@@ -61,55 +130,33 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
     started = opened.started;
     // The request itself (up to the response headers) counts against the idle timeout too: a provider that never
     // answers is as silent as one that stops.
-    const stream = await waiter.wait(opened.started);
-    if (signal.aborted || stream === ABORTED) return;
-    if (stream === IDLE) {
-      yield idleError(internal, waiter.idleMs);
+    const opening = await waiter.wait(opened.started);
+    if (signal.aborted || opening === ABORTED) return;
+    if (opening === IDLE) {
+      emit(idleError(internal, waiter.idleMs));
       return;
     }
-    reader = stream.getReader();
+    source = opening;
     started = undefined;
     waiter.dispose();
-    for (;;) {
-      // The idle clock runs only while we wait on the model, not while the consumer handles a delta.
-      watch.reading();
-      const next = await reader.read();
-      watch.idle();
-      if (signal.aborted) return;
-      if (idle) {
-        yield idleError(internal, idleMs);
-        return;
-      }
-      if (next.done) break;
-      const part = next.value;
-      switch (part.type) {
-        case 'text-delta':
-          output = true;
-          yield* citations.text(part.delta);
-          break;
-        case 'source':
-          output = true;
-          citations.source(part);
-          break;
-        case 'text-end':
-          output = true;
-          yield* citations.blockEnd();
-          break;
-        case 'error':
-          // Some providers keep going after an error event; the answer is failed either way, first cause wins.
-          failure ??= part.error ?? new Error('the provider reported an unspecified error');
-          break;
-        case 'finish':
-          finish = { type: 'finish', rejectedCitations: 0, ...usageOf(part.usage) };
-          break;
-        case 'stream-start':
-        case 'response-metadata':
-        case 'raw':
-          break;
-        default:
-          // text-start, reasoning, files: not shown, but the model did answer something.
-          output = true;
-      }
+    // The idle clock runs from each part to the next; the consumer handles a part before the next is read.
+    watch.reading();
+    await new Promise<void>((resolve, reject) => {
+      stopReading = resolve;
+      opening.start({
+        part(part) {
+          watch.reading();
+          onPart(part);
+        },
+        end: resolve,
+        error: reject,
+      });
+    });
+    stopReading = undefined;
+    if (signal.aborted) return;
+    if (idle) {
+      emit(idleError(internal, idleMs));
+      return;
     }
   } catch (error) {
     if (signal.aborted) return;
@@ -120,22 +167,22 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
     signal.removeEventListener('abort', onAbort);
     waiter.dispose();
     watch.dispose();
-    // Ends the HTTP request if we leave early (abort, idle, or the consumer broke out of its loop).
+    // Ends the HTTP request if we leave early (abort, idle).
     internal.abort();
-    if (reader) void reader.cancel().catch(() => {});
+    source?.cancel();
     // A request we stopped waiting for may still produce a stream later: nobody will read it, so cancel it.
-    else started?.then((stream) => stream.cancel().catch(() => {}), () => {});
+    started?.then((late) => late.cancel(), () => {});
   }
 
   if (signal.aborted) return; // a stop that raced the last chunk is still a stop
   // Text held back (a label cut in two) is part of the answer whatever happens next.
-  if (citations) yield* citations.end();
+  if (citations) emitAll(citations.end());
   // A stream that closes without a single part worth the name is "the model failed to answer", as `streamText`
   // reported it (its NoOutputGeneratedError); one that stops part-way through an answer "stopped responding".
   if (failure === undefined && !finish && !output) failure = new Error('no output: the model stream ended without a finish part');
-  if (failure !== undefined) yield { type: 'error', message: describeModelError(failure), cause: failure };
-  else if (finish) yield { ...finish, rejectedCitations: citations?.rejected ?? 0 };
-  else yield { type: 'error', message: MODEL_STOPPED_RESPONDING, cause: new Error('stream ended without finishing') };
+  if (failure !== undefined) emit({ type: 'error', message: describeModelError(failure), cause: failure });
+  else if (finish) emit({ ...finish, rejectedCitations: citations?.rejected ?? 0 });
+  else emit({ type: 'error', message: MODEL_STOPPED_RESPONDING, cause: new Error('stream ended without finishing') });
 }
 
 /**
@@ -146,7 +193,9 @@ export async function* streamAnswer(args: StreamAnswerArgs): AsyncGenerator<Answ
 function openAnswer(args: StreamAnswerArgs, signal: AbortSignal) {
   const style = args.model.citations ?? 'labels';
   const { prompt, labels } = renderPrompt(args.input, style);
-  const started = args.model.model.doStream({ prompt, abortSignal: signal, includeRawChunks: false }).then((result) => result.stream);
+  const model = args.model.model;
+  const options = { prompt, abortSignal: signal, includeRawChunks: false };
+  const started = model instanceof WireModel ? model.openParts(options) : model.doStream(options).then((result) => partSourceOf(result.stream));
   return { citations: new AnswerCitations(args.input.report, style, labels), started };
 }
 
