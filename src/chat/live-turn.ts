@@ -61,12 +61,17 @@ export class LiveTurn {
     if (event.type === 'delta') this.text += event.text;
     if (event.type === 'source') this.sources.push(event.source);
     if (event.type === 'error') this.error = event.message;
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch {
-        // A follower's failure (a closed socket) must not affect the answer or the other followers.
-      }
+    // One follower (the sender's stream) is the common case; with more, a copy, so that one added or removed by a
+    // listener meanwhile neither gets this event twice nor makes another miss it.
+    if (this.listeners.size === 1) this.call(this.listeners.values().next().value!, event);
+    else if (this.listeners.size > 1) for (const listener of [...this.listeners]) this.call(listener, event);
+  }
+
+  private call(listener: TurnListener, event: TurnEvent): void {
+    try {
+      listener(event);
+    } catch {
+      // A follower's failure (a closed socket) must not affect the answer or the other followers.
     }
   }
 

@@ -1,6 +1,15 @@
+import type { ServerResponse } from 'node:http';
+import type { Context } from 'hono';
+
 const encoder = new TextEncoder();
 // A subscriber this far behind is dropped; it resumes with Last-Event-ID instead of holding memory.
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+const HIGH_WATER_MARK = 64 * 1024;
+
+/** The Node response a request's body is written to, under @hono/node-server; undefined elsewhere (app.request()). */
+export function nodeResponseOf(c: Context): ServerResponse | undefined {
+  return (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+}
 
 /**
  * Runs `fn` once the current I/O callbacks are done. Node (and Bun and Deno) have setImmediate; a host without
@@ -65,6 +74,8 @@ export function sseResponse(
   headers: Record<string, string>,
   produce: (writer: SseWriter) => Promise<void>,
   onProducerError: (err: unknown) => void,
+  /** The Node response the server adapter writes the body to (nodeResponseOf), when there is one. */
+  socket?: ServerResponse,
 ): Response {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let closed = false;
@@ -85,14 +96,22 @@ export function sseResponse(
       }
     }
   };
-  /** True while the stream has room; the queue's limit is checked against what was actually enqueued. */
+  /** Bytes written and not yet on the wire: in the body's queue, and in the Node response's buffer. */
+  const buffered = () => HIGH_WATER_MARK - (controller.desiredSize ?? 0) + (socket?.writableLength ?? 0);
+  /** True while the stream has room; the limit is checked against what was actually queued. */
   const flush = (): boolean => {
     if (closed || pending.length === 0) return !closed;
     const bytes = encodePending(pending);
     pending = [];
     pendingChars = 0;
-    controller.enqueue(bytes);
-    return (controller.desiredSize ?? 0) >= -MAX_BUFFERED_BYTES;
+    // Once the adapter has sent the head and the body's queue is empty, the adapter has written every chunk it read
+    // (it writes one in the microtask its read settles in, and a flush runs in a later turn of the event loop), so
+    // writing to the Node response directly keeps the order, and saves a queued chunk, a read and its microtasks.
+    // The adapter's read stays pending, to end the response when the body closes and to cancel it when the client
+    // goes.
+    if (socket?.headersSent && !socket.destroyed && (controller.desiredSize ?? 0) >= HIGH_WATER_MARK) socket.write(bytes);
+    else controller.enqueue(bytes);
+    return buffered() <= MAX_BUFFERED_BYTES + HIGH_WATER_MARK;
   };
   const writer: SseWriter = {
     write(chunk) {
@@ -104,8 +123,8 @@ export function sseResponse(
       }
       pending.push(chunk);
       pendingChars += textOf(chunk).length;
-      // Text length undercounts bytes beyond ASCII; the flush checks the exact queue size as it enqueues.
-      if ((controller.desiredSize ?? 0) - pendingChars < -MAX_BUFFERED_BYTES) {
+      // Text length undercounts bytes beyond ASCII; the flush checks the exact size as it writes.
+      if (buffered() + pendingChars > MAX_BUFFERED_BYTES + HIGH_WATER_MARK) {
         writer.close();
         return false;
       }
@@ -142,7 +161,7 @@ export function sseResponse(
         markClosed();
       },
     },
-    new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+    new ByteLengthQueuingStrategy({ highWaterMark: HIGH_WATER_MARK }),
   );
   queueMicrotask(() => {
     produce(writer)

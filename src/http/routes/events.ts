@@ -7,7 +7,7 @@ import { AppError } from '../../errors/app-error.js';
 import { routesApp } from '../request.js';
 import type { Scope } from '../conversation-scope.js';
 import { errors, SECURITY, SERVER_ERRORS } from '../route-parts.js';
-import { SseFrame, sseResponse } from '../sse.js';
+import { nodeResponseOf, SseFrame, sseResponse } from '../sse.js';
 
 const PING_MS = 15_000;
 /** Open events streams per user on one instance: enough for many tabs, not enough to exhaust the server. */
@@ -194,6 +194,7 @@ export function eventRoutes<K extends 'reportId' | 'conversationId'>(ctx: ChatCo
         release();
         ctx.log.error({ err, ...where }, 'events stream failed');
       },
+      nodeResponseOf(c),
     );
   });
   return app;

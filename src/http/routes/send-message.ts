@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
@@ -13,7 +14,7 @@ import { jsonBody, routesApp } from '../request.js';
 import type { Scope } from '../conversation-scope.js';
 import { errors, ifMatchHeader, json, jsonRequest, RATE_LIMIT_HEADERS, SECURITY } from '../route-parts.js';
 import { sourceDocumentChunk } from '../source-chunk.js';
-import { sseResponse, type SseWriter } from '../sse.js';
+import { nodeResponseOf, sseResponse, type SseWriter } from '../sse.js';
 
 const TURN_STREAM_EXAMPLE = [
   'data: {"type":"start","messageId":"<assistant id>"}',
@@ -138,7 +139,7 @@ export function sendMessageRoutes<K extends 'reportId' | 'conversationId'>(ctx: 
     const messageId = (body.id ?? headerKey ?? randomUUID()).toLowerCase();
     const turn = await sendMessage(ctx, c.get('caller'), { where, messageId, content: body.content, ifMatch });
     const headers: Record<string, string> = turn.replayed ? { 'Idempotent-Replayed': 'true' } : rateLimitHeaders(turn.limits);
-    return wantsJson(accept) ? jsonTurn(c, turn, headers) : sseTurn(ctx, turn, headers);
+    return wantsJson(accept) ? jsonTurn(c, turn, headers) : sseTurn(ctx, turn, headers, nodeResponseOf(c));
   });
   return app;
 }
@@ -167,7 +168,7 @@ async function jsonTurn(c: Context, turn: SentTurn, headers: Record<string, stri
  * API.md's UI message stream, framed from the turn's events (src/chat/turn-stream.ts): start, data-turn, text-start,
  * deltas and source-document chunks, text-end, [error], data-saved, finish, [DONE].
  */
-function sseTurn(ctx: ChatContext, turn: SentTurn, headers: Record<string, string>): Response {
+function sseTurn(ctx: ChatContext, turn: SentTurn, headers: Record<string, string>, socket: ServerResponse | undefined): Response {
   const id = turn.assistantMessage.id;
   return sseResponse(
     { 'x-vercel-ai-ui-message-stream': 'v1', ...headers },
@@ -178,6 +179,7 @@ function sseTurn(ctx: ChatContext, turn: SentTurn, headers: Record<string, strin
       await events.deliver((event) => writeTurnEvent(w, turn, event));
     },
     (err) => ctx.log.error({ err, messageId: id }, 'turn stream failed'),
+    socket,
   );
 }
 
