@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { APICallError } from '@ai-sdk/provider';
 
@@ -26,13 +26,22 @@ export function keepAliveAgent(url: URL): HttpAgent {
  */
 export function postForStream(url: URL, headers: Record<string, string>, body: string, agent: HttpAgent, signal?: AbortSignal): Promise<IncomingMessage> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const request = send(url, {
+    method: 'POST',
+    agent,
+    signal,
+    headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+  });
+  const response = responseOf(request, url);
+  // `body` is used here only, never inside a closure: a closure over it would keep the whole prompt (the report
+  // with it) alive for as long as the answer streams.
+  request.end(body);
+  return response;
+}
+
+/** The request's response once a 2xx status has arrived; any other status, or the request's error, rejects. */
+function responseOf(request: ClientRequest, url: URL): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const request = send(url, {
-      method: 'POST',
-      agent,
-      signal,
-      headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-    });
     request.on('error', reject);
     request.on('response', (response) => {
       const status = response.statusCode ?? 0;
@@ -55,7 +64,6 @@ export function postForStream(url: URL, headers: Record<string, string>, body: s
         ),
       );
     });
-    request.end(body);
   });
 }
 
