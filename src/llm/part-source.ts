@@ -10,7 +10,7 @@ export interface PartSink {
 /**
  * A model's answer as parts pushed to a sink, in the order the model sent them. `streamAnswer` reads every model
  * this way: a web stream costs a queued chunk, a read promise and its microtasks per part, which, on an answer's
- * hottest loop, our own clients skip (they push straight from the socket, wire/part-stream.ts).
+ * hottest loop, our own clients skip (they push straight from the socket, wire/response-parts.ts).
  */
 export interface PartSource {
   /** Once: the sink is called from here on, until the end. */

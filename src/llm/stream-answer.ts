@@ -219,9 +219,9 @@ function usageOf(usage: LanguageModelV3Usage | undefined): Omit<Extract<AnswerEv
 }
 
 /**
- * The idle clock of the reads: `onIdle` runs once a read has waited `idleMs`. A read costs two assignments and a
- * clock reading, not a promise, a timer re-arm and an abort race (the answer's chunks are its hottest loop); the
- * one timer checks the time when it fires and sleeps again for what is left.
+ * The idle clock of the parts: `onIdle` runs once `idleMs` have passed since the last part (or since reading
+ * began). A part costs an assignment and a clock reading, not a timer re-arm (the answer's parts are its hottest
+ * loop); the one timer checks the time when it fires and sleeps again for what is left.
  */
 class ReadWatch {
   private since = 0;
@@ -238,10 +238,6 @@ class ReadWatch {
   reading(): void {
     this.since = performance.now();
     this.waiting = true;
-  }
-
-  idle(): void {
-    this.waiting = false;
   }
 
   private readonly check = () => {

@@ -6,7 +6,7 @@ import {
   type LanguageModelV3Usage,
   type SharedV3ProviderOptions,
 } from '@ai-sdk/provider';
-import type { Emit, WireEvents } from './part-stream.js';
+import type { Emit, WireEvents } from './response-parts.js';
 import { WireModel, type WireCall } from './wire-model.js';
 
 const API_VERSION = '2023-06-01';

@@ -5,7 +5,7 @@ import {
   type LanguageModelV3Prompt,
   type LanguageModelV3Usage,
 } from '@ai-sdk/provider';
-import type { Emit, WireEvents } from './part-stream.js';
+import type { Emit, WireEvents } from './response-parts.js';
 import { WireModel, type WireCall } from './wire-model.js';
 
 /**

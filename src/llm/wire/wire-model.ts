@@ -1,7 +1,7 @@
 import type { Agent } from 'node:http';
 import { UnsupportedFunctionalityError, type LanguageModelV3, type LanguageModelV3CallOptions, type LanguageModelV3StreamResult } from '@ai-sdk/provider';
 import { partStreamOf, type PausablePartSource } from '../part-source.js';
-import { responseParts, type WireEvents } from './part-stream.js';
+import { responseParts, type WireEvents } from './response-parts.js';
 import { keepAliveAgent, postForStream } from './post-stream.js';
 
 /** One streaming call as a provider's API wants it: headers, JSON body, and the reader of its events. */
