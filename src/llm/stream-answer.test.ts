@@ -4,7 +4,7 @@ import { MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { buildModelInput } from './context.js';
 import { renderPrompt } from './prompt-input.js';
-import { streamAnswer } from './stream-answer.js';
+import { answerEvents, streamAnswer } from './stream-answer.js';
 import type { AnswerEvent } from './types.js';
 
 const usage = {
@@ -124,6 +124,19 @@ describe('streamAnswer', () => {
       break;
     }
     expect(modelSignal?.aborted).toBe(true);
+  });
+
+  it('answerEvents: a consumer that throws stops the answer and gets its own error back, not a model error', { timeout: 5_000 }, async () => {
+    const { model, cancelled } = modelFallingSilent('first');
+    const seen: AnswerEvent[] = [];
+    const failure = new Error('the consumer failed');
+    const run = answerEvents({ model, input, signal: new AbortController().signal }, (event) => {
+      seen.push(event);
+      throw failure;
+    });
+    await expect(run).rejects.toBe(failure);
+    expect(seen).toEqual([{ type: 'delta', text: 'first' }]);
+    expect(cancelled()).toBe(true);
   });
 
   it('sends the system prompt, then the turns as plain text parts in the provider’s format', { timeout: 5_000 }, async () => {

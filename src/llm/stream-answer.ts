@@ -90,6 +90,7 @@ export async function answerEvents(args: StreamAnswerArgs, emit: (event: AnswerE
   /** Anything but bookkeeping arrived; a stream with none of it is a model that did not answer at all. */
   let output = false;
   let citations: AnswerCitations | undefined;
+  let consumerFailure: { err: unknown } | undefined;
   const emitAll = (events: AnswerEvent[]) => {
     for (const event of events) emit(event);
   };
@@ -146,19 +147,28 @@ export async function answerEvents(args: StreamAnswerArgs, emit: (event: AnswerE
       opening.start({
         part(part) {
           watch.reading();
-          onPart(part);
+          try {
+            onPart(part);
+          } catch (err) {
+            // The consumer's own failure, thrown on the source's stack: not the model's, so it is not described as one.
+            consumerFailure = { err };
+            opening.cancel();
+            resolve();
+          }
         },
         end: resolve,
         error: reject,
       });
     });
     stopReading = undefined;
+    if (consumerFailure) throw consumerFailure.err;
     if (signal.aborted) return;
     if (idle) {
       emit(idleError(internal, idleMs));
       return;
     }
   } catch (error) {
+    if (consumerFailure) throw consumerFailure.err;
     if (signal.aborted) return;
     // doStream rejects for a failed request (an APICallError with the HTTP status, or a network error), and the
     // stream errors for a connection lost mid-answer; either is described the same way as an error part.

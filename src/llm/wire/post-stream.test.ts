@@ -45,7 +45,7 @@ describe('postForStream', () => {
       gc();
       // What the open responses kept alive, and nothing else the requests left behind.
       const perResponseMb = (whileOpen - process.memoryUsage().heapUsed) / 4 / 1_000_000;
-      // Each body was 8 MB; a closure over it kept all of it (8.0 MB per open response).
+      // Each body is 8 MB: a response that kept its body alive would show all of it here.
       expect(perResponseMb).toBeLessThan(BODY_MB / 4);
     } finally {
       for (const response of open) response.destroy();
