@@ -9,6 +9,7 @@ import { sendNotifications } from '../src/store/notify.js';
 import { reserveTurn, startAnswer } from '../src/store/turns.js';
 import type { MessageRow } from '../src/store/types.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { startTcpRelay } from './support/tcp-relay.js';
 import { seedReport } from './support/fixtures.js';
 
 let db: TestDatabase;
@@ -160,6 +161,73 @@ describe('the PostgreSQL event bus', () => {
     offA();
     offB();
     await raw.unlisten();
+  });
+
+  it('keeps up with more deltas than one batch carries: a sustained burst from many answers reaches the other instance whole', async () => {
+    const a = await bus('a', db.sql);
+    const b = await bus('b', sqlB);
+    const { conversationId } = await seedReport(db.sql);
+    const seenB = new Map<string, string>();
+    const offB = b.subscribe(conversationId, (e) => {
+      if (e.type === 'delta') seenB.set(e.messageId, (seenB.get(e.messageId) ?? '') + e.text);
+    });
+    // 1,200 answers streaming at once, a delta each every 5 ms for 20 rounds: 24,000 deltas in ~100 ms, more than
+    // the bus may hold waiting (20,000) unless each batch takes what is pending rather than a fixed count.
+    const answers = Array.from({ length: 1_200 }, () => randomUUID());
+    const piece = (k: number) => `piece ${k}; `;
+    let offset = 0;
+    for (let k = 0; k < 20; k++) {
+      for (const messageId of answers) a.publish({ type: 'delta', conversationId, messageId, offset, text: piece(k) });
+      offset += piece(k).length;
+      await sleep(5);
+    }
+    const whole = Array.from({ length: 20 }, (_, k) => piece(k)).join('');
+    const complete = () => answers.filter((m) => seenB.get(m) === whole).length;
+    await until('B to get every answer whole', () => complete() === answers.length, 20_000).catch(() => {});
+    expect(complete()).toBe(answers.length);
+    offB();
+  });
+
+  it('while the database is away, sheds the oldest deltas past its limit, keeps everything else, and sends the rest once back', async () => {
+    const relay = await startTcpRelay(Number(new URL(db.url).port));
+    const url = new URL(db.url);
+    url.port = String(relay.port);
+    const away = connect(url.toString(), { max: 1, applicationName: 'report-chat-test-away' });
+    try {
+      relay.mode = 'refuse';
+      const a = await bus('a', away, { reconnectBackoffMs: { min: 10, max: 50 } });
+      const b = await bus('b', sqlB);
+      const { conversationId } = await seedReport(db.sql);
+      const seenB: BusEvent[] = [];
+      const offB = b.subscribe(conversationId, (e) => seenB.push(e));
+      // 5 rounds of 6,000 answers' deltas: 30,000 waiting, over the outbox's limit of 20,000; a stop between rounds.
+      const answers = Array.from({ length: 6_000 }, () => randomUUID());
+      const stopped = randomUUID();
+      for (let k = 0; k < 5; k++) {
+        for (const messageId of answers) a.publish({ type: 'delta', conversationId, messageId, offset: k, text: String(k) });
+        if (k === 1) a.publish({ type: 'stop', conversationId, messageId: stopped });
+        await sleep(5);
+      }
+      relay.mode = 'pass';
+      const deltas = () => seenB.filter((e): e is Extract<BusEvent, { type: 'delta' }> => e.type === 'delta');
+      const lastRound = () => deltas().filter((e) => e.text === '4').length;
+      await until('B to get the last round', () => lastRound() === answers.length, 20_000).catch(() => {});
+      await sleep(300);
+      expect(lastRound()).toBe(answers.length);
+      expect(seenB.filter((e) => e.type === 'stop' && e.messageId === stopped)).toHaveLength(1);
+      // The oldest went: what came is at most the limit, each answer's deltas in order.
+      expect(deltas().length).toBeLessThanOrEqual(20_000);
+      expect(deltas().length).toBeGreaterThanOrEqual(15_000);
+      const lastOf = new Map<string, number>();
+      for (const e of deltas()) {
+        expect(e.offset).toBeGreaterThan(lastOf.get(e.messageId) ?? -1);
+        lastOf.set(e.messageId, e.offset);
+      }
+      offB();
+    } finally {
+      await away.end({ timeout: 1 });
+      await relay.close();
+    }
   });
 
   it('sends a batch of notifications in one statement, in order, each arriving once', async () => {

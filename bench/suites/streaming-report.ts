@@ -34,7 +34,7 @@ export interface StepResult {
   walPerAnswer: number;
   walPerAnswerByte: number;
   /** Per answer, by record type (pg_walinspect), for the steps of the WAL chart. */
-  walKinds?: { kind: string; records: number; bytes: number }[];
+  walKinds?: { kind: string; records: number; bytes: number; fpiBytes: number }[];
   /** In the steady middle half of the step: transactions committed in the database, and statements saving text. */
   commitsPerSecond: number;
   savesPerSecond: number | undefined;
@@ -132,10 +132,10 @@ export function streamingReport(steps: StepResult[], o: StreamingOptions, quick:
     {
       title: `WAL per answer by record type (pg_walinspect), ${o.seconds} s answers at each design's first N; the VACUUM after the answers included`,
       body: renderTable(
-        ['design', 'N', 'record type', 'records/answer', 'bytes/answer'],
+        ['design', 'N', 'record type', 'records/answer', 'bytes/answer', 'of which full-page images'],
         walDesigns.flatMap((d) => {
           const s = walOf(d, o.seconds);
-          return (s?.walKinds ?? []).map((k) => [DESIGN_LABELS[d], s!.n, k.kind, fmt(k.records, 1), fmt(k.bytes, 0)]);
+          return (s?.walKinds ?? []).map((k) => [DESIGN_LABELS[d], s!.n, k.kind, fmt(k.records, 1), fmt(k.bytes, 0), fmt(k.fpiBytes, 0)]);
         }),
       ),
     },

@@ -281,10 +281,11 @@ const lsn = async (db: BenchDatabase) => (await db.sql<{ l: string }[]>`SELECT p
 const walSince = async (db: BenchDatabase, from: string) =>
   Number((await db.sql<{ b: string }[]>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ${from}::pg_lsn)::bigint AS b`)[0]!.b);
 
-/** The WAL since `from` per answer, by record type (full-page images with their records), largest first. */
+/** The WAL since `from` per answer, by record type (full-page images with their records, and apart), largest first. */
 const walByKind = (db: BenchDatabase, from: string, n: number) =>
-  db.sql<{ kind: string; records: number; bytes: number }[]>`
-    SELECT "resource_manager/record_type" AS kind, count::float8 / ${n} AS records, combined_size::float8 / ${n} AS bytes
+  db.sql<{ kind: string; records: number; bytes: number; fpiBytes: number }[]>`
+    SELECT "resource_manager/record_type" AS kind, count::float8 / ${n} AS records, combined_size::float8 / ${n} AS bytes,
+           fpi_size::float8 / ${n} AS "fpiBytes"
     FROM pg_get_wal_stats(${from}::pg_lsn, pg_current_wal_lsn(), true)
     WHERE count > 0 ORDER BY combined_size DESC LIMIT 8`;
 

@@ -96,7 +96,13 @@ interface Subscribed {
 const PAGE = 500;
 const KNOWN_LIMIT = 10_000;
 const OUTBOX_LIMIT = 20_000;
-const BATCH_LIMIT = 200;
+/**
+ * What one NOTIFY statement takes from the outbox: everything waiting, up to this many bytes of payload (estimated).
+ * Not a fixed count of events: at a count, deltas published faster than it carries per gathering wait (200 every
+ * 25 ms was 8,000 a second, 200 answers at 40 chunks a second) piled up to the outbox's limit, and every publish
+ * then scanned it to drop one (a third of the server's CPU at 400 answers; BENCHMARKS.md).
+ */
+const BATCH_BYTES = 1024 * 1024;
 /**
  * How long deltas alone wait to be sent, gathering others: each NOTIFY batch is a transaction with an xid, whose
  * commit writes WAL, so one batch per delta cost about as many WAL bytes as the streamed text again, several times
@@ -361,6 +367,35 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
   const fits = (wire: Wire) =>
     (wire.t === 'd' && wire.x.length * 6 + 300 <= MAX_NOTIFY_PAYLOAD_BYTES) || Buffer.byteLength(JSON.stringify(wire)) <= MAX_NOTIFY_PAYLOAD_BYTES;
 
+  /**
+   * The outbox is full (the database away for long): the oldest waiting deltas go, a quarter of the limit at once,
+   * so that a publish stays cheap on average; followers on other instances repair the gaps by offset. Anything else
+   * goes only when there is no delta left to drop, oldest first.
+   */
+  const shed = () => {
+    let excess = outbox.length - (OUTBOX_LIMIT * 3) / 4;
+    const kept = outbox.slice(0, inFlight);
+    for (let at = inFlight; at < outbox.length; at++) {
+      const wire = outbox[at]!;
+      if (excess > 0 && isDelta(wire)) excess--;
+      else kept.push(wire);
+    }
+    const over = kept.length - OUTBOX_LIMIT;
+    if (over > 0) for (const dropped of kept.splice(inFlight, over)) if (!isDelta(dropped)) urgent--;
+    outbox.splice(0, outbox.length, ...kept);
+  };
+
+  /** The first wires of the outbox that one statement carries: at least one, at most about BATCH_BYTES of payload. */
+  const nextBatch = (): Wire[] => {
+    let bytes = 0;
+    let end = 0;
+    while (end < outbox.length && (end === 0 || bytes < BATCH_BYTES)) {
+      const wire = outbox[end++]!;
+      bytes += wire.t === 'd' ? wire.x.length + 160 : 200;
+    }
+    return outbox.slice(0, end);
+  };
+
   const send = (wire: Wire) => {
     const last = outbox.length > inFlight ? outbox.at(-1) : undefined;
     // While a batch is on its way, consecutive deltas of one answer pile up: send them as one.
@@ -373,11 +408,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
       outbox.push(wire);
       if (!isDelta(wire)) urgent++;
     }
-    if (outbox.length > OUTBOX_LIMIT) {
-      const i = outbox.findIndex((w, at) => at >= inFlight && isDelta(w));
-      const [dropped] = outbox.splice(i >= 0 ? i : inFlight, 1);
-      if (dropped && !isDelta(dropped)) urgent--;
-    }
+    if (outbox.length > OUTBOX_LIMIT) shed();
     if (!isDelta(wire)) wakeGathering?.();
     flushing ??= flush().finally(() => {
       flushing = undefined;
@@ -401,7 +432,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
         continue;
       }
       lastBatchAt = Date.now();
-      const batch = outbox.slice(0, BATCH_LIMIT);
+      const batch = nextBatch();
       inFlight = batch.length;
       try {
         await sendNotifications(sql, channel, payloadsOf(batch));
