@@ -19,6 +19,23 @@ const afterThisTurn: (fn: () => void) => void =
   typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
 
 /**
+ * The flushes due after this turn, of every stream that wrote in it, in the order they first wrote: one timer for
+ * all of them rather than one per stream (a thousand streams each given a delta in a turn would be a thousand).
+ */
+let due: Array<() => void> = [];
+
+function flushAfterThisTurn(fn: () => void): void {
+  if (due.length === 0) afterThisTurn(runDue);
+  due.push(fn);
+}
+
+function runDue(): void {
+  const fns = due;
+  due = [];
+  for (const fn of fns) fn();
+}
+
+/**
  * SSE text that many streams send unchanged (one bus event to every subscriber of a conversation): encoded once,
  * and the same bytes enqueued on every stream. Sharing them is safe: a default (non-byte) ReadableStream hands
  * each chunk to its reader as it is, never transferring or copying it, and nothing here or in the server
@@ -96,35 +113,50 @@ export function sseResponse(
       }
     }
   };
-  /** Bytes written and not yet on the wire: in the body's queue, and in the Node response's buffer. */
-  const buffered = () => HIGH_WATER_MARK - (controller.desiredSize ?? 0) + (socket?.writableLength ?? 0);
+  /**
+   * Bytes written and not yet on the wire at the last flush: in the body's queue and in the Node response's buffer.
+   * A write checks its turn's text against it (the queue only drains in between, so that errs on the safe side)
+   * instead of asking the web stream each time.
+   */
+  let bufferedAtFlush = 0;
   /** True while the stream has room; the limit is checked against what was actually queued. */
   const flush = (): boolean => {
     if (closed || pending.length === 0) return !closed;
     const bytes = encodePending(pending);
     pending = [];
     pendingChars = 0;
+    const room = controller.desiredSize ?? 0;
     // Once the adapter has sent the head and the body's queue is empty, the adapter has written every chunk it read
     // (it writes one in the microtask its read settles in, and a flush runs in a later turn of the event loop), so
     // writing to the Node response directly keeps the order, and saves a queued chunk, a read and its microtasks.
     // The adapter's read stays pending, to end the response when the body closes and to cancel it when the client
     // goes.
-    if (socket?.headersSent && !socket.destroyed && (controller.desiredSize ?? 0) >= HIGH_WATER_MARK) socket.write(bytes);
-    else controller.enqueue(bytes);
-    return buffered() <= MAX_BUFFERED_BYTES + HIGH_WATER_MARK;
+    let queued = HIGH_WATER_MARK - room;
+    if (socket?.headersSent && !socket.destroyed && room >= HIGH_WATER_MARK) socket.write(bytes);
+    else {
+      controller.enqueue(bytes);
+      queued += bytes.byteLength;
+    }
+    bufferedAtFlush = queued + (socket?.writableLength ?? 0);
+    return bufferedAtFlush <= MAX_BUFFERED_BYTES + HIGH_WATER_MARK;
+  };
+  // Runs beside other streams' flushes (flushAfterThisTurn): a failure here must end this stream only.
+  const flushDue = () => {
+    try {
+      if (!flush()) writer.close();
+    } catch (err) {
+      onProducerError(err);
+      writer.close();
+    }
   };
   const writer: SseWriter = {
     write(chunk) {
       if (closed) return false;
-      if (pending.length === 0) {
-        afterThisTurn(() => {
-          if (!flush()) writer.close();
-        });
-      }
+      if (pending.length === 0) flushAfterThisTurn(flushDue);
       pending.push(chunk);
       pendingChars += textOf(chunk).length;
       // Text length undercounts bytes beyond ASCII; the flush checks the exact size as it writes.
-      if (buffered() + pendingChars > MAX_BUFFERED_BYTES + HIGH_WATER_MARK) {
+      if (bufferedAtFlush + pendingChars > MAX_BUFFERED_BYTES + HIGH_WATER_MARK) {
         writer.close();
         return false;
       }

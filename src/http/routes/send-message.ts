@@ -183,6 +183,9 @@ function sseTurn(ctx: ChatContext, turn: SentTurn, headers: Record<string, strin
   );
 }
 
+/** The opening of a turn's text-delta events, up to the delta's JSON string: the same bytes as `w.data` writes. */
+const deltaHeads = new WeakMap<SentTurn, string>();
+
 function writeTurnEvent(w: SseWriter, turn: SentTurn, event: TurnStreamEvent): void {
   const id = turn.assistantMessage.id;
   switch (event.type) {
@@ -197,9 +200,13 @@ function writeTurnEvent(w: SseWriter, turn: SentTurn, event: TurnStreamEvent): v
       });
       w.data({ type: 'text-start', id });
       break;
-    case 'delta':
-      w.data({ type: 'text-delta', id, delta: event.text });
+    case 'delta': {
+      // The answer's hottest write: its head is framed once per turn, not stringified with every delta.
+      let head = deltaHeads.get(turn);
+      if (head === undefined) deltaHeads.set(turn, (head = `data: {"type":"text-delta","id":${JSON.stringify(id)},"delta":`));
+      w.write(`${head}${JSON.stringify(event.text)}}\n\n`);
       break;
+    }
     case 'source':
       w.data(sourceDocumentChunk(id, event.source));
       break;
