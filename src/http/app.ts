@@ -1,10 +1,9 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import { AppError } from '../errors/app-error.js';
 import type { AppEnv, HttpOptions } from './env.js';
 import { requireAdmin, requireUser } from './middleware/auth.js';
 import { errorHandler, errorResponse } from './middleware/error-handler.js';
 import { hostCheck } from './middleware/host-check.js';
+import { limitBody } from './middleware/body-limit.js';
 import { httpMetrics } from './middleware/http-metrics.js';
 import { requestLog } from './middleware/request-log.js';
 import { requestId } from './middleware/request-id.js';
@@ -27,15 +26,6 @@ import { routesApp } from './request.js';
 import { MAX_REPORT_BYTES, reportRoutes } from './routes/reports.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
-
-/** Bodies are limited while they are read, not after: a huge body is refused without being buffered. */
-const limitBody = (maxSize: number) =>
-  bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new AppError('payload_too_large', `The request body is larger than ${Math.round(maxSize / 1024)} KiB.`);
-    },
-  });
 
 export interface BuiltApp {
   app: OpenAPIHono<AppEnv>;
@@ -66,10 +56,11 @@ export function createApp(options: HttpOptions): BuiltApp {
 
   app.use('/api/reports', limitBody(MAX_REPORT_BYTES + MAX_BODY_BYTES));
   app.use('/api/reports/:reportId', limitBody(MAX_REPORT_BYTES + MAX_BODY_BYTES));
+  const limitOtherBodies = limitBody(MAX_BODY_BYTES);
   app.use('/api/*', async function bodyLimitMiddleware(c, next) {
     // Reports carry up to 2 MiB of Markdown; everything else fits in 64 KiB.
     const isReportBody = /^\/api\/reports(\/[^/]+)?\/?$/.test(c.req.path);
-    return isReportBody ? next() : limitBody(MAX_BODY_BYTES)(c, next);
+    return isReportBody ? next() : limitOtherBodies(c, next);
   });
 
   const jwt = createJwtVerifier(ctx.config, ctx.sql);
