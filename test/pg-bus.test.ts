@@ -9,7 +9,7 @@ import { sendNotifications } from '../src/store/notify.js';
 import { reserveTurn, startAnswer } from '../src/store/turns.js';
 import type { MessageRow } from '../src/store/types.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { startTcpRelay } from './support/tcp-relay.js';
+import { startTcpRelay, type TcpRelay } from './support/tcp-relay.js';
 import { seedReport } from './support/fixtures.js';
 
 let db: TestDatabase;
@@ -62,6 +62,38 @@ async function reserve(sql: Sql, conversationId: string, owner = 'test-owner') {
   if (r.kind !== 'created') throw new Error('expected a new turn');
   return r;
 }
+
+/** A pool whose connections go through a TCP relay to the test database, for a database that goes away on demand. */
+async function withRelayedPool(run: (relay: TcpRelay, pool: Sql) => Promise<void>): Promise<void> {
+  const relay = await startTcpRelay(Number(new URL(db.url).port));
+  const url = new URL(db.url);
+  url.port = String(relay.port);
+  const pool = connect(url.toString(), { max: 1, applicationName: 'report-chat-test-away' });
+  try {
+    await run(relay, pool);
+  } finally {
+    await pool.end({ timeout: 1 });
+    await relay.close();
+  }
+}
+
+/**
+ * After 5 rounds of one delta per answer (text = the round) piled up past the bus's limit of 20,000: the newest round
+ * came whole, the oldest deltas went (at most the limit came, at least three quarters of it), each answer's in order.
+ */
+function expectNewestKept(seen: BusEvent[], answers: string[]): void {
+  const deltas = seen.filter((e): e is Extract<BusEvent, { type: 'delta' }> => e.type === 'delta');
+  expect(deltas.filter((e) => e.text === '4')).toHaveLength(answers.length);
+  expect(deltas.length).toBeLessThanOrEqual(20_000);
+  expect(deltas.length).toBeGreaterThanOrEqual(15_000);
+  const lastOf = new Map<string, number>();
+  for (const e of deltas) {
+    expect(e.offset).toBeGreaterThan(lastOf.get(e.messageId) ?? -1);
+    lastOf.set(e.messageId, e.offset);
+  }
+}
+
+const lastRoundOf = (seen: BusEvent[]) => seen.filter((e) => e.type === 'delta' && e.text === '4').length;
 
 const versionsOf = (events: BusEvent[]) => events.flatMap((e) => (e.type === 'message' ? [e.message.changedVersion] : []));
 
@@ -189,11 +221,7 @@ describe('the PostgreSQL event bus', () => {
   });
 
   it('while the database is away, sheds the oldest deltas past its limit, keeps everything else, and sends the rest once back', async () => {
-    const relay = await startTcpRelay(Number(new URL(db.url).port));
-    const url = new URL(db.url);
-    url.port = String(relay.port);
-    const away = connect(url.toString(), { max: 1, applicationName: 'report-chat-test-away' });
-    try {
+    await withRelayedPool(async (relay, away) => {
       relay.mode = 'refuse';
       const a = await bus('a', away, { reconnectBackoffMs: { min: 10, max: 50 } });
       const b = await bus('b', sqlB);
@@ -209,25 +237,38 @@ describe('the PostgreSQL event bus', () => {
         await sleep(5);
       }
       relay.mode = 'pass';
-      const deltas = () => seenB.filter((e): e is Extract<BusEvent, { type: 'delta' }> => e.type === 'delta');
-      const lastRound = () => deltas().filter((e) => e.text === '4').length;
-      await until('B to get the last round', () => lastRound() === answers.length, 20_000).catch(() => {});
+      await until('B to get the last round', () => lastRoundOf(seenB) === answers.length, 20_000).catch(() => {});
       await sleep(300);
-      expect(lastRound()).toBe(answers.length);
+      expectNewestKept(seenB, answers);
       expect(seenB.filter((e) => e.type === 'stop' && e.messageId === stopped)).toHaveLength(1);
-      // The oldest went: what came is at most the limit, each answer's deltas in order.
-      expect(deltas().length).toBeLessThanOrEqual(20_000);
-      expect(deltas().length).toBeGreaterThanOrEqual(15_000);
-      const lastOf = new Map<string, number>();
-      for (const e of deltas()) {
-        expect(e.offset).toBeGreaterThan(lastOf.get(e.messageId) ?? -1);
-        lastOf.set(e.messageId, e.offset);
-      }
       offB();
-    } finally {
-      await away.end({ timeout: 1 });
-      await relay.close();
-    }
+    });
+  });
+
+  it("while a receiver's reads fail, it holds at most its limit of a conversation's deltas, the newest, and delivers them once back", async () => {
+    await withRelayedPool(async (relay, away) => {
+      const a = await bus('a', db.sql);
+      // B listens on its own connection, and reads through the relay, which refuses from now on.
+      relay.mode = 'refuse';
+      const b = await bus('b', away);
+      const { conversationId } = await seedReport(db.sql);
+      const seenB: BusEvent[] = [];
+      const offB = b.subscribe(conversationId, (e) => seenB.push(e));
+      // A change B must read before anything after it: its read fails, so everything after waits in B's queue.
+      a.publish({ type: 'cleared', conversationId, version: 1 });
+      const answers = Array.from({ length: 6_000 }, () => randomUUID());
+      for (let k = 0; k < 5; k++) {
+        for (const messageId of answers) a.publish({ type: 'delta', conversationId, messageId, offset: k, text: String(k) });
+        await sleep(20);
+      }
+      await sleep(300);
+      expect(seenB.filter((e) => e.type === 'delta')).toHaveLength(0);
+      relay.mode = 'pass';
+      await until('B to deliver the last round', () => lastRoundOf(seenB) === answers.length, 20_000).catch(() => {});
+      await sleep(300);
+      expectNewestKept(seenB, answers);
+      offB();
+    });
   });
 
   it('sends a batch of notifications in one statement, in order, each arriving once', async () => {

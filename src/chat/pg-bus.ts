@@ -115,6 +115,12 @@ const FETCH_DELTA_PAUSE_MS = 250;
 /** Between attempts to read changes or to send notifications while the database is away: from 25 ms up to 2 s. */
 const BUS_RETRY: Backoff = { base: 25, max: 2_000, jitter: 'half' };
 
+/** Makes `list` hold `items` (in place: the list is shared by reference). */
+function replaceAll<T>(list: T[], items: readonly T[]): void {
+  list.length = 0;
+  for (const item of items) list.push(item);
+}
+
 export function createPgBus(options: PgBusOptions): PgEventBus {
   const { sql, log } = options;
   const channel = options.channel ?? NOTIFY_CHANNEL;
@@ -160,12 +166,25 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
       return;
     }
     conv.queue.push(item);
-    if (conv.queue.length > OUTBOX_LIMIT) {
-      // A conversation whose reads keep failing: drop its oldest deltas (followers repair gaps by offset).
-      const i = conv.queue.findIndex((x) => x.kind === 'delta' || x.kind === 'fetch-delta');
-      if (i >= 0) conv.queue.splice(i, 1);
-    }
+    if (conv.queue.length > OUTBOX_LIMIT) shedQueue(conv);
     void drain(conv);
+  };
+
+  /**
+   * A conversation whose reads keep failing holds too much: its oldest deltas go, a quarter of the limit at once, so
+   * that an enqueue stays cheap on average (followers repair gaps by offset). The item being drained stays where it
+   * is: the drain removes it when done.
+   */
+  const shedQueue = (conv: Subscribed) => {
+    const busy = conv.draining ? 1 : 0;
+    let excess = conv.queue.length - (OUTBOX_LIMIT * 3) / 4;
+    const kept = conv.queue.slice(0, busy);
+    for (let at = busy; at < conv.queue.length; at++) {
+      const item = conv.queue[at]!;
+      if (excess > 0 && (item.kind === 'delta' || item.kind === 'fetch-delta')) excess--;
+      else kept.push(item);
+    }
+    replaceAll(conv.queue, kept);
   };
 
   /** Reads every change after the cursor and delivers it in version order (several pages if need be). */
@@ -382,7 +401,7 @@ export function createPgBus(options: PgBusOptions): PgEventBus {
     }
     const over = kept.length - OUTBOX_LIMIT;
     if (over > 0) for (const dropped of kept.splice(inFlight, over)) if (!isDelta(dropped)) urgent--;
-    outbox.splice(0, outbox.length, ...kept);
+    replaceAll(outbox, kept);
   };
 
   /** The first wires of the outbox that one statement carries: at least one, at most about BATCH_BYTES of payload. */
