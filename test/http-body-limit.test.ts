@@ -1,47 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/config.js';
-import { createLogger } from '../src/log/logger.js';
-import { startServer, type RunningServer } from '../src/server.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { ADMIN_TOKEN } from './support/test-app.js';
+import { startRealServer, type RealServer } from './support/real-server.js';
 
 // The body limits over a real socket, as clients send bodies: with a Content-Length, or chunked with none (which
 // app.request() cannot show: a Request built in the process carries neither header).
 
 let db: TestDatabase;
-let dataDir: string;
-let server: RunningServer;
+let server: RealServer;
 let token: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), 'report-chat-body-limit-'));
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATA_DIR: dataDir,
-    ADMIN_TOKEN,
-    SEED_DEMO: 'false',
-    RATE_LIMIT_PER_HOUR: '0',
-    RATE_LIMIT_PER_DAY: '0',
-  });
-  server = await startServer({ config, log: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), graceMs: 500 });
-  const users = await fetch(`${server.url}/api/users`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'limits@example.com' }),
-  });
-  ({ token } = (await users.json()) as { token: string });
+  server = await startRealServer(db);
+  token = await server.createUserToken('limits@example.com');
 });
 afterAll(async () => {
   await server?.close();
   await db?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** POSTs `body` in 16 KiB writes: chunked unless `declareLength`. Resolves with the status and the parsed answer. */

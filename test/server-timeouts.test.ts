@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/config.js';
-import { createLogger } from '../src/log/logger.js';
-import { startServer, type RunningServer } from '../src/server.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { startRealServer, type RealServer } from './support/real-server.js';
 import { ADMIN_TOKEN, readSse } from './support/test-app.js';
 
 // The real server (startServer, as `npm start` runs it) with short timeouts: a client that sends slowly is cut,
@@ -16,32 +11,17 @@ const HEADERS_MS = 500;
 const REQUEST_MS = 1_000;
 
 let db: TestDatabase;
-let dataDir: string;
-let server: RunningServer;
+let server: RealServer;
 let port: number;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), 'report-chat-timeouts-'));
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATA_DIR: dataDir,
-    ADMIN_TOKEN,
-    SEED_DEMO: 'false',
-    LOCAL_MODEL_CHUNK_DELAY_MS: '80',
-    RATE_LIMIT_PER_HOUR: '0',
-    RATE_LIMIT_PER_DAY: '0',
-  });
-  const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  server = await startServer({ config, log, graceMs: 500, httpTimeouts: { headersMs: HEADERS_MS, requestMs: REQUEST_MS } });
-  port = Number(new URL(server.url).port);
+  server = await startRealServer(db, { LOCAL_MODEL_CHUNK_DELAY_MS: '80' }, { httpTimeouts: { headersMs: HEADERS_MS, requestMs: REQUEST_MS } });
+  ({ port } = server);
 });
 afterAll(async () => {
   await server?.close();
   await db?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 /**
@@ -92,12 +72,7 @@ describe('HTTP server timeouts', () => {
   });
 
   it('does not cut responses that stream for longer than the request timeout', async () => {
-    const users = await fetch(`${server.url}/api/users`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'streamer@example.com' }),
-    });
-    const { token } = (await users.json()) as { token: string };
+    const token = await server.createUserToken('streamer@example.com');
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const created = await fetch(`${server.url}/api/reports`, {
       method: 'POST',

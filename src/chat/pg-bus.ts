@@ -98,9 +98,8 @@ const KNOWN_LIMIT = 10_000;
 const OUTBOX_LIMIT = 20_000;
 /**
  * What one NOTIFY statement takes from the outbox: everything waiting, up to this many bytes of payload (estimated).
- * Not a fixed count of events: at a count, deltas published faster than it carries per gathering wait (200 every
- * 25 ms was 8,000 a second, 200 answers at 40 chunks a second) piled up to the outbox's limit, and every publish
- * then scanned it to drop one (a third of the server's CPU at 400 answers; BENCHMARKS.md).
+ * Not a fixed count of events: a count caps the deltas a second the bus can carry (count / DELTA_GATHER_MS; 200 would
+ * be 8,000 a second, 200 answers at 40 chunks a second), and past it the outbox only grows until it sheds.
  */
 const BATCH_BYTES = 1024 * 1024;
 /**
