@@ -175,18 +175,18 @@ function sseTurn(ctx: ChatContext, turn: SentTurn, headers: Record<string, strin
     async (w) => {
       const events = streamTurn(turn);
       w.onClose(() => events.close());
+      // The answer's hottest write: its text-delta events' head is framed once, not stringified with every delta.
+      const deltaHead = `data: {"type":"text-delta","id":${JSON.stringify(id)},"delta":`;
       // Each event is written as it is pushed, in the answer's own turn: no await per delta.
-      await events.deliver((event) => writeTurnEvent(w, turn, event));
+      await events.deliver((event) => writeTurnEvent(w, turn, event, deltaHead));
     },
     (err) => ctx.log.error({ err, messageId: id }, 'turn stream failed'),
     socket,
   );
 }
 
-/** The opening of a turn's text-delta events, up to the delta's JSON string: the same bytes as `w.data` writes. */
-const deltaHeads = new WeakMap<SentTurn, string>();
-
-function writeTurnEvent(w: SseWriter, turn: SentTurn, event: TurnStreamEvent): void {
+/** `deltaHead`: a text-delta event up to its delta's JSON string, the same bytes as `w.data` would write. */
+function writeTurnEvent(w: SseWriter, turn: SentTurn, event: TurnStreamEvent, deltaHead: string): void {
   const id = turn.assistantMessage.id;
   switch (event.type) {
     case 'start':
@@ -200,13 +200,9 @@ function writeTurnEvent(w: SseWriter, turn: SentTurn, event: TurnStreamEvent): v
       });
       w.data({ type: 'text-start', id });
       break;
-    case 'delta': {
-      // The answer's hottest write: its head is framed once per turn, not stringified with every delta.
-      let head = deltaHeads.get(turn);
-      if (head === undefined) deltaHeads.set(turn, (head = `data: {"type":"text-delta","id":${JSON.stringify(id)},"delta":`));
-      w.write(`${head}${JSON.stringify(event.text)}}\n\n`);
+    case 'delta':
+      w.write(`${deltaHead}${JSON.stringify(event.text)}}\n\n`);
       break;
-    }
     case 'source':
       w.data(sourceDocumentChunk(id, event.source));
       break;
