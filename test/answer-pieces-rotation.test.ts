@@ -9,7 +9,7 @@ import { seedReport, turnInput } from './support/fixtures.js';
 
 /**
  * Checkpoint pieces are never deleted row by row (migration 0013): they live in two tables, one per generation, read
- * through the view answer_pieces; a finish leaves them behind, and the sweeper's rotation truncates the old generation
+ * through the view answer_piece_rows; a finish leaves them behind, and the sweeper's rotation truncates the old generation
  * once no answer that could have pieces in it still streams. Each test ends every answer it starts: the rotation
  * waits for all of them, whatever their conversation.
  */
@@ -36,12 +36,19 @@ const save = (ref: AnswerRef, chars: number, text: string) =>
 const finish = async (ref: AnswerRef, content: string) =>
   expect((await finishAnswer(db.sql, { ...ref, owner: OWNER, status: 'complete', content, error: null })).applied).toBe(true);
 
+/** What the pieces of `ref` are keyed by (migration 0014). */
+async function pieceKey(ref: AnswerRef): Promise<string> {
+  const [row] = await db.sql<{ pieceKey: string }[]>`
+    SELECT piece_key::text FROM messages WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq}`;
+  return row!.pieceKey;
+}
+
 /** The pieces of `ref` in each generation's table, by text. */
 async function piecesByTable(ref: AnswerRef) {
   const of = async (rows: Promise<{ text: string }[]>) => (await rows).map((r) => r.text);
   return {
-    0: await of(db.sql`SELECT text FROM answer_pieces_0 WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} ORDER BY text_offset`),
-    1: await of(db.sql`SELECT text FROM answer_pieces_1 WHERE conversation_id = ${ref.conversationId} AND seq = ${ref.seq} ORDER BY text_offset`),
+    0: await of(db.sql`SELECT text FROM answer_pieces_0 WHERE piece_key = ${await pieceKey(ref)} ORDER BY text_offset`),
+    1: await of(db.sql`SELECT text FROM answer_pieces_1 WHERE piece_key = ${await pieceKey(ref)} ORDER BY text_offset`),
   };
 }
 
@@ -119,10 +126,9 @@ describe('checkpoint pieces in two generations', () => {
     const ref = await streamingAnswer();
     expect(await save(ref, 0, 'start ')).toBe(true);
     // As an unconfirmed attempt and its retry, each inserting where its generation said, neither seeing the other.
-    await db.sql`
-      INSERT INTO answer_pieces_0 (conversation_id, seq, text_offset, source_offset, text) VALUES (${ref.conversationId}, ${ref.seq}, 6, 0, 'more')`;
-    await db.sql`
-      INSERT INTO answer_pieces_1 (conversation_id, seq, text_offset, source_offset, text) VALUES (${ref.conversationId}, ${ref.seq}, 6, 0, 'more text')`;
+    const key = await pieceKey(ref);
+    await db.sql`INSERT INTO answer_pieces_0 (piece_key, text_offset, source_offset, text) VALUES (${key}, 6, 0, 'more')`;
+    await db.sql`INSERT INTO answer_pieces_1 (piece_key, text_offset, source_offset, text) VALUES (${key}, 6, 0, 'more text')`;
     expect(await content(ref)).toBe('start more text');
     await finish(ref, 'start more text');
   });
@@ -154,7 +160,7 @@ describe('checkpoint pieces in two generations', () => {
 
   it('a lookup of one answer\'s pieces is an index scan of each table', async () => {
     const [plan] = await db.sql<{ 'QUERY PLAN': unknown }[]>`
-      EXPLAIN (FORMAT JSON) SELECT * FROM answer_pieces WHERE conversation_id = gen_random_uuid() AND seq = 2`;
+      EXPLAIN (FORMAT JSON) SELECT * FROM answer_piece_rows WHERE piece_key = 2`;
     const text = JSON.stringify(plan);
     expect(text).toContain('answer_pieces_0_pkey');
     expect(text).toContain('answer_pieces_1_pkey');

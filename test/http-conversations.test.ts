@@ -130,7 +130,9 @@ async function errorOf(res: Response): Promise<[number, string]> {
 async function storedState(conversationId: string) {
   const messages = await db.sql`SELECT * FROM messages WHERE conversation_id = ${conversationId} ORDER BY seq`;
   const [conversation] = await db.sql`SELECT * FROM conversations WHERE id = ${conversationId}`;
-  const pieces = await db.sql`SELECT * FROM answer_pieces WHERE conversation_id = ${conversationId} ORDER BY seq, text_offset`;
+  const pieces = await db.sql`
+    SELECT p.* FROM answer_piece_rows p JOIN messages m ON m.piece_key = p.piece_key
+    WHERE m.conversation_id = ${conversationId} ORDER BY m.seq, p.text_offset`;
   return { conversation, messages: [...messages], pieces: [...pieces] };
 }
 

@@ -101,13 +101,14 @@ async function storedRow(answerId: string) {
   return row!;
 }
 
-/** The pieces its checkpoints saved, with their row versions, from both generations' tables (migration 0013). */
+/** The pieces its checkpoints saved, with their row versions, from both generations' tables (migrations 0013, 0014). */
 async function storedPieces(row: { conversationId: string; seq: number }) {
   return db.sql<{ textOffset: number; text: string; xmin: string; ctid: string }[]>`
     SELECT text_offset, text, xmin::text, tableoid::regclass::text || ctid::text AS ctid FROM (
       SELECT *, xmin, ctid, tableoid FROM answer_pieces_0 UNION ALL SELECT *, xmin, ctid, tableoid FROM answer_pieces_1
     ) p
-    WHERE conversation_id = ${row.conversationId} AND seq = ${row.seq} ORDER BY text_offset, source_offset`;
+    WHERE piece_key = (SELECT piece_key FROM messages WHERE conversation_id = ${row.conversationId} AND seq = ${row.seq})
+    ORDER BY text_offset, source_offset`;
 }
 
 async function answerVia(on: Instance, reportId: string) {

@@ -25,15 +25,15 @@ export function messageColumns(sql: Sql | TxSql) {
 }
 
 /**
- * The pieces of message `m`, from both generations of the view answer_pieces (migration 0013), one per offset pair: two
- * attempts of one checkpoint that met across a switch of generation may both have stored it, and the one holding
- * more wins, as a replace in one generation would have decided. A piece without sources has NULL, which
- * jsonb_array_elements reads as none.
+ * The pieces of message `m`, by its piece_key (migration 0014), from both generations (the view answer_piece_rows,
+ * migration 0013), one per offset pair: two attempts of one checkpoint that met across a switch of generation may both
+ * have stored it, and the one holding more wins, as a replace in one generation would have decided. A piece without
+ * sources has NULL, which jsonb_array_elements reads as none.
  */
 function piecesOf(sql: Sql | TxSql) {
   return sql`
     SELECT DISTINCT ON (p.text_offset, p.source_offset) p.text_offset, p.source_offset, p.text, p.sources
-    FROM answer_pieces p WHERE p.conversation_id = m.conversation_id AND p.seq = m.seq
+    FROM answer_piece_rows p WHERE p.piece_key = m.piece_key
     ORDER BY p.text_offset, p.source_offset, length(p.text) DESC, jsonb_array_length(p.sources) DESC NULLS LAST`;
 }
 

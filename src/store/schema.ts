@@ -7,6 +7,7 @@ import {
   index,
   integer,
   jsonb,
+  pgSequence,
   pgTable,
   pgView,
   primaryKey,
@@ -167,6 +168,9 @@ export const messages = pgTable(
     changedVersion: bigint('changed_version', { mode: 'number' }).notNull(),
     // A fork's copy: the id of the message first written (no foreign key: the original may be deleted).
     copiedFrom: uuid('copied_from'),
+    // What the pieces of this answer are keyed by while it streams (migration 0014): taken in order when the row is
+    // written, so the answers in progress sit side by side in the pieces' index. NULL only in rows written before it.
+    pieceKey: bigint('piece_key', { mode: 'number' }).default(sql`nextval('answer_piece_keys')`),
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: ts('lease_expires_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
@@ -188,6 +192,8 @@ export const messages = pgTable(
     ),
     check('messages_user_complete_check', sql`${t.role} = 'assistant' OR ${t.status} = 'complete'`),
     check('messages_seq_check', sql`${t.seq} >= 1`),
+    // NOT VALID in the database (migration 0014): rows finished before it keep NULL.
+    check('messages_piece_key_check', sql`${t.status} NOT IN ('queued', 'streaming') OR ${t.pieceKey} IS NOT NULL`),
   ],
 );
 
@@ -199,8 +205,8 @@ export const messages = pgTable(
  * no answer that could have pieces in it streams (migration 0013).
  */
 const answerPieceColumns = () => ({
-  conversationId: uuid('conversation_id').notNull(),
-  seq: bigint('seq', { mode: 'number' }).notNull(),
+  // The answer's messages.piece_key (migration 0014).
+  pieceKey: bigint('piece_key', { mode: 'number' }).notNull(),
   // Where the piece starts: the answer's text length (UTF-16 code units) and its number of sources saved before it.
   textOffset: integer('text_offset').notNull(),
   sourceOffset: integer('source_offset').notNull(),
@@ -215,14 +221,20 @@ const answerPiecesTable = (name: 'answer_pieces_0' | 'answer_pieces_1') =>
     (t) => [
       // No foreign key to messages: its check would lock the message row at every checkpoint (migration 0013); a
       // piece outlives its answer until its generation's table is truncated.
-      primaryKey({ name: `${name}_pkey`, columns: [t.conversationId, t.seq, t.textOffset, t.sourceOffset] }),
+      primaryKey({ name: `${name}_pkey`, columns: [t.pieceKey, t.textOffset, t.sourceOffset] }),
     ],
   );
 export const answerPieces0 = answerPiecesTable('answer_pieces_0');
 export const answerPieces1 = answerPiecesTable('answer_pieces_1');
 
-/** Both generations of pieces (migration 0013): what every reader reads. */
-export const answerPieces = pgView('answer_pieces', answerPieceColumns()).existing();
+/**
+ * Both generations of pieces (migrations 0013, 0014): what every reader reads. (The view answer_pieces, by
+ * conversation and seq, is the previous release's, kept by migration 0014 for a rolling deploy only.)
+ */
+export const answerPieceRows = pgView('answer_piece_rows', answerPieceColumns()).existing();
+
+/** Where messages.piece_key comes from (migration 0014). */
+export const answerPieceKeys = pgSequence('answer_piece_keys');
 
 /**
  * Which table of pieces takes new ones and where its rotation is (migration 0013, rotate_answer_pieces): the other
