@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CREDENTIAL_TTL_MS } from '../src/chat/credential-cache.js';
 import { errorSchema } from '../src/api/schemas.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { endsWithin } from './support/stream-end.js';
@@ -10,7 +12,8 @@ import { startTwoInstances, type Instance } from './support/two-instances.js';
 /**
  * An events stream lasts as long as the credential that opened it. Two instances on one database, each with its
  * PostgreSQL event bus, and a periodic access check of an hour: a stream that ends within seconds was ended by an
- * event (or, for a JWT, by its expiry), unless a test runs the check itself.
+ * event (or, for a JWT, by its expiry), unless a test runs the check itself. So does any request's credential, though
+ * each instance remembers who a token or a session cookie belongs to for a few seconds (src/chat/credential-cache.ts).
  */
 const SECRET = 'a-test-secret-that-is-at-least-32-characters-long';
 const ORIGIN = 'http://127.0.0.1';
@@ -155,5 +158,58 @@ describe('an events stream ends when its credential ends', () => {
     await refused(b, reportId, bearer(short));
     await stillLive(long, reportId, staying);
     await Promise.all(staying.map((s) => s.stop()));
+  });
+});
+
+const me = (on: Instance, headers: Record<string, string>) => on.request('/api/me', { headers }).then((r) => r.status);
+
+/** Milliseconds until `on` refuses the credential (polled every 20 ms), or undefined if it still accepts it after `withinMs`. */
+async function refusedAfter(on: Instance, headers: Record<string, string>, withinMs: number): Promise<number | undefined> {
+  const started = Date.now();
+  for (let i = 0; i < 1_000 && Date.now() - started <= withinMs; i++) {
+    const status = await me(on, headers);
+    if (status === 401) return Date.now() - started;
+    expect(status).toBe(200);
+    await sleep(20);
+  }
+  return undefined;
+}
+
+// The other instance hears of an ended credential through NOTIFY (batched for 25 ms): well under the remembering time.
+const BY_EVENT_MS = 2_000;
+
+describe('credentials remembered by an instance', () => {
+  it('a revoked token is refused at once where it was revoked and, by the bus, on the other instance that had just used it', async () => {
+    expect(BY_EVENT_MS).toBeLessThan(CREDENTIAL_TTL_MS);
+    const p = await person();
+    const revoked = await newToken(p.token);
+    expect([await me(a, bearer(revoked.token)), await me(b, bearer(revoked.token))]).toEqual([200, 200]);
+
+    expect((await a.request(`/api/tokens/${revoked.id}`, { method: 'DELETE', token: p.token })).status).toBe(204);
+    expect(await me(a, bearer(revoked.token))).toBe(401);
+    expect(await refusedAfter(b, bearer(revoked.token), BY_EVENT_MS)).toBeDefined();
+    // The user's other token still works on both.
+    expect([await me(a, bearer(p.token)), await me(b, bearer(p.token))]).toEqual([200, 200]);
+  });
+
+  it('a signed-out session and a disabled user are refused on the other instance by the bus', async () => {
+    const p = await person();
+    const cookie = { cookie: await login(p.email, p.password) };
+    expect(await me(b, cookie)).toBe(200);
+    expect((await a.request('/api/auth/logout', { method: 'POST', headers: { ...cookie, origin: ORIGIN } })).status).toBe(204);
+    expect(await refusedAfter(b, cookie, BY_EVENT_MS)).toBeDefined();
+
+    expect(await me(b, bearer(p.token))).toBe(200);
+    const disabled = await a.request(`/api/users/${p.id}/disable`, { method: 'POST', token: ADMIN_TOKEN });
+    expect(disabled.status).toBe(200);
+    expect(await refusedAfter(b, bearer(p.token), BY_EVENT_MS)).toBeDefined();
+  });
+
+  it('a token deleted in the database behind the app’s back, which no event announces, is refused within the remembering time', async () => {
+    const p = await person();
+    const deleted = await newToken(p.token);
+    expect(await me(b, bearer(deleted.token))).toBe(200);
+    await db.sql`DELETE FROM api_tokens WHERE id = ${deleted.id}`;
+    expect(await refusedAfter(b, bearer(deleted.token), CREDENTIAL_TTL_MS + 1_000)).toBeDefined();
   });
 });

@@ -50,7 +50,14 @@ interface Entry {
  * no event announces: a membership, token or session changed by hand in the database, a report deleted, an event
  * lost while the bus reconnected.
  */
-export function createAccessWatch(sql: Sql, bus: EventBus, log: Logger, intervalMs = 5_000): AccessWatch {
+export function createAccessWatch(
+  sql: Sql,
+  bus: EventBus,
+  log: Logger,
+  intervalMs = 5_000,
+  /** Told each credential whose streams the check ended: it may be gone (src/chat/credential-cache.ts). */
+  forgetCredential: (credentialKey: string) => void = () => {},
+): AccessWatch {
   // One entry per (conversation, user, credential) with open streams, and each stream's callback.
   const watched = new Map<string, Entry>();
   let timer: NodeJS.Timeout | undefined;
@@ -83,7 +90,9 @@ export function createAccessWatch(sql: Sql, bus: EventBus, log: Logger, interval
     const now = Date.now();
     entries.forEach(([key, entry], i) => {
       const end = expiresAt(entry.grant.credential);
-      if (!valid.has(i) || (end !== undefined && end <= now)) lose(key, entry);
+      if (valid.has(i) && (end === undefined || end > now)) return;
+      if (entry.credentialKey) forgetCredential(entry.credentialKey);
+      lose(key, entry);
     });
   };
   const tick = () => {

@@ -4,6 +4,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Sql } from '../store/db.js';
 import type { AccessWatch } from './access-watch.js';
 import type { EventBus } from './bus.js';
+import type { CredentialCache } from './credential-cache.js';
 import type { TurnEngine } from './turn-engine.js';
 
 /** What every domain operation needs: built once per process by src/server.ts (or by a test). */
@@ -17,6 +18,8 @@ export interface ChatContext {
   metrics: Metrics;
   /** Re-checks the access of this instance's open events streams, all of them in one statement. */
   access: AccessWatch;
+  /** Who a token or session cookie belongs to, remembered for a few seconds (src/chat/credential-cache.ts). */
+  credentials: CredentialCache;
 }
 
 export interface Caller {

@@ -7,6 +7,7 @@ import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import type { Sql } from '../store/db.js';
 import { createAccessWatch } from './access-watch.js';
 import { createLocalBus } from './bus.js';
+import { createCredentialCache } from './credential-cache.js';
 import { createPgBus, type PgBusOptions } from './pg-bus.js';
 import type { ChatContext } from './context.js';
 import { TurnEngine } from './turn-engine.js';
@@ -51,6 +52,7 @@ export function createChatContext(input: {
     queuePollMs: input.tuning?.queuePollMs,
   });
   metrics.observe({ queuedAnswers: () => engine.queuedCount(), activeAnswers: () => engine.activeCount() });
-  const access = createAccessWatch(sql, bus, log, input.tuning?.accessCheckMs);
-  return { config, sql, bus, engine, instanceId, log, metrics, access };
+  const credentials = createCredentialCache(bus);
+  const access = createAccessWatch(sql, bus, log, input.tuning?.accessCheckMs, credentials.forget);
+  return { config, sql, bus, engine, instanceId, log, metrics, access, credentials };
 }

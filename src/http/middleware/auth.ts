@@ -43,13 +43,13 @@ export function requireUser(ctx: ChatContext, jwt: JwtVerifier | undefined): Mid
     const token = bearer(c.req.header('authorization'));
     let who: Authenticated | undefined;
     if (token) {
-      if (TOKEN_PATTERN.test(token)) who = await authenticateToken(ctx.sql, token);
+      if (TOKEN_PATTERN.test(token)) who = await ctx.credentials.lookup('token', token, () => authenticateToken(ctx.sql, token));
       else if (jwt && looksLikeJwt(token)) who = await jwt(token);
       if (!who) throw new AppError('unauthorized', 'These credentials are not valid.');
     } else {
       const session = getCookie(c, SESSION_COOKIE);
       if (!session) throw new AppError('unauthorized', 'Sign in, or send an API token as "Authorization: Bearer <token>".');
-      who = await sessionCaller(ctx, session);
+      who = await ctx.credentials.lookup('session', session, () => sessionCaller(ctx, session));
       if (!who) throw new AppError('unauthorized', 'Your session has expired. Sign in again.');
       if (UNSAFE.has(c.req.method) && c.req.header('origin') !== ownOrigin(c, ctx.config.publicOrigin)) {
         throw new AppError('csrf', 'This request did not come from a report-chat page; it was refused.');
