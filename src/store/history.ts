@@ -87,8 +87,12 @@ export async function readAll(sql: Sql, conversationId: string): Promise<Page> {
   });
 }
 
-/** A message of the model's context, with its author's display name (null when unnamed or unknown). */
-export interface ContextMessage extends MessageRow {
+/**
+ * A message of the model's context, with its author's display name (null when unnamed or unknown): only what the
+ * context needs. A whole row would cost every read a Date per timestamp and a parse of every answer's sources and
+ * context record, for messages by the hundred (a turn's history read was 6 % of the server's time, BENCHMARKS.md).
+ */
+export interface ContextMessage extends Pick<MessageRow, 'id' | 'seq' | 'role' | 'content' | 'authorId'> {
   authorName: string | null;
 }
 
@@ -122,15 +126,15 @@ export async function readContextHistory(sql: Sql, conversationId: string, seq: 
   let limit = CONTEXT_FIRST_PAGE;
   while (used < maxChars) {
     const page = await sql<(ContextMessage & { contextChars: number })[]>`
-      SELECT m.*, u.name AS author_name, length(m.content) AS context_chars
+      SELECT m.id, m.seq, m.role, m.content, m.author_id, u.name AS author_name, length(m.content) AS context_chars
       FROM messages m LEFT JOIN users u ON u.id = m.author_id
       WHERE m.conversation_id = ${conversationId} AND m.seq < ${before} AND m.status = 'complete'
       ORDER BY m.seq DESC
       LIMIT ${limit}`;
-    for (const { contextChars, ...message } of page) {
+    for (const m of page) {
       if (used >= maxChars) break;
-      out.push(message);
-      used += contextChars;
+      out.push({ id: m.id, seq: m.seq, role: m.role, content: m.content, authorId: m.authorId, authorName: m.authorName });
+      used += m.contextChars;
     }
     const last = page.at(-1);
     if (page.length < limit || !last) break;
