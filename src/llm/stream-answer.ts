@@ -91,6 +91,8 @@ export async function answerEvents(args: StreamAnswerArgs, emit: (event: AnswerE
   let output = false;
   let citations: AnswerCitations | undefined;
   let consumerFailure: { err: unknown } | undefined;
+  /** The model's stream was read to its end: its request has nothing left to cancel. */
+  let readToEnd = false;
   const emitAll = (events: AnswerEvent[]) => {
     for (const event of events) emit(event);
   };
@@ -156,7 +158,10 @@ export async function answerEvents(args: StreamAnswerArgs, emit: (event: AnswerE
             resolve();
           }
         },
-        end: resolve,
+        end() {
+          readToEnd = true;
+          resolve();
+        },
         error: reject,
       });
     });
@@ -177,8 +182,9 @@ export async function answerEvents(args: StreamAnswerArgs, emit: (event: AnswerE
     signal.removeEventListener('abort', onAbort);
     waiter.dispose();
     watch.dispose();
-    // Ends the HTTP request if we leave early (abort, idle).
-    internal.abort();
+    // Ends the HTTP request if we leave early (abort, idle, failure). Not after a stream read to its end: there is
+    // nothing left to end, and an abort without a reason builds a DOMException (with its stack) per answer.
+    if (!readToEnd) internal.abort();
     source?.cancel();
     // A request we stopped waiting for may still produce a stream later: nobody will read it, so cancel it.
     started?.then((late) => late.cancel(), () => {});
