@@ -192,12 +192,23 @@ describe('credentials remembered by an instance', () => {
     expect([await me(a, bearer(p.token)), await me(b, bearer(p.token))]).toEqual([200, 200]);
   });
 
-  it('a signed-out session and a disabled user are refused on the other instance by the bus', async () => {
+  it('a signed-out session, a session replaced by signing in again and a disabled user are refused on the other instance by the bus', async () => {
     const p = await person();
     const cookie = { cookie: await login(p.email, p.password) };
     expect(await me(b, cookie)).toBe(200);
     expect((await a.request('/api/auth/logout', { method: 'POST', headers: { ...cookie, origin: ORIGIN } })).status).toBe(204);
     expect(await refusedAfter(b, cookie, BY_EVENT_MS)).toBeDefined();
+
+    // Signing in again with a session cookie replaces that session: the old cookie ends like a signed-out one.
+    const replaced = { cookie: await login(p.email, p.password) };
+    expect(await me(b, replaced)).toBe(200);
+    const again = await a.request('/api/auth/login', {
+      method: 'POST',
+      json: { email: p.email, password: p.password },
+      headers: { ...replaced, origin: ORIGIN },
+    });
+    expect(again.status).toBe(204);
+    expect(await refusedAfter(b, replaced, BY_EVENT_MS)).toBeDefined();
 
     expect(await me(b, bearer(p.token))).toBe(200);
     const disabled = await a.request(`/api/users/${p.id}/disable`, { method: 'POST', token: ADMIN_TOKEN });

@@ -74,6 +74,8 @@ export async function startSession(ctx: ChatContext, userId: string, previousSes
     ttlMs: SESSION_TTL_MS,
     replacingHash: previousSession ? hashToken(previousSession) : undefined,
   });
+  // The session it replaced ends now on every instance, as a signing out does: its streams, and any memory of it.
+  if (session.replacedId) ctx.bus.publishCredentialEnded(credentialKey({ kind: 'session', id: session.replacedId }));
   return { token, expiresAt: session.expiresAt };
 }
 

@@ -3,14 +3,16 @@ import type { UserRow } from './types.js';
 
 /**
  * A new session for the user. Signing in rotates: the session the browser held before (if any) is deleted in the
- * same transaction, so a fixated or stolen pre-login cookie is worth nothing.
+ * same transaction, so a fixated or stolen pre-login cookie is worth nothing; its id is returned (replacedId).
  */
 export async function createSession(
   sql: Sql,
   input: { userId: string; tokenHash: Buffer; ttlMs: number; replacingHash?: Buffer },
-): Promise<{ id: string; expiresAt: Date }> {
+): Promise<{ id: string; expiresAt: Date; replacedId: string | undefined }> {
   return sql.begin(async (tx) => {
-    if (input.replacingHash) await tx`DELETE FROM sessions WHERE token_hash = ${input.replacingHash}`;
+    const [replaced] = input.replacingHash
+      ? await tx<{ id: string }[]>`DELETE FROM sessions WHERE token_hash = ${input.replacingHash} RETURNING id`
+      : [];
     // Expired sessions of this user go too: the table does not grow with every sign-in.
     await tx`DELETE FROM sessions WHERE user_id = ${input.userId} AND expires_at < now()`;
     const [row] = await tx<{ id: string; expiresAt: Date }[]>`
@@ -18,7 +20,7 @@ export async function createSession(
       VALUES (${input.userId}, ${input.tokenHash}, now() + ${input.ttlMs} * interval '1 millisecond')
       RETURNING id, expires_at`;
     if (!row) throw new Error('insert returned no session');
-    return row;
+    return { ...row, replacedId: replaced?.id };
   });
 }
 
