@@ -1,10 +1,8 @@
-import { fileURLToPath } from 'node:url';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointAnswer } from '../src/store/checkpoints.js';
 import type { Sql } from '../src/store/db.js';
 import { readMessageBySeq } from '../src/store/history.js';
-import { runMigrationsDirect } from '../src/store/migrate.js';
+import { applyMigrations, ensureMigrationTable, migrationFiles, runMigrationsDirect } from '../src/store/migrate.js';
 import { finishAnswer, reserveTurn, type AnswerRef } from '../src/store/turns.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { seedReport, turnInput } from './support/fixtures.js';
@@ -23,22 +21,14 @@ afterAll(async () => {
 });
 
 const OWNER = 'owner-a';
-const MIGRATIONS = fileURLToPath(new URL('../src/store/migrations', import.meta.url));
 
 /** Applies the migrations before `tag` as the app records them, so that the app's own run applies the rest. */
 async function migrateUpTo(sql: Sql, tag: string): Promise<void> {
-  const all = readMigrationFiles({ migrationsFolder: MIGRATIONS });
   const journal = (await import('../src/store/migrations/meta/_journal.json', { with: { type: 'json' } })).default;
   const upTo = journal.entries.findIndex((e) => e.tag === tag);
   expect(upTo).toBeGreaterThan(0);
-  await sql.begin(async (tx) => {
-    await tx`CREATE SCHEMA drizzle`;
-    await tx`CREATE TABLE drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`;
-    for (const migration of all.slice(0, upTo)) {
-      for (const statement of migration.sql) await tx.unsafe(statement);
-      await tx`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.folderMillis})`;
-    }
-  });
+  await ensureMigrationTable(sql);
+  await applyMigrations(sql, migrationFiles().slice(0, upTo));
 }
 
 /** How the release before migration 0014 read an answer's saved text (src/store/saved-text.ts then). */

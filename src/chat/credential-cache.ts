@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hashToken } from './accounts.js';
 import { credentialKey } from './access-watch.js';
 import type { EventBus } from './bus.js';
 import type { Authenticated } from './context.js';
@@ -52,14 +52,14 @@ export function createCredentialCache(
   const forget = (key: string) => {
     forgotten++;
     const id = byCredential.get(key);
-    const entry = id === undefined ? undefined : entries.get(id);
-    if (id !== undefined && entry) drop(id, entry);
+    const entry = id && entries.get(id);
+    if (entry) drop(id, entry);
   };
   bus.onCredentialEnded(forget);
 
   return {
     async lookup(kind, secret, load) {
-      const id = createHash('sha256').update(kind).update(' ').update(secret).digest('base64');
+      const id = `${kind} ${hashToken(secret).toString('base64')}`;
       const now = Date.now();
       const known = entries.get(id);
       if (known && known.until > now) return known.who;

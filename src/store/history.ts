@@ -90,7 +90,7 @@ export async function readAll(sql: Sql, conversationId: string): Promise<Page> {
 /**
  * A message of the model's context, with its author's display name (null when unnamed or unknown): only what the
  * context needs. A whole row would cost every read a Date per timestamp and a parse of every answer's sources and
- * context record, for messages by the hundred (a turn's history read was 6 % of the server's time, BENCHMARKS.md).
+ * context record, for messages by the hundred, on every turn.
  */
 export interface ContextMessage extends Pick<MessageRow, 'id' | 'seq' | 'role' | 'content' | 'authorId'> {
   authorName: string | null;

@@ -16,29 +16,45 @@ const MIGRATION_LOCK_KEY = 7_310_421_907;
  * recorded as a number and applied nothing new to a database that already had some.
  */
 export async function runMigrations(sql: Sql): Promise<void> {
-  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  const migrations = migrationFiles();
   const lock = await sql.reserve();
   try {
     await lock`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     try {
-      await sql`CREATE SCHEMA IF NOT EXISTS drizzle`;
-      await sql`CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`;
+      await ensureMigrationTable(sql);
       const [last] = await sql<{ createdAt: number | null }[]>`
         SELECT created_at FROM drizzle.__drizzle_migrations ORDER BY created_at DESC LIMIT 1`;
       const pending = migrations.filter((m) => !last || Number(last.createdAt) < m.folderMillis);
       if (pending.length === 0) return;
-      await sql.begin(async (tx) => {
-        for (const migration of pending) {
-          for (const statement of migration.sql) await tx.unsafe(statement);
-          await tx`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.folderMillis})`;
-        }
-      });
+      await applyMigrations(sql, pending);
     } finally {
       await lock`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
     }
   } finally {
     lock.release();
   }
+}
+
+/** drizzle's bookkeeping of the migrations applied. */
+export async function ensureMigrationTable(sql: Sql): Promise<void> {
+  await sql`CREATE SCHEMA IF NOT EXISTS drizzle`;
+  await sql`CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`;
+}
+
+/** The migrations files, in order (drizzle's journal). */
+export const migrationFiles = () => readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+
+/**
+ * Applies `migrations` in one transaction and records each as drizzle does; ensureMigrationTable first (the
+ * caller holds the migration lock, or owns the database alone).
+ */
+export async function applyMigrations(sql: Sql, migrations: ReturnType<typeof migrationFiles>): Promise<void> {
+  await sql.begin(async (tx) => {
+    for (const migration of migrations) {
+      for (const statement of migration.sql) await tx.unsafe(statement);
+      await tx`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.folderMillis})`;
+    }
+  });
 }
 
 /**
